@@ -1,0 +1,114 @@
+# podvm — top-level build.
+#
+#   make deps    install Debian packages (idempotent)
+#   make         build/podvm (CLI) and build/podvm-init (static guest init)
+#   make run     deps + build + guest image + sample image + run hello pod
+#   make test    deps + build + unit (ASan/UBSan) + integration tests
+#
+# Sources are picked up by folder, so adding a file needs no Makefile edit.
+
+CC      ?= gcc
+BUILD   := build
+PKGS    := libvirt json-c yaml-0.1 libarchive libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -fno-strict-aliasing \
+	-D_FORTIFY_SOURCE=2 -fstack-protector-strong $(PKG_CFLAGS)
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+
+# Shared by host and guest.
+COMMON_SRC := $(wildcard util/*.c pod/*.c)
+# Host side (CLI, later the daemon), without the program's main.
+HOST_SRC   := $(COMMON_SRC) $(wildcard images/*.c vmm/*.c vmm/libvirt/*.c) \
+	$(filter-out cli/main.c,$(wildcard cli/*.c))
+GUEST_SRC  := $(COMMON_SRC) $(filter-out guest/main.c,$(wildcard guest/*.c))
+
+HOST_OBJ   := $(HOST_SRC:%.c=$(BUILD)/host/%.o)
+HOST_SAN   := $(HOST_SRC:%.c=$(BUILD)/san/%.o)
+GUEST_OBJ  := $(GUEST_SRC:%.c=$(BUILD)/guest-obj/%.o)
+GUEST_SAN  := $(GUEST_SRC:%.c=$(BUILD)/san-guest/%.o)
+
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_HOST  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(filter-out tests/unit/test_guest_%,$(UNIT_SRC)))
+UNIT_GUEST := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(filter tests/unit/test_guest_%,$(UNIT_SRC)))
+
+GUEST_DIR  := $(BUILD)/guest
+STATE_DIR  ?= /var/lib/podvm
+
+.PHONY: all deps run test unit integration bench guest-image sample-image \
+	fuzz clean
+all: $(BUILD)/podvm $(BUILD)/podvm-init
+
+deps:
+	@sh scripts/deps.sh
+
+$(BUILD)/host/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -MMD -MP -c $< -o $@
+
+# The guest init is static: no libc or loader in the initramfs.
+$(BUILD)/guest-obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -DPODVM_GUEST -MMD -MP -c $< -o $@
+
+$(BUILD)/san-guest/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -DPODVM_GUEST -MMD -MP -c $< -o $@
+
+$(BUILD)/podvm: $(HOST_OBJ) $(BUILD)/host/cli/main.o
+	$(CC) -o $@ $^ $(PKG_LIBS) -lpthread
+
+GUEST_LIBS := $(shell pkg-config --static --libs json-c 2>/dev/null)
+$(BUILD)/podvm-init: $(GUEST_OBJ) $(BUILD)/guest-obj/guest/main.o
+	$(CC) -static -o $@ $^ $(GUEST_LIBS)
+
+$(BUILD)/tests/test_guest_%: tests/unit/test_guest_%.c $(GUEST_SAN)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -DPODVM_GUEST -o $@ $^ \
+		$(PKG_LIBS) -lcmocka -lpthread
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(HOST_SAN)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka -lpthread
+
+# Guest kernel (Debian cloud kernel, unpacked into the build tree) and the
+# initramfs; each script rebuilds only when an input changed.
+guest-image: $(BUILD)/podvm-init
+	@sh images/fetch-kernel.sh $(GUEST_DIR)
+	@sh images/mkinitramfs.sh $(GUEST_DIR) $(BUILD)/podvm-init images/guest-modules.txt
+
+sample-image: $(BUILD)/podvm
+	@sh images/mksample.sh $(BUILD)/podvm $(STATE_DIR)
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory guest-image sample-image
+	$(BUILD)/podvm run images/samples/hello.yaml
+
+unit: $(UNIT_HOST) $(UNIT_GUEST)
+	@sh tests/run-unit.sh $(UNIT_HOST) $(UNIT_GUEST)
+
+integration: all guest-image sample-image
+	@sh tests/integration/run.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory integration
+
+bench: all guest-image sample-image
+	@sh tests/bench/run.sh
+
+clean:
+	rm -rf $(BUILD)/host $(BUILD)/san $(BUILD)/guest-obj $(BUILD)/san-guest \
+		$(BUILD)/tests $(BUILD)/podvm $(BUILD)/podvm-init
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,30 @@
+/* podvm CLI: one function per subcommand, routed by a table in cli/main.c. */
+#ifndef PODVM_CLI_CLI_H
+#define PODVM_CLI_CLI_H
+
+#include <stdbool.h>
+
+struct json_object;
+
+#include "util/err.h"
+
+/* Global options, parsed before the subcommand. */
+struct cli_env {
+	const char *state_dir;   /* --state-dir / PODVM_STATE_DIR, default /var/lib/podvm */
+	const char *run_dir;     /* PODVM_RUN_DIR, default /run/podvm */
+	const char *guest_dir;   /* PODVM_GUEST_DIR, default <dir of podvm>/guest */
+	const char *libvirt_uri; /* PODVM_LIBVIRT_URI, NULL: embedded driver */
+};
+
+int cli_run(const struct cli_env *env, int argc, char **argv);    /* cli/run.c */
+int cli_image(const struct cli_env *env, int argc, char **argv);  /* cli/image.c */
+
+/* Read a Kubernetes manifest (YAML or JSON, detected by content) into a
+ * json-c tree. Errors name the file and, for syntax errors, line and column.
+ * Multi-document YAML is refused. (cli/manifest.c) */
+int manifest_load(const char *path, struct json_object **out,
+		  struct pv_err *err);
+int manifest_parse(const char *text, size_t len, const char *name,
+		   struct json_object **out, struct pv_err *err);
+
+#endif
