@@ -24,7 +24,8 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 COMMON_SRC := $(wildcard util/*.c pod/*.c)
 # Host side (CLI, later the daemon), without the program's main.
 HOST_SRC   := $(COMMON_SRC) $(wildcard images/*.c vmm/*.c vmm/libvirt/*.c) \
-	$(filter-out cli/main.c,$(wildcard cli/*.c))
+	$(filter-out cli/main.c,$(wildcard cli/*.c)) \
+	$(filter-out daemon/main.c,$(wildcard daemon/*.c))
 GUEST_SRC  := $(COMMON_SRC) $(filter-out guest/main.c,$(wildcard guest/*.c))
 
 HOST_OBJ   := $(HOST_SRC:%.c=$(BUILD)/host/%.o)

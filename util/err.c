@@ -58,7 +58,18 @@ void pv_err_prefix(struct pv_err *err, const char *fmt, ...)
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+	/* Truncation is acceptable: the message stays one bounded line. */
+	{
+		size_t n = strnlen(prefix, sizeof(err->msg) - 1);
+		memcpy(err->msg, prefix, n);
+		if (n + 2 < sizeof(err->msg)) {
+			memcpy(err->msg + n, ": ", 2);
+			n += 2;
+		}
+		size_t m = strnlen(old, sizeof(err->msg) - 1 - n);
+		memcpy(err->msg + n, old, m);
+		err->msg[n + m] = '\0';
+	}
 	strip_newlines(err->msg);
 }
 

@@ -1,0 +1,101 @@
+/* podvm: the command developers use to run pods on their own machine. */
+#include <errno.h>
+#include <limits.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+#define PODVM_EXIT_ERROR 125  /* podvm itself failed (as docker run does) */
+
+struct cli_cmd {
+	const char *name;
+	int (*fn)(const struct cli_env *env, int argc, char **argv);
+	const char *help;
+};
+
+static const struct cli_cmd cli_cmds[] = {
+	{ "run",   cli_run,   "run [--verbose] FILE   run a Pod manifest in a microVM, in the foreground" },
+	{ "image", cli_image, "image import|ls|convert   manage the local image store" },
+};
+
+static void usage(FILE *fp)
+{
+	fprintf(fp, "usage: podvm [--state-dir DIR] COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(cli_cmds) / sizeof(cli_cmds[0]); i++)
+		fprintf(fp, "  %s\n", cli_cmds[i].help);
+	fprintf(fp, "\nenvironment: PODVM_STATE_DIR (default /var/lib/podvm), "
+		"PODVM_RUN_DIR (default /run/podvm),\n  PODVM_GUEST_DIR (kernel "
+		"and initramfs; default: guest/ beside the podvm binary),\n"
+		"  PODVM_LIBVIRT_URI (default: libvirt's embedded QEMU driver), "
+		"PODVM_ACCEL (kvm|tcg)\n");
+}
+
+/* guest/ next to the binary: build/podvm finds build/guest/. */
+static char *default_guest_dir(void)
+{
+	char exe[PATH_MAX], *dir, *out = NULL;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	dir = dirname(exe);
+	if (asprintf(&out, "%s/guest", dir) < 0)
+		return NULL;
+	return out;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_env env = { 0 };
+	char *guest_dir = NULL;
+	int i = 1, ret;
+
+	env.state_dir = getenv("PODVM_STATE_DIR");
+	env.run_dir = getenv("PODVM_RUN_DIR");
+	env.guest_dir = getenv("PODVM_GUEST_DIR");
+	env.libvirt_uri = getenv("PODVM_LIBVIRT_URI");
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--state-dir") && i + 1 < argc) {
+			env.state_dir = argv[++i];
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "podvm: unknown option %s\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!env.state_dir || !*env.state_dir)
+		env.state_dir = "/var/lib/podvm";
+	if (!env.run_dir || !*env.run_dir)
+		env.run_dir = "/run/podvm";
+	if (!env.guest_dir || !*env.guest_dir) {
+		guest_dir = default_guest_dir();
+		env.guest_dir = guest_dir ? guest_dir : "/usr/lib/podvm/guest";
+	}
+
+	ret = -1;
+	for (size_t c = 0; c < sizeof(cli_cmds) / sizeof(cli_cmds[0]); c++) {
+		if (!strcmp(argv[i], cli_cmds[c].name)) {
+			ret = cli_cmds[c].fn(&env, argc - i, argv + i);
+			goto out;
+		}
+	}
+	fprintf(stderr, "podvm: unknown command \"%s\"\n", argv[i]);
+	usage(stderr);
+	ret = 2;
+out:
+	free(guest_dir);
+	return ret;
+}

@@ -1,0 +1,327 @@
+#include "daemon/launch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "pod/agent.h"
+
+/* Kernel command line: quiet keeps the emulated UART (slow under TCG) out
+ * of the boot path; panic=-1 + reboot=k turn a guest crash into a reboot,
+ * which the VMM turns into the VM's end. */
+#define LAUNCH_CMDLINE "console=ttyS0 reboot=k panic=-1 quiet rdinit=/init"
+
+void launch_init(struct launch *l, const struct launch_opts *opts,
+		 struct pod *pod)
+{
+	memset(l, 0, sizeof(*l));
+	l->opts = *opts;
+	l->pod = pod;
+	l->agent_fd = -1;
+	l->t[LAUNCH_T_BEGIN] = util_mono_ms();
+}
+
+void launch_mark(struct launch *l, enum launch_stage st)
+{
+	if (st < LAUNCH_T_COUNT && !l->t[st])
+		l->t[st] = util_mono_ms();
+}
+
+int launch_prepare(struct launch *l, struct pv_err *err)
+{
+	const struct pod *pod = l->pod;
+	const struct image_config *cfgs[POD_MAX_CONTAINERS] = { 0 };
+	const char *serials[POD_MAX_CONTAINERS] = { 0 };
+	struct image *imgs[POD_MAX_CONTAINERS] = { 0 };
+	size_t disk_of[POD_MAX_CONTAINERS] = { 0 };
+	int ret;
+
+	ret = util_uuid4(l->uid, err);
+	if (ret < 0)
+		return ret;
+	/* The pod's identity: Kubernetes assigns metadata.uid on creation. */
+	free(l->pod->uid);
+	l->pod->uid = strdup(l->uid);
+	if (!l->pod->uid)
+		return pv_err_set(err, ENOMEM, "out of memory");
+	if (util_fmt(l->vm_name, sizeof(l->vm_name), "podvm-%s", l->uid) < 0)
+		return pv_err_set(err, ENAMETOOLONG, "VM name too long");
+
+	ret = image_store_open(l->opts.state_dir, &l->store, err);
+	if (ret < 0)
+		goto out;
+
+	for (size_t i = 0; i < pod->n_containers; i++) {
+		size_t d;
+
+		ret = image_store_resolve(l->store, pod->containers[i].image,
+					  &imgs[i], err);
+		if (ret < 0) {
+			pv_err_prefix(err, "spec.containers[%zu].image", i);
+			goto out;
+		}
+		/* One disk per distinct image, shared by its containers. */
+		for (d = 0; d < i; d++)
+			if (!strcmp(imgs[d]->manifest_digest, imgs[i]->manifest_digest))
+				break;
+		if (d < i) {
+			disk_of[i] = disk_of[d];
+		} else {
+			size_t n = l->n_disks;
+
+			if (n >= VMM_MAX_DISKS) {
+				ret = pv_err_set(err, E2BIG, "too many distinct images");
+				goto out;
+			}
+			ret = image_store_erofs(l->store, imgs[i], l->disk_path[n],
+						sizeof(l->disk_path[n]), err);
+			if (ret < 0) {
+				pv_err_prefix(err, "spec.containers[%zu].image", i);
+				goto out;
+			}
+			snprintf(l->disk_serial[n], sizeof(l->disk_serial[n]),
+				 "podvm-img%zu", n);
+			disk_of[i] = n;
+			l->n_disks++;
+		}
+		cfgs[i] = &imgs[i]->config;
+		serials[i] = l->disk_serial[disk_of[i]];
+	}
+
+	ret = runtime_build(pod, cfgs, serials, &l->rt, err);
+	if (ret < 0)
+		goto out;
+	l->rt_built = true;
+	launch_mark(l, LAUNCH_T_IMAGES);
+out:
+	for (size_t i = 0; i < POD_MAX_CONTAINERS; i++)
+		image_free(imgs[i]);
+	return ret;
+}
+
+/* Under TCG the kernel may hang calibrating the TSC on a busy host: hand it
+ * the host's frequency. */
+static unsigned long host_tsc_khz(void)
+{
+	char *buf = NULL, *p;
+	unsigned long khz = 2000000;
+	double mhz;
+
+	if (util_read_file("/proc/cpuinfo", 4u << 20, &buf, NULL, NULL) < 0)
+		return khz;
+	p = strstr(buf, "cpu MHz");
+	if (p && (p = strchr(p, ':')) && sscanf(p + 1, "%lf", &mhz) == 1 &&
+	    mhz > 100 && mhz < 100000)
+		khz = (unsigned long)(mhz * 1000);
+	free(buf);
+	return khz;
+}
+
+static int check_readable(const char *what, const char *path,
+			  struct pv_err *err)
+{
+	if (access(path, R_OK) < 0)
+		return pv_err_sys(err, errno,
+				  "missing %s %s (build it with `make guest-image` "
+				  "or set PODVM_GUEST_DIR)", what, path);
+	return 0;
+}
+
+int launch_boot(struct launch *l, struct pv_err *err)
+{
+	const struct vmm_ops *ops = vmm_backend(NULL);
+	struct vmm_config cfg = { 0 };
+	struct vmm_machine m = { 0 };
+	char cmdline[512], lvroot[LAUNCH_PATH_MAX];
+	int ret;
+
+	if (util_fmt(l->kernel, sizeof(l->kernel), "%s/vmlinuz", l->opts.guest_dir) < 0 ||
+	    util_fmt(l->initramfs, sizeof(l->initramfs), "%s/initramfs.img",
+		     l->opts.guest_dir) < 0)
+		return pv_err_set(err, ENAMETOOLONG, "guest dir path too long");
+	ret = check_readable("kernel", l->kernel, err);
+	if (ret < 0)
+		return ret;
+	ret = check_readable("initramfs", l->initramfs, err);
+	if (ret < 0)
+		return ret;
+
+	/* Short paths: unix socket paths are limited to 108 bytes, and
+	 * libvirt puts its monitor socket below the embed root. */
+	if (util_fmt(l->dir, sizeof(l->dir), "%s/%.*s", l->opts.run_dir,
+		     LAUNCH_SHORT_ID, l->uid) < 0 ||
+	    util_fmt(l->agent_sock, sizeof(l->agent_sock), "%s/agent.sock", l->dir) < 0 ||
+	    util_fmt(l->console_log, sizeof(l->console_log), "%s/console.log", l->dir) < 0 ||
+	    util_fmt(lvroot, sizeof(lvroot), "%s/lv", l->dir) < 0 ||
+	    strlen(l->agent_sock) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return pv_err_set(err, ENAMETOOLONG, "run dir path too long: %s",
+				  l->opts.run_dir);
+
+	ret = util_mkdir_p(l->opts.run_dir, 0755, err);
+	if (ret < 0)
+		return ret;
+	/* World-searchable so that the unprivileged QEMU user can reach the
+	 * socket and log it is given; nothing in it is secret. */
+	if (mkdir(l->dir, 0755) < 0)
+		return pv_err_sys(err, errno, "mkdir %s", l->dir);
+	l->dir_created = true;
+
+	cfg.uri = l->opts.libvirt_uri;
+	cfg.state_dir = lvroot;
+	cfg.accel = VMM_ACCEL_AUTO;
+	cfg.quiet = l->opts.quiet;
+	ret = ops->open(&cfg, &l->vmm, err);
+	if (ret < 0)
+		return ret;
+
+	if (ops->accel(l->vmm) == VMM_ACCEL_TCG)
+		ret = util_fmt(cmdline, sizeof(cmdline), "%s tsc_early_khz=%lu",
+			       LAUNCH_CMDLINE, host_tsc_khz());
+	else
+		ret = util_fmt(cmdline, sizeof(cmdline), "%s", LAUNCH_CMDLINE);
+	if (ret < 0)
+		return pv_err_set(err, ENAMETOOLONG, "kernel command line too long");
+
+	m.name = l->vm_name;
+	m.uuid = l->uid;
+	m.vcpus = 1;
+	m.memory_mib = LAUNCH_DEFAULT_MEMORY_MIB;
+	m.kernel = l->kernel;
+	m.initramfs = l->initramfs;
+	m.cmdline = cmdline;
+	for (size_t i = 0; i < l->n_disks; i++) {
+		m.disks[i].path = l->disk_path[i];
+		m.disks[i].serial = l->disk_serial[i];
+		m.disks[i].readonly = true;
+	}
+	m.n_disks = l->n_disks;
+	m.agent_socket = l->agent_sock;
+	m.console_log = l->console_log;
+
+	ret = vmm_boot(l->vmm, &m, &l->vm, err);
+	if (ret < 0)
+		return ret;
+	launch_mark(l, LAUNCH_T_VM);
+	return 0;
+}
+
+int launch_connect(struct launch *l, int timeout_ms, struct pv_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int64_t deadline = util_mono_ms() + timeout_ms;
+	int fd = -1, ret;
+
+	memcpy(sa.sun_path, l->agent_sock, strlen(l->agent_sock) + 1);
+	for (;;) {
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return pv_err_sys(err, errno, "socket");
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			break;
+		ret = errno;
+		close(fd);
+		fd = -1;
+		if ((ret != ENOENT && ret != ECONNREFUSED) ||
+		    util_mono_ms() >= deadline)
+			return pv_err_sys(err, ret, "connect to agent socket %s",
+					  l->agent_sock);
+		usleep(5000);
+	}
+	if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+		ret = pv_err_sys(err, errno, "fcntl");
+		close(fd);
+		return ret;
+	}
+	l->agent_fd = fd;
+	return 0;
+}
+
+int launch_spec_json(const struct launch *l, char **out, size_t *len,
+		     struct pv_err *err)
+{
+	struct json_object *root = json_object_new_object();
+	struct json_object *pod = pod_to_json(l->pod);
+	struct json_object *rt = runtime_to_json(&l->rt);
+	const char *s;
+	int ret = 0;
+
+	*out = NULL;
+	if (!root || !pod || !rt) {
+		json_object_put(pod);
+		json_object_put(rt);
+		ret = pv_err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	json_object_object_add(root, "pod", pod);
+	json_object_object_add(root, "runtime", rt);
+	s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+	if (!s || !(*out = strdup(s))) {
+		ret = pv_err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	*len = strlen(*out);
+	if (*len > AGENT_MAX_PAYLOAD) {
+		free(*out);
+		*out = NULL;
+		ret = pv_err_set(err, EMSGSIZE, "pod spec too large for the agent (%zu bytes)", *len);
+	}
+out:
+	json_object_put(root);
+	return ret;
+}
+
+char *launch_console_tail(const struct launch *l, int lines)
+{
+	char *buf = NULL, *p;
+	size_t len = 0;
+	int seen = 0;
+
+	if (!l->console_log[0] ||
+	    util_read_file(l->console_log, 8u << 20, &buf, &len, NULL) < 0)
+		return NULL;
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		buf[--len] = '\0';
+	for (p = buf + len; p > buf; p--) {
+		if (p[-1] == '\n' && ++seen >= lines)
+			break;
+	}
+	memmove(buf, p, strlen(p) + 1);
+	return buf;
+}
+
+void launch_teardown(struct launch *l)
+{
+	struct pv_err err;
+
+	if (l->agent_fd >= 0) {
+		close(l->agent_fd);
+		l->agent_fd = -1;
+	}
+	if (l->vm) {
+		if (vmm_destroy(l->vm, &err) < 0)
+			fprintf(stderr, "podvm: destroy VM %s: %s\n", l->vm_name, err.msg);
+		vmm_release(l->vm);
+		l->vm = NULL;
+	}
+	vmm_close(l->vmm);
+	l->vmm = NULL;
+	if (l->dir_created) {
+		if (util_rm_rf(l->dir, &err) < 0)
+			fprintf(stderr, "podvm: remove %s: %s\n", l->dir, err.msg);
+		l->dir_created = false;
+	}
+	if (l->rt_built) {
+		runtime_free(&l->rt);
+		l->rt_built = false;
+	}
+	image_store_close(l->store);
+	l->store = NULL;
+}

@@ -1,0 +1,97 @@
+/* Launching one pod in one microVM: the code path shared by `podvm run`
+ * (foreground, no daemon) and podvmd's supervisor.
+ *
+ *   launch_prepare  manifest -> images (erofs) -> resolved runtime
+ *   launch_boot     per-pod run dir, machine description, VM boot
+ *   launch_connect  connect to the agent socket the VMM listens on
+ *   launch_teardown destroy the VM if it still runs, remove every file
+ *
+ * Each step records its completion time for `--verbose` and metrics. */
+#ifndef PODVM_DAEMON_LAUNCH_H
+#define PODVM_DAEMON_LAUNCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "images/store.h"
+#include "pod/pod.h"
+#include "pod/runtime.h"
+#include "util/err.h"
+#include "util/util.h"
+#include "vmm/vmm.h"
+
+#define LAUNCH_PATH_MAX 256
+#define LAUNCH_SHORT_ID 12        /* hex chars of the uid used in paths */
+#define LAUNCH_DEFAULT_MEMORY_MIB 512
+
+struct launch_opts {
+	const char *state_dir;   /* image store */
+	const char *run_dir;     /* per-pod runtime files */
+	const char *guest_dir;   /* vmlinuz, initramfs.img */
+	const char *libvirt_uri; /* NULL: embedded driver rooted in the pod dir */
+	bool quiet;              /* no accelerator notice */
+};
+
+enum launch_stage {
+	LAUNCH_T_BEGIN = 0,
+	LAUNCH_T_IMAGES,          /* image ready */
+	LAUNCH_T_VM,              /* VM started */
+	LAUNCH_T_AGENT,           /* agent ready */
+	LAUNCH_T_CONTAINERS,      /* containers started */
+	LAUNCH_T_DONE,            /* pod done */
+	LAUNCH_T_COUNT,
+};
+
+struct launch {
+	struct launch_opts opts;
+	struct pod *pod;                  /* borrowed */
+	char uid[UUID_STR_LEN];
+	char vm_name[VMM_NAME_MAX + 1];
+	char dir[LAUNCH_PATH_MAX];        /* RUN_DIR/SHORTID */
+	char agent_sock[LAUNCH_PATH_MAX];
+	char console_log[LAUNCH_PATH_MAX];
+	char kernel[LAUNCH_PATH_MAX];
+	char initramfs[LAUNCH_PATH_MAX];
+
+	struct image_store *store;
+	size_t n_disks;
+	char disk_path[VMM_MAX_DISKS][LAUNCH_PATH_MAX];
+	char disk_serial[VMM_MAX_DISKS][VMM_SERIAL_MAX + 1];
+	struct pod_runtime rt;
+	bool rt_built;
+
+	struct vmm *vmm;
+	struct vmm_vm *vm;
+	bool dir_created;
+	int agent_fd;                     /* -1 until connected */
+
+	int64_t t[LAUNCH_T_COUNT];        /* monotonic ms, 0 = not reached */
+};
+
+void launch_init(struct launch *l, const struct launch_opts *opts,
+		 struct pod *pod);
+
+/* Resolve images (converting to erofs when needed) and build the runtime.
+ * Errors name the field: "spec.containers[0].image: ...". */
+int launch_prepare(struct launch *l, struct pv_err *err);
+
+/* Create the run dir and boot the VM. */
+int launch_boot(struct launch *l, struct pv_err *err);
+
+/* Connect to the agent socket (retrying while the VMM creates it). */
+int launch_connect(struct launch *l, int timeout_ms, struct pv_err *err);
+
+/* Build the AGENT_POD_SPEC payload (malloc'd JSON text). */
+int launch_spec_json(const struct launch *l, char **out, size_t *len,
+		     struct pv_err *err);
+
+/* Last lines of the console log, for error messages (malloc'd or NULL). */
+char *launch_console_tail(const struct launch *l, int lines);
+
+/* Destroy the VM if it runs, close the backend, remove the run dir. Safe
+ * to call at any point and more than once. */
+void launch_teardown(struct launch *l);
+
+void launch_mark(struct launch *l, enum launch_stage st);
+
+#endif

@@ -1,0 +1,565 @@
+/* JSON payloads of the agent protocol (pod/agent_msg.h).
+ *
+ * Decoders are strict: the payload must be exactly one JSON object (no NUL
+ * bytes, nothing but whitespace after it, nesting bounded), every key must
+ * be known for the message, every value must have the documented type and
+ * range, and strings must fit their fixed-size destination (no silent
+ * truncation). Protocol v1 has no optional extensions: a newer peer that
+ * adds fields negotiates a newer version first. */
+#include "pod/agent_msg.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "pod/agent.h"
+
+#define AGENT_JSON_DEPTH 8   /* deepest message: POD_DONE = 3 levels */
+#define AGENT_SIGNAL_MAX 64
+
+/* ---- decoding helpers ---------------------------------------------------- */
+
+static int agent_json_parse(const uint8_t *p, size_t n, const char *what,
+			    struct json_object **out, struct pv_err *err)
+{
+	struct json_tokener *tok = NULL;
+	struct json_object *obj = NULL;
+	enum json_tokener_error jerr;
+	size_t end;
+	int rc;
+
+	*out = NULL;
+	if (n > AGENT_MAX_PAYLOAD)
+		return pv_err_set(err, EMSGSIZE, "%s: payload too large", what);
+	if (n == 0 || !p)
+		return pv_err_set(err, EBADMSG, "%s: empty payload", what);
+	if (memchr(p, '\0', n))
+		return pv_err_set(err, EBADMSG, "%s: NUL byte in JSON payload", what);
+	tok = json_tokener_new_ex(AGENT_JSON_DEPTH);
+	if (!tok)
+		return pv_err_set(err, ENOMEM, "%s: out of memory", what);
+	obj = json_tokener_parse_ex(tok, (const char *)p, (int)n);
+	jerr = json_tokener_get_error(tok);
+	if (!obj || jerr != json_tokener_success) {
+		rc = pv_err_set(err, EBADMSG, "%s: invalid JSON: %s", what,
+				jerr == json_tokener_continue ? "truncated"
+				: json_tokener_error_desc(jerr));
+		goto out;
+	}
+	end = json_tokener_get_parse_end(tok);
+	for (; end < n; end++) {
+		if (p[end] != ' ' && p[end] != '\t' && p[end] != '\n' &&
+		    p[end] != '\r') {
+			rc = pv_err_set(err, EBADMSG,
+					"%s: trailing data after JSON object", what);
+			goto out;
+		}
+	}
+	if (!json_object_is_type(obj, json_type_object)) {
+		rc = pv_err_set(err, EBADMSG, "%s: payload is not a JSON object", what);
+		goto out;
+	}
+	*out = obj;
+	obj = NULL;
+	rc = 0;
+out:
+	json_object_put(obj);
+	json_tokener_free(tok);
+	return rc;
+}
+
+/* Every key of obj must be in the NULL-terminated list. */
+static int agent_json_keys(struct json_object *obj, const char *what,
+			   const char *const *known, struct pv_err *err)
+{
+	json_object_object_foreach(obj, key, val) {
+		size_t i;
+
+		(void)val;
+		for (i = 0; known[i]; i++)
+			if (strcmp(key, known[i]) == 0)
+				break;
+		if (!known[i])
+			return pv_err_set(err, EBADMSG, "%s: unknown field \"%.64s\"",
+					  what, key);
+	}
+	return 0;
+}
+
+/* Returns 1 if found (value in *out), 0 if absent and optional. */
+static int agent_json_int(struct json_object *obj, const char *what,
+			  const char *key, int64_t min, int64_t max,
+			  bool required, int64_t *out, struct pv_err *err)
+{
+	struct json_object *v;
+	int64_t x;
+
+	if (!json_object_object_get_ex(obj, key, &v)) {
+		if (required)
+			return pv_err_set(err, EBADMSG, "%s: missing \"%s\"", what, key);
+		return 0;
+	}
+	/* json-c parses 1.0 as a double and 1e400 as inf: integers only. */
+	if (!json_object_is_type(v, json_type_int))
+		return pv_err_set(err, EBADMSG, "%s: \"%s\" must be an integer",
+				  what, key);
+	errno = 0;
+	x = json_object_get_int64(v);
+	/* json-c saturates out-of-range literals and sets errno or keeps a
+	 * uint64: treat anything outside [min, max] as an error either way. */
+	if (json_object_get_uint64(v) > (uint64_t)INT64_MAX && x >= 0)
+		return pv_err_set(err, ERANGE, "%s: \"%s\" out of range", what, key);
+	if (x < min || x > max)
+		return pv_err_set(err, ERANGE,
+				  "%s: \"%s\" = %" PRId64 " out of range [%" PRId64
+				  ", %" PRId64 "]", what, key, x, min, max);
+	*out = x;
+	return 1;
+}
+
+static int agent_json_str(struct json_object *obj, const char *what,
+			  const char *key, bool required, bool nonempty,
+			  char *buf, size_t cap, struct pv_err *err)
+{
+	struct json_object *v;
+	const char *s;
+	int len;
+
+	if (!json_object_object_get_ex(obj, key, &v)) {
+		if (required)
+			return pv_err_set(err, EBADMSG, "%s: missing \"%s\"", what, key);
+		buf[0] = '\0';
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return pv_err_set(err, EBADMSG, "%s: \"%s\" must be a string",
+				  what, key);
+	s = json_object_get_string(v);
+	len = json_object_get_string_len(v);
+	if (len < 0 || (size_t)len >= cap)
+		return pv_err_set(err, EMSGSIZE,
+				  "%s: \"%s\" longer than %zu bytes", what, key,
+				  cap - 1);
+	if (memchr(s, '\0', (size_t)len))
+		return pv_err_set(err, EBADMSG, "%s: \"%s\" contains a NUL", what, key);
+	if (nonempty && len == 0)
+		return pv_err_set(err, EBADMSG, "%s: \"%s\" is empty", what, key);
+	memcpy(buf, s, (size_t)len);
+	buf[len] = '\0';
+	return 1;
+}
+
+/* ---- encoding helpers ---------------------------------------------------- */
+
+/* Serialise and free obj; NULL on any allocation failure. */
+static char *agent_json_finish(struct json_object *obj, bool ok)
+{
+	const char *s;
+	char *out = NULL;
+
+	if (obj && ok) {
+		s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+						   JSON_C_TO_STRING_NOSLASHESCAPE);
+		if (s)
+			out = strdup(s);
+	}
+	json_object_put(obj);
+	return out;
+}
+
+static bool agent_json_add(struct json_object *obj, const char *key,
+			   struct json_object *val)
+{
+	if (!val)
+		return false;
+	if (json_object_object_add(obj, key, val) != 0) {
+		json_object_put(val);
+		return false;
+	}
+	return true;
+}
+
+static bool agent_json_add_str(struct json_object *obj, const char *key,
+			       const char *s)
+{
+	return agent_json_add(obj, key, json_object_new_string(s ? s : ""));
+}
+
+static bool agent_json_add_int(struct json_object *obj, const char *key,
+			       int64_t v)
+{
+	return agent_json_add(obj, key, json_object_new_int64(v));
+}
+
+/* ---- messages ------------------------------------------------------------ */
+
+char *agent_msg_hello(const struct agent_hello *h)
+{
+	struct json_object *o = json_object_new_object();
+	bool ok = o != NULL;
+
+	ok = ok && agent_json_add_int(o, "protoMin", h->proto_min);
+	ok = ok && agent_json_add_int(o, "protoMax", h->proto_max);
+	ok = ok && agent_json_add_str(o, "agent", h->agent);
+	return agent_json_finish(o, ok);
+}
+
+int agent_parse_hello(const uint8_t *p, size_t n, struct agent_hello *h,
+		      struct pv_err *err)
+{
+	static const char *const keys[] = { "protoMin", "protoMax", "agent", NULL };
+	struct json_object *o = NULL;
+	int64_t a = 0, b = 0;
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	rc = agent_json_parse(p, n, "HELLO", &o, err);
+	if (rc < 0)
+		goto out;
+	rc = agent_json_keys(o, "HELLO", keys, err);
+	if (rc < 0)
+		goto out;
+	rc = agent_json_int(o, "HELLO", "protoMin", 1, UINT16_MAX, true, &a, err);
+	if (rc < 0)
+		goto out;
+	rc = agent_json_int(o, "HELLO", "protoMax", 1, UINT16_MAX, true, &b, err);
+	if (rc < 0)
+		goto out;
+	if (a > b) {
+		rc = pv_err_set(err, EBADMSG, "HELLO: protoMin %" PRId64
+				" > protoMax %" PRId64, a, b);
+		goto out;
+	}
+	rc = agent_json_str(o, "HELLO", "agent", true, true, h->agent,
+			    sizeof(h->agent), err);
+	if (rc < 0)
+		goto out;
+	h->proto_min = (int)a;
+	h->proto_max = (int)b;
+	rc = 0;
+out:
+	json_object_put(o);
+	return rc;
+}
+
+char *agent_msg_hello_ack(int proto)
+{
+	struct json_object *o = json_object_new_object();
+	bool ok = o != NULL;
+
+	ok = ok && agent_json_add_int(o, "proto", proto);
+	return agent_json_finish(o, ok);
+}
+
+int agent_parse_hello_ack(const uint8_t *p, size_t n, int *proto,
+			  struct pv_err *err)
+{
+	static const char *const keys[] = { "proto", NULL };
+	struct json_object *o = NULL;
+	int64_t v = 0;
+	int rc;
+
+	*proto = 0;
+	rc = agent_json_parse(p, n, "HELLO_ACK", &o, err);
+	if (rc < 0)
+		goto out;
+	rc = agent_json_keys(o, "HELLO_ACK", keys, err);
+	if (rc < 0)
+		goto out;
+	rc = agent_json_int(o, "HELLO_ACK", "proto", 1, UINT16_MAX, true, &v, err);
+	if (rc < 0)
+		goto out;
+	*proto = (int)v;
+	rc = 0;
+out:
+	json_object_put(o);
+	return rc;
+}
+
+char *agent_msg_ctr_event(const struct agent_ctr_event *ev)
+{
+	struct json_object *o = json_object_new_object();
+	bool ok = o != NULL;
+	bool term = ev->state == AGENT_CTR_TERMINATED;
+
+	ok = ok && agent_json_add_int(o, "index", ev->index);
+	ok = ok && agent_json_add_str(o, "state", term ? "TERMINATED" : "RUNNING");
+	if (term) {
+		ok = ok && agent_json_add_int(o, "exitCode", ev->exit_code);
+		if (ev->signal)
+			ok = ok && agent_json_add_int(o, "signal", ev->signal);
+	}
+	if (ev->reason[0])
+		ok = ok && agent_json_add_str(o, "reason", ev->reason);
+	if (ev->message[0])
+		ok = ok && agent_json_add_str(o, "message", ev->message);
+	ok = ok && agent_json_add_int(o, "timeMs", ev->time_ms);
+	return agent_json_finish(o, ok);
+}
+
+int agent_parse_ctr_event(const uint8_t *p, size_t n,
+			  struct agent_ctr_event *ev, struct pv_err *err)
+{
+	static const char *const keys[] = { "index", "state", "exitCode", "signal",
+		"reason", "message", "timeMs", NULL };
+	static const char *const what = "CONTAINER";
+	struct json_object *o = NULL;
+	char state[16];
+	int64_t v = 0;
+	int rc;
+
+	memset(ev, 0, sizeof(*ev));
+	rc = agent_json_parse(p, n, what, &o, err);
+	if (rc < 0)
+		goto out;
+	rc = agent_json_keys(o, what, keys, err);
+	if (rc < 0)
+		goto out;
+	rc = agent_json_int(o, what, "index", 0, POD_MAX_CONTAINERS - 1, true, &v, err);
+	if (rc < 0)
+		goto out;
+	ev->index = (uint16_t)v;
+	rc = agent_json_str(o, what, "state", true, true, state, sizeof(state), err);
+	if (rc < 0)
+		goto out;
+	if (strcmp(state, "RUNNING") == 0) {
+		ev->state = AGENT_CTR_RUNNING;
+	} else if (strcmp(state, "TERMINATED") == 0) {
+		ev->state = AGENT_CTR_TERMINATED;
+	} else {
+		rc = pv_err_set(err, EBADMSG, "%s: unknown state \"%s\"", what, state);
+		goto out;
+	}
+	rc = agent_json_int(o, what, "exitCode", 0, 255,
+			    ev->state == AGENT_CTR_TERMINATED, &v, err);
+	if (rc < 0)
+		goto out;
+	if (rc > 0 && ev->state == AGENT_CTR_RUNNING) {
+		rc = pv_err_set(err, EBADMSG, "%s: exitCode on a RUNNING event", what);
+		goto out;
+	}
+	ev->exit_code = rc > 0 ? (int)v : 0;
+	rc = agent_json_int(o, what, "signal", 0, AGENT_SIGNAL_MAX, false, &v, err);
+	if (rc < 0)
+		goto out;
+	ev->signal = rc > 0 ? (int)v : 0;
+	rc = agent_json_str(o, what, "reason", false, false, ev->reason,
+			    sizeof(ev->reason), err);
+	if (rc < 0)
+		goto out;
+	rc = agent_json_str(o, what, "message", false, false, ev->message,
+			    sizeof(ev->message), err);
+	if (rc < 0)
+		goto out;
+	rc = agent_json_int(o, what, "timeMs", 0, INT64_MAX, false, &v, err);
+	if (rc < 0)
+		goto out;
+	ev->time_ms = rc > 0 ? v : 0;
+	rc = 0;
+out:
+	json_object_put(o);
+	return rc;
+}
+
+char *agent_msg_stop(int64_t grace_seconds)
+{
+	struct json_object *o = json_object_new_object();
+	bool ok = o != NULL;
+
+	if (grace_seconds >= 0)
+		ok = ok && agent_json_add_int(o, "gracePeriodSeconds", grace_seconds);
+	return agent_json_finish(o, ok);
+}
+
+int agent_parse_stop(const uint8_t *p, size_t n, int64_t *grace,
+		     struct pv_err *err)
+{
+	static const char *const keys[] = { "gracePeriodSeconds", NULL };
+	struct json_object *o = NULL;
+	int64_t v = 0;
+	int rc;
+
+	*grace = AGENT_GRACE_DEFAULT;
+	rc = agent_json_parse(p, n, "STOP", &o, err);
+	if (rc < 0)
+		goto out;
+	rc = agent_json_keys(o, "STOP", keys, err);
+	if (rc < 0)
+		goto out;
+	rc = agent_json_int(o, "STOP", "gracePeriodSeconds", 0, AGENT_GRACE_MAX,
+			    false, &v, err);
+	if (rc < 0)
+		goto out;
+	if (rc > 0)
+		*grace = v;
+	rc = 0;
+out:
+	json_object_put(o);
+	return rc;
+}
+
+char *agent_msg_error(const char *message)
+{
+	struct json_object *o = json_object_new_object();
+	char buf[AGENT_MESSAGE_MAX];
+	bool ok = o != NULL;
+
+	/* Keep within what the peer's decoder accepts. */
+	snprintf(buf, sizeof(buf), "%s", message ? message : "");
+	ok = ok && agent_json_add_str(o, "message", buf);
+	return agent_json_finish(o, ok);
+}
+
+int agent_parse_error(const uint8_t *p, size_t n, char *msg, size_t msglen,
+		      struct pv_err *err)
+{
+	static const char *const keys[] = { "message", NULL };
+	struct json_object *o = NULL;
+	char buf[AGENT_MESSAGE_MAX];
+	int rc;
+
+	if (msglen)
+		msg[0] = '\0';
+	rc = agent_json_parse(p, n, "ERROR", &o, err);
+	if (rc < 0)
+		goto out;
+	rc = agent_json_keys(o, "ERROR", keys, err);
+	if (rc < 0)
+		goto out;
+	rc = agent_json_str(o, "ERROR", "message", true, false, buf, sizeof(buf), err);
+	if (rc < 0)
+		goto out;
+	if (msglen)
+		snprintf(msg, msglen, "%s", buf);  /* caller chose the size */
+	rc = 0;
+out:
+	json_object_put(o);
+	return rc;
+}
+
+char *agent_msg_pod_done(const struct agent_pod_done *d)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *arr = json_object_new_array();
+	bool ok = o && arr;
+	size_t i;
+
+	for (i = 0; ok && i < d->n && i < POD_MAX_CONTAINERS; i++) {
+		const struct agent_pod_done_ctr *c = &d->containers[i];
+		struct json_object *e = json_object_new_object();
+
+		ok = e != NULL;
+		ok = ok && agent_json_add_int(e, "index", c->index);
+		ok = ok && agent_json_add_int(e, "exitCode", c->exit_code);
+		if (c->signal)
+			ok = ok && agent_json_add_int(e, "signal", c->signal);
+		if (c->reason[0])
+			ok = ok && agent_json_add_str(e, "reason", c->reason);
+		if (e && json_object_array_add(arr, e) != 0) {
+			json_object_put(e);
+			ok = false;
+		} else if (!ok) {
+			break;
+		}
+	}
+	if (ok) {
+		ok = agent_json_add(o, "containers", arr);
+		arr = NULL;
+	}
+	json_object_put(arr);
+	return agent_json_finish(o, ok);
+}
+
+int agent_parse_pod_done(const uint8_t *p, size_t n, struct agent_pod_done *d,
+			 struct pv_err *err)
+{
+	static const char *const keys[] = { "containers", NULL };
+	static const char *const ckeys[] = { "index", "exitCode", "signal",
+		"reason", NULL };
+	static const char *const what = "POD_DONE";
+	struct json_object *o = NULL, *arr;
+	size_t i, len;
+	int64_t v = 0;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	rc = agent_json_parse(p, n, what, &o, err);
+	if (rc < 0)
+		goto out;
+	rc = agent_json_keys(o, what, keys, err);
+	if (rc < 0)
+		goto out;
+	if (!json_object_object_get_ex(o, "containers", &arr) ||
+	    !json_object_is_type(arr, json_type_array)) {
+		rc = pv_err_set(err, EBADMSG, "%s: \"containers\" must be an array", what);
+		goto out;
+	}
+	len = json_object_array_length(arr);
+	if (len > POD_MAX_CONTAINERS) {
+		rc = pv_err_set(err, E2BIG, "%s: more than %d containers", what,
+				POD_MAX_CONTAINERS);
+		goto out;
+	}
+	for (i = 0; i < len; i++) {
+		struct json_object *e = json_object_array_get_idx(arr, i);
+		struct agent_pod_done_ctr *c = &d->containers[i];
+
+		if (!json_object_is_type(e, json_type_object)) {
+			rc = pv_err_set(err, EBADMSG, "%s: containers[%zu] is not an object",
+					what, i);
+			goto out;
+		}
+		rc = agent_json_keys(e, what, ckeys, err);
+		if (rc < 0)
+			goto out;
+		rc = agent_json_int(e, what, "index", 0, POD_MAX_CONTAINERS - 1, true,
+				    &v, err);
+		if (rc < 0)
+			goto out;
+		c->index = (uint16_t)v;
+		rc = agent_json_int(e, what, "exitCode", 0, 255, true, &v, err);
+		if (rc < 0)
+			goto out;
+		c->exit_code = (int)v;
+		rc = agent_json_int(e, what, "signal", 0, AGENT_SIGNAL_MAX, false, &v, err);
+		if (rc < 0)
+			goto out;
+		c->signal = rc > 0 ? (int)v : 0;
+		rc = agent_json_str(e, what, "reason", false, false, c->reason,
+				    sizeof(c->reason), err);
+		if (rc < 0)
+			goto out;
+	}
+	d->n = len;
+	rc = 0;
+out:
+	json_object_put(o);
+	return rc;
+}
+
+int agent_parse_empty(const uint8_t *p, size_t n, struct pv_err *err)
+{
+	static const char *const keys[] = { NULL };
+	struct json_object *o = NULL;
+	int rc;
+
+	rc = agent_json_parse(p, n, "message", &o, err);
+	if (rc == 0)
+		rc = agent_json_keys(o, "message", keys, err);
+	json_object_put(o);
+	return rc;
+}
+
+int agent_proto_negotiate(int peer_min, int peer_max)
+{
+	int hi = peer_max < AGENT_PROTO_MAX ? peer_max : AGENT_PROTO_MAX;
+	int lo = peer_min > AGENT_PROTO_MIN ? peer_min : AGENT_PROTO_MIN;
+
+	if (peer_min < 1 || peer_min > peer_max || lo > hi)
+		return -1;
+	return hi;
+}

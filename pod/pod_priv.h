@@ -1,0 +1,45 @@
+/* Helpers shared by the pod/ sources; not part of the public model. */
+#ifndef PODVM_POD_POD_PRIV_H
+#define PODVM_POD_POD_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* json_tokener nesting limit: a Pod is at most ~6 levels deep, and a low
+ * limit keeps hostile input from costing stack in json-c. */
+#define POD_JSON_MAX_DEPTH 32
+/* Largest JSON text pod_decode_json / runtime parsing will look at. */
+#define POD_JSON_MAX_LEN   (8u * 1024 * 1024)
+
+/* Write s into buf as a double-quoted string, escaping quotes, backslashes
+ * and non-printable bytes (\xNN), cut after about 64 characters ("...").
+ * Messages quote hostile values with it. */
+void pod_quote(char *buf, size_t n, const char *s);
+
+/* Copy src into dst[n], cutting it when too long (for fixed-size
+ * message fields where a cut is acceptable). */
+void pod_copy(char *dst, size_t n, const char *src);
+
+/* True when s contains a byte below 0x20 or 0x7f. */
+bool pod_has_ctl(const char *s);
+
+/* Kubernetes qualified name (label and annotation keys). On false, *why
+ * is the apimachinery message. */
+bool pod_is_label_key(const char *s, const char **why);
+/* Label value: empty, or <= 63 of [A-Za-z0-9._-] starting/ending alnum. */
+bool pod_is_label_value(const char *s);
+
+#define POD_MSG_SUBDOMAIN "a lowercase RFC 1123 subdomain must consist of " \
+	"lower case alphanumeric characters, '-' or '.', and must start and " \
+	"end with an alphanumeric character"
+#define POD_MSG_LABEL "a lowercase RFC 1123 label must consist of lower " \
+	"case alphanumeric characters or '-', and must start and end with an " \
+	"alphanumeric character"
+#define POD_MSG_ENV "a valid environment variable name must consist of " \
+	"alphabetic characters, digits, '_', '-', or '.', and must not start " \
+	"with a digit"
+#define POD_MSG_LABEL_VALUE "a valid label must be an empty string or " \
+	"consist of alphanumeric characters, '-', '_' or '.', and must start " \
+	"and end with an alphanumeric character"
+
+#endif

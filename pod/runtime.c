@@ -1,0 +1,529 @@
+/* Per-container start parameters resolved on the host (Kubernetes rules
+ * for command/args vs. image Entrypoint/Cmd, env override, workingDir) and
+ * their JSON form, which the guest decodes as hostile input. */
+#include "pod/runtime.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "pod/pod_priv.h"
+
+/* Bounds for the encoded form. Entrypoint, Cmd and Env come from the image
+ * and can exceed the Pod's own limits, so these are wider; runtime_build
+ * enforces them too so that whatever it builds also decodes. */
+#define RT_MAX_ARGV    1024
+#define RT_MAX_ENV     1024
+#define RT_MAX_STR     (64 * 1024)
+#define RT_HOSTNAME_MAX 63
+#define RT_SERIAL_MAX  64   /* virtio-blk uses 20; leave room */
+
+static void rt_strv_free(char **v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void rt_container_clear(struct runtime_container *c)
+{
+	free(c->name);
+	rt_strv_free(c->argv, c->argc);
+	rt_strv_free(c->env, c->n_env);
+	free(c->cwd);
+	free(c->user);
+	free(c->disk_serial);
+}
+
+void runtime_free(struct pod_runtime *rt)
+{
+	if (!rt)
+		return;
+	free(rt->hostname);
+	if (rt->containers) {
+		for (size_t i = 0; i < rt->n_containers; i++)
+			rt_container_clear(&rt->containers[i]);
+		free(rt->containers);
+	}
+	memset(rt, 0, sizeof(*rt));
+}
+
+/* Appends copies of src[0..n) to the NULL-terminated vector *v (capacity
+ * cap, counted by *len). */
+static int rt_strv_append(char **v, size_t *len, size_t cap,
+			  char *const *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (*len >= cap)
+			return -E2BIG;
+		if (!src[i] || strlen(src[i]) > RT_MAX_STR)
+			return -E2BIG;
+		v[*len] = strdup(src[i]);
+		if (!v[*len])
+			return -ENOMEM;
+		(*len)++;
+	}
+	return 0;
+}
+
+static size_t rt_env_key_len(const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+
+	return eq ? (size_t)(eq - kv) : strlen(kv);
+}
+
+static bool rt_env_overridden(const struct pod_container *pc, const char *kv)
+{
+	size_t klen = rt_env_key_len(kv);
+
+	for (size_t i = 0; i < pc->n_env; i++)
+		if (strlen(pc->env[i].name) == klen &&
+		    memcmp(pc->env[i].name, kv, klen) == 0)
+			return true;
+	return false;
+}
+
+static int rt_build_env(const struct pod_container *pc,
+			const struct image_config *cfg,
+			struct runtime_container *rc)
+{
+	size_t cap = cfg->n_env + pc->n_env;
+	char *s;
+
+	if (cap > RT_MAX_ENV)
+		return -E2BIG;
+	rc->env = calloc(cap + 1, sizeof(*rc->env));
+	if (!rc->env)
+		return -ENOMEM;
+	/* Image vars first, minus those the container sets; the container's
+	 * own (already unique, last value wins) follow in order. */
+	for (size_t i = 0; i < cfg->n_env; i++) {
+		const char *kv = cfg->env[i];
+
+		/* "KEY=value" with a non-empty key; anything else is junk in
+		 * the image config and is dropped. */
+		if (!kv || rt_env_key_len(kv) == 0 || !strchr(kv, '='))
+			continue;
+		if (rt_env_overridden(pc, kv))
+			continue;
+		if (strlen(kv) > RT_MAX_STR)
+			return -E2BIG;
+		s = strdup(kv);
+		if (!s)
+			return -ENOMEM;
+		rc->env[rc->n_env++] = s;
+	}
+	for (size_t i = 0; i < pc->n_env; i++) {
+		const char *val = pc->env[i].value ? pc->env[i].value : "";
+
+		if (asprintf(&s, "%s=%s", pc->env[i].name, val) < 0)
+			return -ENOMEM;
+		rc->env[rc->n_env++] = s;
+	}
+	return 0;
+}
+
+static int rt_build_argv(const struct pod_container *pc,
+			 const struct image_config *cfg,
+			 struct runtime_container *rc)
+{
+	char *const *head, *const *tail;
+	size_t n_head, n_tail;
+	int ret;
+
+	/* kubelet: command replaces Entrypoint and drops Cmd unless args
+	 * are given; args alone replace Cmd. */
+	if (pc->has_command && pc->n_command) {
+		head = pc->command;
+		n_head = pc->n_command;
+		tail = pc->has_args ? pc->args : NULL;
+		n_tail = pc->has_args ? pc->n_args : 0;
+	} else {
+		head = cfg->entrypoint;
+		n_head = cfg->n_entrypoint;
+		if (pc->has_args && pc->n_args) {
+			tail = pc->args;
+			n_tail = pc->n_args;
+		} else {
+			tail = cfg->cmd;
+			n_tail = cfg->n_cmd;
+		}
+	}
+	if (n_head + n_tail == 0)
+		return -ENOEXEC;
+	if (n_head + n_tail > RT_MAX_ARGV)
+		return -E2BIG;
+	rc->argv = calloc(n_head + n_tail + 1, sizeof(*rc->argv));
+	if (!rc->argv)
+		return -ENOMEM;
+	ret = rt_strv_append(rc->argv, &rc->argc, n_head + n_tail, head, n_head);
+	if (ret == 0)
+		ret = rt_strv_append(rc->argv, &rc->argc, n_head + n_tail, tail,
+				     n_tail);
+	if (ret == 0 && rc->argv[0][0] == '\0')
+		return -ENOEXEC;
+	return ret;
+}
+
+static int rt_build_one(const struct pod_container *pc, size_t idx,
+			const struct image_config *cfg, const char *serial,
+			struct runtime_container *rc, struct pv_err *err)
+{
+	static const struct image_config empty;
+	const char *cwd;
+	int ret;
+
+	if (!cfg)
+		cfg = &empty;
+	rc->name = strdup(pc->name);
+	if (!rc->name)
+		return pv_err_set(err, ENOMEM, "out of memory");
+	ret = rt_build_argv(pc, cfg, rc);
+	if (ret == -ENOEXEC)
+		return pv_err_set(err, EINVAL, "spec.containers[%zu].command: no "
+				  "command: the image has no Entrypoint or Cmd "
+				  "and the container gives none", idx);
+	if (ret == -E2BIG)
+		return pv_err_set(err, E2BIG, "spec.containers[%zu].command: "
+				  "more than %d arguments or an argument longer "
+				  "than %d bytes", idx, RT_MAX_ARGV, RT_MAX_STR);
+	if (ret < 0)
+		return pv_err_set(err, -ret, "out of memory");
+	ret = rt_build_env(pc, cfg, rc);
+	if (ret == -E2BIG)
+		return pv_err_set(err, E2BIG, "spec.containers[%zu].env: more "
+				  "than %d variables with the image's, or one "
+				  "longer than %d bytes", idx, RT_MAX_ENV,
+				  RT_MAX_STR);
+	if (ret < 0)
+		return pv_err_set(err, -ret, "out of memory");
+	cwd = pc->working_dir;
+	if (!cwd && cfg->working_dir && cfg->working_dir[0] == '/')
+		cwd = cfg->working_dir;
+	if (!cwd || strlen(cwd) > RT_MAX_STR)
+		cwd = "/";
+	rc->cwd = strdup(cwd);
+	if (!rc->cwd)
+		return pv_err_set(err, ENOMEM, "out of memory");
+	if (cfg->user && cfg->user[0]) {
+		if (strlen(cfg->user) > RT_MAX_STR || pod_has_ctl(cfg->user))
+			return pv_err_set(err, EINVAL, "spec.containers[%zu]: "
+					  "image User is invalid", idx);
+		rc->user = strdup(cfg->user);
+		if (!rc->user)
+			return pv_err_set(err, ENOMEM, "out of memory");
+	}
+	if (serial) {
+		if (strlen(serial) > RT_SERIAL_MAX || pod_has_ctl(serial))
+			return pv_err_set(err, EINVAL, "spec.containers[%zu]: "
+					  "disk serial is invalid", idx);
+		rc->disk_serial = strdup(serial);
+		if (!rc->disk_serial)
+			return pv_err_set(err, ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* Kubernetes: the pod name cut to 63 bytes, without a trailing '-' or
+ * '.' left by the cut. */
+static char *rt_hostname(const struct pod *pod)
+{
+	size_t len;
+
+	if (pod->hostname)
+		return strdup(pod->hostname);
+	len = strlen(pod->name);
+	if (len > RT_HOSTNAME_MAX)
+		len = RT_HOSTNAME_MAX;
+	while (len > 1 && (pod->name[len - 1] == '-' ||
+			   pod->name[len - 1] == '.'))
+		len--;
+	return strndup(pod->name, len);
+}
+
+int runtime_build(const struct pod *pod,
+		  const struct image_config *const *cfgs,
+		  const char *const *serials,
+		  struct pod_runtime *out, struct pv_err *err)
+{
+	struct pod_runtime rt = { 0 };
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (!pod || !pod->name || pod->n_containers == 0) {
+		ret = pv_err_set(err, EINVAL, "runtime: pod has no name or no "
+				 "containers");
+		goto out;
+	}
+	rt.hostname = rt_hostname(pod);
+	if (!rt.hostname) {
+		ret = pv_err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	rt.containers = calloc(pod->n_containers, sizeof(*rt.containers));
+	if (!rt.containers) {
+		ret = pv_err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	rt.n_containers = pod->n_containers;
+	for (size_t i = 0; i < pod->n_containers; i++) {
+		ret = rt_build_one(&pod->containers[i], i,
+				   cfgs ? cfgs[i] : NULL,
+				   serials ? serials[i] : NULL,
+				   &rt.containers[i], err);
+		if (ret < 0)
+			goto out;
+	}
+	*out = rt;
+	memset(&rt, 0, sizeof(rt));
+	ret = 0;
+out:
+	runtime_free(&rt);
+	return ret;
+}
+
+/* ---- JSON ---- */
+
+static bool rt_add(struct json_object *o, const char *key,
+		   struct json_object *val)
+{
+	if (!val)
+		return false;
+	if (json_object_object_add(o, key, val) != 0) {
+		json_object_put(val);
+		return false;
+	}
+	return true;
+}
+
+static bool rt_add_str(struct json_object *o, const char *key, const char *s)
+{
+	return !s || rt_add(o, key, json_object_new_string(s));
+}
+
+static struct json_object *rt_strv_json(char *const *v, size_t n)
+{
+	struct json_object *a = json_object_new_array_ext((int)n), *s;
+
+	if (!a)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		s = json_object_new_string(v[i]);
+		if (!s || json_object_array_add(a, s) != 0) {
+			json_object_put(s);
+			json_object_put(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+struct json_object *runtime_to_json(const struct pod_runtime *rt)
+{
+	struct json_object *o, *arr, *c;
+
+	o = json_object_new_object();
+	if (!o)
+		return NULL;
+	arr = json_object_new_array_ext((int)rt->n_containers);
+	if (!rt_add_str(o, "hostname", rt->hostname) ||
+	    !rt_add(o, "containers", arr))
+		goto fail;
+	for (size_t i = 0; i < rt->n_containers; i++) {
+		const struct runtime_container *rc = &rt->containers[i];
+
+		c = json_object_new_object();
+		if (!c || json_object_array_add(arr, c) != 0) {
+			json_object_put(c);
+			goto fail;
+		}
+		if (!rt_add_str(c, "name", rc->name) ||
+		    !rt_add(c, "argv", rt_strv_json(rc->argv, rc->argc)) ||
+		    !rt_add(c, "env", rt_strv_json(rc->env, rc->n_env)) ||
+		    !rt_add_str(c, "cwd", rc->cwd) ||
+		    !rt_add_str(c, "user", rc->user) ||
+		    !rt_add_str(c, "diskSerial", rc->disk_serial))
+			goto fail;
+	}
+	return o;
+fail:
+	json_object_put(o);
+	return NULL;
+}
+
+/* A bounded, NUL-free string copy; NULL with err set otherwise. */
+static char *rt_get_str(struct json_object *v, const char *what, size_t max,
+			struct pv_err *err, int *ret)
+{
+	const char *s;
+	char *r;
+
+	if (!json_object_is_type(v, json_type_string)) {
+		*ret = pv_err_set(err, EINVAL, "runtime: %s: expected string",
+				  what);
+		return NULL;
+	}
+	s = json_object_get_string(v);
+	if ((size_t)json_object_get_string_len(v) != strlen(s) ||
+	    strlen(s) > max) {
+		*ret = pv_err_set(err, EINVAL, "runtime: %s: NUL byte or "
+				  "longer than %zu bytes", what, max);
+		return NULL;
+	}
+	r = strdup(s);
+	if (!r)
+		*ret = pv_err_set(err, ENOMEM, "out of memory");
+	return r;
+}
+
+static int rt_get_strv(struct json_object *v, const char *what, size_t max_n,
+		       bool need_eq, char ***out, size_t *n_out,
+		       struct pv_err *err)
+{
+	size_t n;
+	int ret = 0;
+
+	if (!json_object_is_type(v, json_type_array))
+		return pv_err_set(err, EINVAL, "runtime: %s: expected array of "
+				  "strings", what);
+	n = json_object_array_length(v);
+	if (n > max_n)
+		return pv_err_set(err, E2BIG, "runtime: %s: more than %zu "
+				  "entries", what, max_n);
+	*out = calloc(n + 1, sizeof(**out));
+	if (!*out)
+		return pv_err_set(err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		char *s = rt_get_str(json_object_array_get_idx(v, i), what,
+				     RT_MAX_STR, err, &ret);
+
+		if (!s)
+			return ret;
+		(*out)[(*n_out)++] = s;
+		if (need_eq && (s[0] == '=' || !strchr(s, '=')))
+			return pv_err_set(err, EINVAL, "runtime: %s: entry "
+					  "is not KEY=value", what);
+	}
+	return 0;
+}
+
+static int rt_from_json_one(struct json_object *o, size_t idx,
+			    struct runtime_container *rc, struct pv_err *err)
+{
+	char what[64];
+	int ret = 0;
+
+	if (!json_object_is_type(o, json_type_object))
+		return pv_err_set(err, EINVAL, "runtime: containers[%zu]: "
+				  "expected object", idx);
+	json_object_object_foreach(o, key, v) {
+		snprintf(what, sizeof(what), "containers[%zu].%.24s", idx, key);
+		if (strcmp(key, "name") == 0 && !rc->name) {
+			rc->name = rt_get_str(v, what, POD_LABEL_NAME_MAX, err,
+					      &ret);
+			if (rc->name && !pod_is_dns1123_label(rc->name))
+				ret = pv_err_set(err, EINVAL, "runtime: %s: "
+						 "invalid name", what);
+		} else if (strcmp(key, "argv") == 0 && !rc->argv) {
+			ret = rt_get_strv(v, what, RT_MAX_ARGV, false,
+					  &rc->argv, &rc->argc, err);
+		} else if (strcmp(key, "env") == 0 && !rc->env) {
+			ret = rt_get_strv(v, what, RT_MAX_ENV, true, &rc->env,
+					  &rc->n_env, err);
+		} else if (strcmp(key, "cwd") == 0 && !rc->cwd) {
+			rc->cwd = rt_get_str(v, what, RT_MAX_STR, err, &ret);
+			if (rc->cwd && rc->cwd[0] != '/')
+				ret = pv_err_set(err, EINVAL, "runtime: %s: not "
+						 "an absolute path", what);
+		} else if (strcmp(key, "user") == 0 && !rc->user) {
+			if (!json_object_is_type(v, json_type_null))
+				rc->user = rt_get_str(v, what, RT_MAX_STR, err,
+						      &ret);
+		} else if (strcmp(key, "diskSerial") == 0 && !rc->disk_serial) {
+			if (!json_object_is_type(v, json_type_null))
+				rc->disk_serial = rt_get_str(v, what, RT_SERIAL_MAX, err,
+							     &ret);
+		} else {
+			ret = pv_err_set(err, EINVAL, "runtime: %s: unknown "
+					 "field", what);
+		}
+		if (ret < 0)
+			return ret;
+	}
+	if (!rc->name || !rc->argv || !rc->env || !rc->cwd)
+		return pv_err_set(err, EINVAL, "runtime: containers[%zu]: name, "
+				  "argv, env and cwd are required", idx);
+	if (rc->argc == 0 || rc->argv[0][0] == '\0')
+		return pv_err_set(err, EINVAL, "runtime: containers[%zu].argv: "
+				  "empty", idx);
+	return 0;
+}
+
+int runtime_from_json(struct json_object *obj, struct pod_runtime *out,
+		      struct pv_err *err)
+{
+	struct pod_runtime rt = { 0 };
+	struct json_object *arr = NULL;
+	size_t n;
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!json_object_is_type(obj, json_type_object)) {
+		ret = pv_err_set(err, EINVAL, "runtime: expected object");
+		goto out;
+	}
+	json_object_object_foreach(obj, key, v) {
+		if (strcmp(key, "hostname") == 0) {
+			rt.hostname = rt_get_str(v, "hostname", RT_HOSTNAME_MAX,
+						 err, &ret);
+			if (!rt.hostname)
+				goto out;
+			if (!pod_is_dns1123_subdomain(rt.hostname)) {
+				ret = pv_err_set(err, EINVAL, "runtime: hostname:"
+						 " invalid");
+				goto out;
+			}
+		} else if (strcmp(key, "containers") == 0) {
+			arr = v;
+		} else {
+			ret = pv_err_set(err, EINVAL, "runtime: %.64s: unknown "
+					 "field", key);
+			goto out;
+		}
+	}
+	if (!rt.hostname || !json_object_is_type(arr, json_type_array)) {
+		ret = pv_err_set(err, EINVAL, "runtime: hostname and containers "
+				 "(array) are required");
+		goto out;
+	}
+	n = json_object_array_length(arr);
+	if (n == 0 || n > POD_MAX_CONTAINERS) {
+		ret = pv_err_set(err, EINVAL, "runtime: containers: need 1 to %d",
+				 POD_MAX_CONTAINERS);
+		goto out;
+	}
+	rt.containers = calloc(n, sizeof(*rt.containers));
+	if (!rt.containers) {
+		ret = pv_err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	rt.n_containers = n;
+	for (size_t i = 0; i < n; i++) {
+		ret = rt_from_json_one(json_object_array_get_idx(arr, i), i,
+				       &rt.containers[i], err);
+		if (ret < 0)
+			goto out;
+	}
+	*out = rt;
+	memset(&rt, 0, sizeof(rt));
+	ret = 0;
+out:
+	runtime_free(&rt);
+	return ret;
+}

@@ -1,0 +1,37 @@
+/* Small helpers shared by host and guest: time, ids, file system. */
+#ifndef PODVM_UTIL_UTIL_H
+#define PODVM_UTIL_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+#define UUID_STR_LEN 37  /* 36 chars + NUL */
+
+int64_t util_mono_ms(void);      /* CLOCK_MONOTONIC in ms */
+int64_t util_wall_ms(void);      /* CLOCK_REALTIME in ms */
+
+/* Random RFC 4122 version-4 UUID text (getrandom). */
+int util_uuid4(char out[UUID_STR_LEN], struct pv_err *err);
+
+/* Remove a tree without following symlinks (openat/unlinkat). Missing is
+ * not an error. */
+int util_rm_rf(const char *path, struct pv_err *err);
+
+/* mkdir -p with mode for each created component. */
+int util_mkdir_p(const char *path, unsigned mode, struct pv_err *err);
+
+/* snprintf that reports truncation as -ENAMETOOLONG. */
+int util_fmt(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Read a whole small file (NUL-terminated, at most max bytes). */
+int util_read_file(const char *path, size_t max, char **out, size_t *len,
+		   struct pv_err *err);
+
+/* Write all bytes, retrying on EINTR and short writes (blocking fd). */
+int util_write_all(int fd, const void *buf, size_t len);
+
+#endif
