@@ -50,13 +50,23 @@ echo "fetch-kernel: $PKG"
 mkdir -p "$OUTDIR/dl"
 DEB=$(ls "$OUTDIR/dl/${PKG}_"*.deb 2>/dev/null | head -n 1 || true)
 if [ -z "$DEB" ]; then
-	# apt-get download as root drops to the _apt user, which cannot write
-	# here; the warning it prints is harmless, so -o silences the sandbox.
-	(cd "$OUTDIR/dl" &&
+	# Download into a private dir and move the .deb into dl/ only once
+	# apt has verified it, so an interrupted run leaves no truncated
+	# package behind. As root, apt-get download drops to the _apt user,
+	# which cannot write here; APT::Sandbox::User=root avoids the warning.
+	DLTMP=$(mktemp -d "$OUTDIR/dl/.tmp.XXXXXX")
+	trap 'rm -rf "$DLTMP"' EXIT INT TERM
+	(cd "$DLTMP" &&
 	 apt-get download -q -o APT::Sandbox::User=root "$PKG") ||
 		die "apt-get download $PKG failed"
+	for f in "$DLTMP/${PKG}_"*.deb; do
+		[ -f "$f" ] || die "apt-get download $PKG left no .deb"
+		mv "$f" "$OUTDIR/dl/"
+	done
+	rm -rf "$DLTMP"
+	trap - EXIT INT TERM
 	DEB=$(ls "$OUTDIR/dl/${PKG}_"*.deb 2>/dev/null | head -n 1 || true)
-	[ -n "$DEB" ] || die "apt-get download $PKG left no .deb in $OUTDIR/dl"
+	[ -n "$DEB" ] || die "no .deb for $PKG in $OUTDIR/dl"
 fi
 
 # Unpack into a temp dir next to the target, then swap it in with rename so

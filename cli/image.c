@@ -1,0 +1,236 @@
+/* podvm image: import a directory as an image, list, convert to erofs. */
+#include "cli/cli.h"
+#include "images/store.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+static void image_usage(FILE *fp)
+{
+	fprintf(fp,
+		"usage: podvm image import --ref REF [--entrypoint JSON-ARRAY] [--cmd JSON-ARRAY]\n"
+		"                          [--env K=V]... [--workdir DIR] [--user U] ROOTFS_DIR\n"
+		"       podvm image ls\n"
+		"       podvm image convert REF\n");
+}
+
+static int fail(const char *msg)
+{
+	fprintf(stderr, "podvm: %s\n", msg);
+	return 1;
+}
+
+static void free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* '["a","b"]' -> vector of strings. */
+static int parse_json_argv(const char *opt, const char *text, char ***out,
+			   size_t *n_out, struct pv_err *err)
+{
+	struct json_object *arr;
+	char **v = NULL;
+	size_t n = 0, i;
+	int ret;
+
+	arr = json_tokener_parse(text);
+	if (!arr || !json_object_is_type(arr, json_type_array)) {
+		ret = pv_err_set(err, EINVAL,
+				 "%s wants a JSON array of strings, e.g. '[\"sh\",\"-c\"]'",
+				 opt);
+		goto out;
+	}
+	n = json_object_array_length(arr);
+	v = calloc(n + 1, sizeof(*v));
+	if (!v) {
+		ret = pv_err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(arr, i);
+
+		if (!json_object_is_type(e, json_type_string)) {
+			ret = pv_err_set(err, EINVAL, "%s: element %zu is not a string",
+					 opt, i);
+			goto out;
+		}
+		v[i] = strdup(json_object_get_string(e));
+		if (!v[i]) {
+			ret = pv_err_set(err, ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	free_strv(*out, *n_out);   /* a repeated option replaces */
+	*out = v;
+	*n_out = n;
+	v = NULL;
+	ret = 0;
+out:
+	free_strv(v, n);
+	json_object_put(arr);
+	return ret;
+}
+
+static int push_str(char ***v, size_t *n, const char *s, struct pv_err *err)
+{
+	char **nv = realloc(*v, (*n + 2) * sizeof(**v));
+
+	if (!nv)
+		return pv_err_set(err, ENOMEM, "out of memory");
+	*v = nv;
+	nv[*n] = strdup(s);
+	if (!nv[*n])
+		return pv_err_set(err, ENOMEM, "out of memory");
+	nv[++*n] = NULL;
+	return 0;
+}
+
+static int set_str(char **dst, const char *s, struct pv_err *err)
+{
+	free(*dst);
+	*dst = strdup(s);
+	return *dst ? 0 : pv_err_set(err, ENOMEM, "out of memory");
+}
+
+static int image_import(struct image_store *s, int argc, char **argv,
+			struct pv_err *err)
+{
+	static const struct option opts[] = {
+		{ "ref", required_argument, NULL, 'r' },
+		{ "entrypoint", required_argument, NULL, 'e' },
+		{ "cmd", required_argument, NULL, 'c' },
+		{ "env", required_argument, NULL, 'E' },
+		{ "workdir", required_argument, NULL, 'w' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct image_config cfg;
+	const char *ref = NULL;
+	int c, ret = 0;
+
+	memset(&cfg, 0, sizeof(cfg));
+	optind = 0;   /* GNU: full re-initialisation for this argv */
+	while (ret == 0 && (c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			ref = optarg;
+			break;
+		case 'e':
+			ret = parse_json_argv("--entrypoint", optarg, &cfg.entrypoint,
+					      &cfg.n_entrypoint, err);
+			break;
+		case 'c':
+			ret = parse_json_argv("--cmd", optarg, &cfg.cmd, &cfg.n_cmd, err);
+			break;
+		case 'E':
+			if (!strchr(optarg, '=') || optarg[0] == '=')
+				ret = pv_err_set(err, EINVAL, "--env wants KEY=VALUE, not '%s'",
+						 optarg);
+			else
+				ret = push_str(&cfg.env, &cfg.n_env, optarg, err);
+			break;
+		case 'w':
+			if (optarg[0] != '/')
+				ret = pv_err_set(err, EINVAL, "--workdir must be absolute: '%s'",
+						 optarg);
+			else
+				ret = set_str(&cfg.working_dir, optarg, err);
+			break;
+		case 'u':
+			ret = set_str(&cfg.user, optarg, err);
+			break;
+		case 'h':
+			image_usage(stdout);
+			goto out;
+		default:
+			ret = pv_err_set(err, EINVAL, "image import: bad option (see podvm image --help)");
+			break;
+		}
+	}
+	if (ret < 0)
+		goto out;
+	if (!ref || optind != argc - 1) {
+		ret = pv_err_set(err, EINVAL,
+				 "usage: podvm image import --ref REF [options] ROOTFS_DIR");
+		goto out;
+	}
+	ret = image_store_import_dir(s, argv[optind], ref, &cfg, err);
+	if (ret == 0) {
+		struct image *img = NULL;
+
+		ret = image_store_resolve(s, ref, &img, err);
+		if (ret == 0)
+			printf("%s %s\n", img->ref, img->manifest_digest);
+		image_free(img);
+	}
+out:
+	image_config_free(&cfg);
+	return ret;
+}
+
+static int image_convert(struct image_store *s, const char *ref,
+			 struct pv_err *err)
+{
+	char path[4096];
+	struct image *img = NULL;
+	int ret;
+
+	ret = image_store_resolve(s, ref, &img, err);
+	if (ret == 0)
+		ret = image_store_erofs(s, img, path, sizeof(path), err);
+	if (ret == 0)
+		printf("%s\n", path);
+	image_free(img);
+	return ret;
+}
+
+int cli_image(const struct cli_env *env, int argc, char **argv)
+{
+	struct image_store *s = NULL;
+	struct pv_err err;
+	const char *sub;
+	int ret;
+
+	pv_err_clear(&err);
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		image_usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 1 : 0;
+	}
+	sub = argv[1];
+	if (strcmp(sub, "import") && strcmp(sub, "ls") && strcmp(sub, "list") &&
+	    strcmp(sub, "convert")) {
+		fprintf(stderr, "podvm: image: unknown command '%s' (import, ls, convert)\n",
+			sub);
+		return 1;
+	}
+	if ((!strcmp(sub, "convert") && argc != 3) ||
+	    ((!strcmp(sub, "ls") || !strcmp(sub, "list")) && argc != 2)) {
+		image_usage(stderr);
+		return 1;
+	}
+	ret = image_store_open(env->state_dir, &s, &err);
+	if (ret < 0)
+		goto out;
+	if (!strcmp(sub, "import"))
+		ret = image_import(s, argc - 1, argv + 1, &err);
+	else if (!strcmp(sub, "convert"))
+		ret = image_convert(s, argv[2], &err);
+	else
+		ret = image_store_list(s, stdout, &err);
+	if (ret == 0 && fflush(stdout) != 0)
+		ret = pv_err_sys(&err, errno, "write stdout");
+out:
+	image_store_close(s);
+	if (ret < 0)
+		return fail(err.msg[0] ? err.msg : "image: failed");
+	return 0;
+}

@@ -1,0 +1,696 @@
+/* Layer tarballs: build a gzip tar layer from a directory, and unpack
+ * (hostile) layers with OCI whiteouts. */
+#include "images/layer.h"
+#include "images/store_priv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <openssl/evp.h>
+
+#define LAYER_BUF (128 * 1024)
+#define WH_PREFIX ".wh."
+#define WH_OPAQUE ".wh..wh..opq"
+
+static void hex_digest(EVP_MD_CTX *ctx, char out[IMAGE_DIGEST_MAX])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+
+	EVP_DigestFinal_ex(ctx, md, &n);
+	memcpy(out, "sha256:", 7);
+	for (i = 0; i < n && i < 32; i++)
+		snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+}
+
+/* Sink for the compressed stream: hash it and write it to fd. */
+struct layer_sink {
+	int fd;
+	EVP_MD_CTX *md;
+	uint64_t size;
+};
+
+static la_ssize_t sink_write(struct archive *a, void *data, const void *buf,
+			     size_t len)
+{
+	struct layer_sink *s = data;
+	const char *p = buf;
+	size_t left = len;
+	ssize_t n;
+
+	while (left > 0) {
+		n = write(s->fd, p, left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			archive_set_error(a, errno, "write layer");
+			return -1;
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	if (EVP_DigestUpdate(s->md, buf, len) != 1) {
+		archive_set_error(a, EIO, "sha256 update failed");
+		return -1;
+	}
+	s->size += len;
+	return (la_ssize_t)len;
+}
+
+/* Copy one regular file's data from disk into the tar. */
+static int copy_file_data(struct archive *out, struct archive_entry *e,
+			  char *buf, struct pv_err *err)
+{
+	const char *src = archive_entry_sourcepath(e);
+	int64_t left = archive_entry_size(e);
+	ssize_t n;
+	int fd = -1, ret = 0;
+
+	fd = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		ret = pv_err_sys(err, errno, "open %s", src);
+		goto out;
+	}
+	/* Exactly the size in the header; a file that changed meanwhile is
+	 * cut or zero-padded by libarchive rather than corrupting the tar. */
+	while (left > 0) {
+		n = read(fd, buf, left < LAYER_BUF ? (size_t)left : LAYER_BUF);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = pv_err_sys(err, errno, "read %s", src);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (archive_write_data(out, buf, (size_t)n) < 0) {
+			ret = pv_err_set(err, EIO, "write layer: %s",
+					 archive_error_string(out));
+			goto out;
+		}
+		left -= n;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* sha256 of the decompressed stream of a layer file (its diff_id). */
+static int layer_diff_id(const char *path, char out[IMAGE_DIGEST_MAX],
+			 char *buf, struct pv_err *err)
+{
+	struct archive *a = NULL;
+	struct archive_entry *e;
+	EVP_MD_CTX *md = NULL;
+	la_ssize_t n;
+	int ret;
+
+	a = archive_read_new();
+	md = EVP_MD_CTX_new();
+	if (!a || !md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		ret = pv_err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	archive_read_support_filter_all(a);
+	archive_read_support_format_raw(a);
+	if (archive_read_open_filename(a, path, LAYER_BUF) != ARCHIVE_OK ||
+	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
+		ret = pv_err_set(err, EIO, "read %s: %s", path, archive_error_string(a));
+		goto out;
+	}
+	while ((n = archive_read_data(a, buf, LAYER_BUF)) > 0)
+		EVP_DigestUpdate(md, buf, (size_t)n);
+	if (n < 0) {
+		ret = pv_err_set(err, EIO, "read %s: %s", path, archive_error_string(a));
+		goto out;
+	}
+	hex_digest(md, out);
+	ret = 0;
+out:
+	EVP_MD_CTX_free(md);
+	if (a)
+		archive_read_free(a);
+	return ret;
+}
+
+int layer_write_dir(const char *dir, const char *out_path,
+		    char digest[IMAGE_DIGEST_MAX], char diff_id[IMAGE_DIGEST_MAX],
+		    uint64_t *size, struct pv_err *err)
+{
+	struct layer_sink sink = { .fd = -1 };
+	struct archive *out = NULL, *disk = NULL;
+	struct archive_entry_linkresolver *links = NULL;
+	struct archive_entry *e = NULL, *sparse = NULL;
+	char root[PATH_MAX];
+	char *buf = NULL;
+	size_t rootlen;
+	int ret, r;
+
+	if (!realpath(dir, root))
+		return pv_err_sys(err, errno, "rootfs %s", dir);
+	rootlen = strlen(root);
+	buf = malloc(LAYER_BUF);
+	sink.md = EVP_MD_CTX_new();
+	out = archive_write_new();
+	disk = archive_read_disk_new();
+	links = archive_entry_linkresolver_new();
+	if (!buf || !sink.md || !out || !disk || !links ||
+	    EVP_DigestInit_ex(sink.md, EVP_sha256(), NULL) != 1) {
+		ret = pv_err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	sink.fd = open(out_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (sink.fd < 0) {
+		ret = pv_err_sys(err, errno, "create %s", out_path);
+		goto out;
+	}
+	if (archive_write_add_filter_gzip(out) != ARCHIVE_OK ||
+	    archive_write_set_format_pax_restricted(out) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(out, 1) != ARCHIVE_OK ||
+	    archive_write_open2(out, &sink, NULL, sink_write, NULL, NULL) != ARCHIVE_OK) {
+		ret = pv_err_set(err, EIO, "start layer: %s", archive_error_string(out));
+		goto out;
+	}
+	archive_entry_linkresolver_set_strategy(links, archive_format(out));
+	archive_read_disk_set_symlink_physical(disk);
+	archive_read_disk_set_behavior(disk, ARCHIVE_READDISK_NO_ACL |
+				       ARCHIVE_READDISK_NO_FFLAGS |
+				       ARCHIVE_READDISK_NO_SPARSE);
+	if (archive_read_disk_open(disk, root) != ARCHIVE_OK) {
+		ret = pv_err_set(err, EIO, "read %s: %s", root,
+				 archive_error_string(disk));
+		goto out;
+	}
+	for (;;) {
+		const char *p;
+
+		e = archive_entry_new();
+		if (!e) {
+			ret = pv_err_set(err, ENOMEM, "out of memory");
+			goto out;
+		}
+		r = archive_read_next_header2(disk, e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			ret = pv_err_set(err, EIO, "read %s: %s", root,
+					 archive_error_string(disk));
+			goto out;
+		}
+		archive_read_disk_descend(disk);
+		p = archive_entry_pathname(e);
+		/* Entries are relative to the rootfs; the root itself is
+		 * not an entry (as in Docker's layers); sockets can't be
+		 * archived. */
+		if (!p || strncmp(p, root, rootlen) != 0 || p[rootlen] != '/' ||
+		    archive_entry_filetype(e) == AE_IFSOCK) {
+			archive_entry_free(e);
+			e = NULL;
+			continue;
+		}
+		archive_entry_copy_pathname(e, p + rootlen + 1);
+		/* Numeric owners only: host user names mean nothing in the
+		 * image. */
+		archive_entry_copy_uname(e, NULL);
+		archive_entry_copy_gname(e, NULL);
+		archive_entry_linkify(links, &e, &sparse);
+		if (!e)
+			continue;
+		if (archive_write_header(out, e) < ARCHIVE_WARN) {
+			ret = pv_err_set(err, EIO, "write layer entry %s: %s",
+					 archive_entry_pathname(e),
+					 archive_error_string(out));
+			goto out;
+		}
+		if (archive_entry_filetype(e) == AE_IFREG &&
+		    archive_entry_size(e) > 0) {
+			ret = copy_file_data(out, e, buf, err);
+			if (ret < 0)
+				goto out;
+		}
+		archive_entry_free(e);
+		e = NULL;
+	}
+	if (archive_write_close(out) != ARCHIVE_OK) {
+		ret = pv_err_set(err, EIO, "finish layer: %s", archive_error_string(out));
+		goto out;
+	}
+	if (fsync(sink.fd) < 0) {
+		ret = pv_err_sys(err, errno, "fsync %s", out_path);
+		goto out;
+	}
+	hex_digest(sink.md, digest);
+	*size = sink.size;
+	ret = layer_diff_id(out_path, diff_id, buf, err);
+out:
+	archive_entry_free(e);
+	if (links)
+		archive_entry_linkresolver_free(links);
+	if (disk)
+		archive_read_free(disk);
+	if (out)
+		archive_write_free(out);
+	EVP_MD_CTX_free(sink.md);
+	if (sink.fd >= 0)
+		close(sink.fd);
+	free(buf);
+	return ret;
+}
+
+/* --- unpacking ---------------------------------------------------- */
+
+/* Canonical relative path of an entry: leading "./" and trailing "/"
+ * dropped, "//" collapsed. Absolute paths and ".." are refused. An empty
+ * result is the root itself. */
+static int clean_path(const char *in, char *out, size_t outlen,
+		      struct pv_err *err)
+{
+	const char *p = in;
+	size_t n = 0;
+
+	if (!in || in[0] == '/')
+		return pv_err_set(err, EPERM, "layer entry '%.200s': absolute path refused",
+				  in ? in : "");
+	while (*p) {
+		const char *end = strchr(p, '/');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		if (len == 2 && p[0] == '.' && p[1] == '.')
+			return pv_err_set(err, EPERM,
+					  "layer entry '%.200s': '..' refused", in);
+		if (len > 0 && !(len == 1 && p[0] == '.')) {
+			if (n + (n > 0) + len + 1 > outlen)
+				return pv_err_set(err, ENAMETOOLONG,
+						  "layer entry '%.200s': path too long", in);
+			if (n > 0)
+				out[n++] = '/';
+			memcpy(out + n, p, len);
+			n += len;
+		}
+		p += len;
+		if (*p == '/')
+			p++;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/* Open the directory holding rel (under rootfd) without following any
+ * symlink: a symlinked parent yields -ELOOP/-ENOTDIR. *leaf points into
+ * rel at the last component. */
+static int open_parent(int rootfd, const char *rel, const char **leaf)
+{
+	char comp[NAME_MAX + 1];
+	const char *p = rel, *slash;
+	int fd, next;
+
+	fd = dup(rootfd);
+	if (fd < 0)
+		return -errno;
+	while ((slash = strchr(p, '/'))) {
+		size_t len = (size_t)(slash - p);
+
+		if (len > NAME_MAX) {
+			close(fd);
+			return -ENAMETOOLONG;
+		}
+		memcpy(comp, p, len);
+		comp[len] = '\0';
+		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		if (next < 0)
+			return -errno;
+		fd = next;
+		p = slash + 1;
+	}
+	*leaf = p;
+	return fd;
+}
+
+static int rm_cb(const char *path, const struct stat *st, int flag,
+		 struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP || flag == FTW_D)
+		return rmdir(path) < 0 ? -1 : 0;
+	return unlink(path) < 0 ? -1 : 0;
+}
+
+int layer_remove_tree(const char *path, struct pv_err *err)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : pv_err_sys(err, errno, "stat %s", path);
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlink(path) < 0 && errno != ENOENT)
+			return pv_err_sys(err, errno, "remove %s", path);
+		return 0;
+	}
+	/* FTW_PHYS: symlinks are removed, never followed. */
+	if (nftw(path, rm_cb, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
+		return pv_err_sys(err, errno ? errno : EIO, "remove %s", path);
+	return 0;
+}
+
+/* Remove root/rel unless a parent on the way is a symlink (then nothing
+ * of the tree can be there). */
+static int remove_beneath(const char *root, int rootfd, const char *rel,
+			  struct pv_err *err)
+{
+	char path[IMAGE_PATH_MAX];
+	const char *leaf;
+	int fd, ret;
+
+	fd = open_parent(rootfd, rel, &leaf);
+	if (fd == -ENOENT || fd == -ENOTDIR || fd == -ELOOP)
+		return 0;
+	if (fd < 0)
+		return pv_err_sys(err, -fd, "whiteout %s", rel);
+	close(fd);
+	ret = image_path(path, sizeof(path), err, "%s/%s", root, rel);
+	if (ret < 0)
+		return ret;
+	return layer_remove_tree(path, err);
+}
+
+/* Opaque directory: empty dir (what lower layers put there). */
+static int make_opaque(const char *root, int rootfd, const char *dir,
+		       struct pv_err *err)
+{
+	char sub[IMAGE_PATH_MAX];
+	struct dirent *de;
+	DIR *d = NULL;
+	int fd = -1, ret = 0;
+
+	if (dir[0]) {
+		ret = image_path(sub, sizeof(sub), err, "%s/x", dir);
+		if (ret < 0)
+			return ret;
+		fd = open_parent(rootfd, sub, &(const char *){ NULL });
+	} else {
+		fd = dup(rootfd);
+		if (fd < 0)
+			fd = -errno;
+	}
+	if (fd == -ENOENT || fd == -ENOTDIR || fd == -ELOOP)
+		return 0;
+	if (fd < 0)
+		return pv_err_sys(err, -fd, "opaque whiteout %s", dir);
+	d = fdopendir(fd);
+	if (!d) {
+		ret = pv_err_sys(err, errno, "opaque whiteout %s", dir);
+		close(fd);
+		return ret;
+	}
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		ret = image_path(sub, sizeof(sub), err, "%s/%s%s%s", root, dir,
+				 dir[0] ? "/" : "", de->d_name);
+		if (ret < 0)
+			break;
+		ret = layer_remove_tree(sub, err);
+		if (ret < 0)
+			break;
+	}
+	closedir(d);
+	return ret;
+}
+
+static int open_layer(const char *path, struct archive **out, struct pv_err *err)
+{
+	struct archive *a = archive_read_new();
+
+	if (!a)
+		return pv_err_set(err, ENOMEM, "out of memory");
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	if (archive_read_open_filename(a, path, LAYER_BUF) != ARCHIVE_OK) {
+		int ret = pv_err_set(err, EIO, "open layer %s: %s", path,
+				     archive_error_string(a));
+
+		archive_read_free(a);
+		return ret;
+	}
+	*out = a;
+	return 0;
+}
+
+/* Pass 1: whiteouts, applied to what lower layers left in root. Doing
+ * them before any entry of this layer is written keeps this layer's own
+ * files safe whatever their order in the tar. */
+static int apply_whiteouts(const char *layer_path, const char *root,
+			   int rootfd, struct pv_err *err)
+{
+	char rel[IMAGE_PATH_MAX], target[IMAGE_PATH_MAX];
+	struct archive *a = NULL;
+	struct archive_entry *e;
+	int r, ret;
+
+	ret = open_layer(layer_path, &a, err);
+	if (ret < 0)
+		return ret;
+	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK ||
+	       r == ARCHIVE_WARN) {
+		const char *base;
+		size_t dirlen;
+
+		ret = clean_path(archive_entry_pathname(e), rel, sizeof(rel), err);
+		if (ret < 0)
+			goto out;
+		base = strrchr(rel, '/');
+		base = base ? base + 1 : rel;
+		if (strncmp(base, WH_PREFIX, strlen(WH_PREFIX)) != 0)
+			continue;
+		dirlen = base > rel ? (size_t)(base - rel - 1) : 0;
+		if (strcmp(base, WH_OPAQUE) == 0) {
+			rel[dirlen] = '\0';
+			ret = make_opaque(root, rootfd, rel, err);
+		} else if (strncmp(base, ".wh..wh.", 8) == 0) {
+			continue;   /* aufs metadata, not a whiteout */
+		} else {
+			ret = image_path(target, sizeof(target), err, "%.*s%s%s",
+					 (int)dirlen, rel, dirlen ? "/" : "",
+					 base + strlen(WH_PREFIX));
+			if (ret == 0)
+				ret = remove_beneath(root, rootfd, target, err);
+		}
+		if (ret < 0)
+			goto out;
+	}
+	if (r != ARCHIVE_EOF) {
+		ret = pv_err_set(err, EIO, "read layer %s: %s", layer_path,
+				 archive_error_string(a));
+		goto out;
+	}
+	ret = 0;
+out:
+	archive_read_free(a);
+	return ret;
+}
+
+/* What is at root/rel now must not stop the entry: a directory replaced
+ * by a non-directory goes away whole. A symlinked parent is refused. */
+static int prepare_target(const char *root, int rootfd, const char *rel,
+			  mode_t type, struct pv_err *err)
+{
+	char path[IMAGE_PATH_MAX];
+	const char *leaf;
+	struct stat st;
+	int fd, ret = 0;
+
+	fd = open_parent(rootfd, rel, &leaf);
+	if (fd == -ENOENT)
+		return 0;   /* libarchive creates missing parents */
+	if (fd == -ELOOP || fd == -ENOTDIR)
+		return pv_err_set(err, EPERM,
+				  "layer entry '%.200s': refusing to write through a symlink or non-directory",
+				  rel);
+	if (fd < 0)
+		return pv_err_sys(err, -fd, "layer entry '%.200s'", rel);
+	if (fstatat(fd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode) && type != AE_IFDIR) {
+		ret = image_path(path, sizeof(path), err, "%s/%s", root, rel);
+		if (ret == 0)
+			ret = layer_remove_tree(path, err);
+	}
+	close(fd);
+	return ret;
+}
+
+/* A hard link must point at something already in the tree, reached
+ * without symlinks (else it could pull in a host file). */
+static int check_hardlink(int rootfd, const char *rel, struct pv_err *err)
+{
+	const char *leaf;
+	struct stat st;
+	int fd, ret = 0;
+
+	fd = open_parent(rootfd, rel, &leaf);
+	if (fd < 0)
+		return pv_err_set(err, EPERM,
+				  "layer hard link to '%.200s': target not in the image", rel);
+	if (fstatat(fd, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(st.st_mode))
+		ret = pv_err_set(err, EPERM,
+				 "layer hard link to '%.200s': target missing or a directory",
+				 rel);
+	close(fd);
+	return ret;
+}
+
+static int copy_entry_data(struct archive *in, struct archive *out,
+			   const char *rel, struct pv_err *err)
+{
+	const void *buf;
+	size_t len;
+	la_int64_t off;
+	int r;
+
+	while ((r = archive_read_data_block(in, &buf, &len, &off)) == ARCHIVE_OK) {
+		if (archive_write_data_block(out, buf, len, off) < ARCHIVE_WARN)
+			return pv_err_set(err, EIO, "write %s: %s", rel,
+					  archive_error_string(out));
+	}
+	if (r != ARCHIVE_EOF)
+		return pv_err_set(err, EIO, "read %s: %s", rel, archive_error_string(in));
+	return 0;
+}
+
+int layer_unpack(const char *layer_path, const char *dest,
+		 const struct layer_limits *lim, struct layer_usage *usage,
+		 struct pv_err *err)
+{
+	char root[PATH_MAX], rel[IMAGE_PATH_MAX], path[IMAGE_PATH_MAX];
+	struct archive *in = NULL, *out = NULL;
+	struct archive_entry *e;
+	int rootfd = -1, ret, r;
+
+	/* The canonical root has no symlinks, so SECURE_SYMLINKS checks
+	 * only what the layers create. Entry paths are validated here and
+	 * then made absolute under root, which is why
+	 * SECURE_NOABSOLUTEPATHS cannot be used on them. */
+	if (!realpath(dest, root))
+		return pv_err_sys(err, errno, "unpack target %s", dest);
+	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0) {
+		ret = pv_err_sys(err, errno, "open %s", root);
+		goto out;
+	}
+	ret = apply_whiteouts(layer_path, root, rootfd, err);
+	if (ret < 0)
+		goto out;
+	ret = open_layer(layer_path, &in, err);
+	if (ret < 0)
+		goto out;
+	out = archive_write_disk_new();
+	if (!out) {
+		ret = pv_err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	/* No standard lookup: owners stay numeric, as the image says. */
+	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_OWNER |
+				       ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
+				       ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_UNLINK |
+				       ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+				       ARCHIVE_EXTRACT_SECURE_SYMLINKS);
+	while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK ||
+	       r == ARCHIVE_WARN) {
+		const char *base, *link = archive_entry_hardlink(e);
+		mode_t type = archive_entry_filetype(e);
+
+		ret = clean_path(archive_entry_pathname(e), rel, sizeof(rel), err);
+		if (ret < 0)
+			goto out;
+		base = strrchr(rel, '/');
+		base = base ? base + 1 : rel;
+		if (!rel[0] || strncmp(base, WH_PREFIX, strlen(WH_PREFIX)) == 0)
+			continue;   /* the root itself; whiteouts (pass 1) */
+		if (++usage->entries > lim->max_entries) {
+			ret = pv_err_set(err, EFBIG, "image has more than %llu entries",
+					 (unsigned long long)lim->max_entries);
+			goto out;
+		}
+		/* Device nodes are the host's business, never an image's. */
+		if (!link && (type == AE_IFCHR || type == AE_IFBLK ||
+			      type == AE_IFSOCK)) {
+			usage->skipped_devices++;
+			continue;
+		}
+		if (!link && type == AE_IFREG && archive_entry_size(e) > 0) {
+			usage->bytes += (uint64_t)archive_entry_size(e);
+			if (usage->bytes > lim->max_bytes) {
+				ret = pv_err_set(err, EFBIG,
+						 "image is larger than %llu bytes unpacked",
+						 (unsigned long long)lim->max_bytes);
+				goto out;
+			}
+		}
+		ret = prepare_target(root, rootfd, rel, link ? AE_IFREG : type, err);
+		if (ret < 0)
+			goto out;
+		ret = image_path(path, sizeof(path), err, "%s/%s", root, rel);
+		if (ret < 0)
+			goto out;
+		archive_entry_copy_pathname(e, path);
+		if (link) {
+			char lrel[IMAGE_PATH_MAX], lpath[IMAGE_PATH_MAX];
+
+			ret = clean_path(link, lrel, sizeof(lrel), err);
+			if (ret == 0)
+				ret = check_hardlink(rootfd, lrel, err);
+			if (ret == 0)
+				ret = image_path(lpath, sizeof(lpath), err, "%s/%s",
+						 root, lrel);
+			if (ret < 0)
+				goto out;
+			archive_entry_copy_hardlink(e, lpath);
+		}
+		if (archive_write_header(out, e) < ARCHIVE_WARN) {
+			ret = pv_err_set(err, EPERM, "layer entry '%.200s': %s", rel,
+					 archive_error_string(out));
+			goto out;
+		}
+		if (archive_entry_size(e) > 0) {
+			ret = copy_entry_data(in, out, rel, err);
+			if (ret < 0)
+				goto out;
+		}
+		if (archive_write_finish_entry(out) < ARCHIVE_WARN) {
+			ret = pv_err_set(err, EIO, "layer entry '%.200s': %s", rel,
+					 archive_error_string(out));
+			goto out;
+		}
+	}
+	if (r != ARCHIVE_EOF) {
+		ret = pv_err_set(err, EIO, "read layer %s: %s", layer_path,
+				 archive_error_string(in));
+		goto out;
+	}
+	/* Directory times and modes are fixed up at close. */
+	if (archive_write_close(out) != ARCHIVE_OK) {
+		ret = pv_err_set(err, EIO, "finish layer: %s", archive_error_string(out));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (out)
+		archive_write_free(out);
+	if (in)
+		archive_read_free(in);
+	if (rootfd >= 0)
+		close(rootfd);
+	return ret;
+}
