@@ -9,7 +9,8 @@
 
 CC      ?= gcc
 BUILD   := build
-PKGS    := libvirt json-c yaml-0.1 libarchive libcrypto
+PKGS    := libvirt json-c yaml-0.1 libarchive libcrypto libnl-route-3.0 \
+	libmicrohttpd libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -23,7 +24,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 # Shared by host and guest.
 COMMON_SRC := $(wildcard util/*.c pod/*.c)
 # Host side (CLI, later the daemon), without the program's main.
-HOST_SRC   := $(COMMON_SRC) $(wildcard images/*.c vmm/*.c vmm/libvirt/*.c) \
+HOST_SRC   := $(COMMON_SRC) $(wildcard images/*.c vmm/*.c vmm/libvirt/*.c netns/*.c api/*.c) \
 	$(filter-out cli/main.c,$(wildcard cli/*.c)) \
 	$(filter-out daemon/main.c,$(wildcard daemon/*.c))
 GUEST_SRC  := $(COMMON_SRC) $(filter-out guest/main.c,$(wildcard guest/*.c))
@@ -65,6 +66,9 @@ $(BUILD)/san-guest/%.o: %.c
 	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -DPODVM_GUEST -MMD -MP -c $< -o $@
 
 $(BUILD)/podvm: $(HOST_OBJ) $(BUILD)/host/cli/main.o
+	$(CC) -o $@ $^ $(PKG_LIBS) -lpthread
+
+$(BUILD)/podvmd: $(HOST_OBJ) $(BUILD)/host/daemon/main.o
 	$(CC) -o $@ $^ $(PKG_LIBS) -lpthread
 
 GUEST_LIBS := $(shell pkg-config --static --libs json-c 2>/dev/null)

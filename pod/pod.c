@@ -21,7 +21,7 @@ static bool pod_is_alnum(char c)
 /* One DNS-1123 label of length len starting at s (not NUL-terminated). */
 static bool pod_label_span_ok(const char *s, size_t len)
 {
-	if (len == 0 || len > POD_LABEL_NAME_MAX)
+	if (len == 0)
 		return false;
 	if (!pod_is_lower_alnum(s[0]) || !pod_is_lower_alnum(s[len - 1]))
 		return false;
@@ -33,7 +33,8 @@ static bool pod_label_span_ok(const char *s, size_t len)
 
 bool pod_is_dns1123_label(const char *s)
 {
-	return s && pod_label_span_ok(s, strlen(s));
+	return s && strlen(s) <= POD_LABEL_NAME_MAX &&
+	       pod_label_span_ok(s, strlen(s));
 }
 
 bool pod_is_dns1123_subdomain(const char *s)
@@ -46,8 +47,8 @@ bool pod_is_dns1123_subdomain(const char *s)
 	len = strlen(s);
 	if (len == 0 || len > POD_NAME_MAX)
 		return false;
-	/* apimachinery checks the whole name against
-	 * label('.'label)*, where each label may be up to 63 long. */
+	/* apimachinery checks the whole name against label('.'label)* and
+	 * only its total length: a part may be longer than 63. */
 	for (p = s;; p = dot + 1) {
 		dot = strchr(p, '.');
 		if (!pod_label_span_ok(p, dot ? (size_t)(dot - p) : strlen(p)))

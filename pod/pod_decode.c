@@ -8,295 +8,19 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
+#include "pod/pod_dec.h"
 #include "pod/pod_priv.h"
-
-#define R_REQUIRED  "FieldValueRequired"
-#define R_INVALID   "FieldValueInvalid"
-#define R_UNSUPP    "FieldValueNotSupported"
-#define R_DUP       "FieldValueDuplicate"
-#define R_FORBIDDEN "FieldValueForbidden"
-#define R_TOOLONG   "FieldValueTooLong"
-
-#define PATH_MAX_LEN 256
-
-struct pod_dec {
-	struct pod_causes *causes;
-	struct pv_err *err;
-	size_t n_errors;
-	bool oom;
-};
-
-__attribute__((format(printf, 4, 5)))
-static void pod_dec_fail(struct pod_dec *d, const char *path,
-			 const char *reason, const char *fmt, ...)
-{
-	struct pod_cause *c;
-	char msg[PV_ERR_MSG_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (d->n_errors++ == 0) {
-		if (*path)
-			pv_err_set(d->err, EINVAL, "%s: %s", path, msg);
-		else
-			pv_err_set(d->err, EINVAL, "%s", msg);
-	}
-	if (d->causes->n >= POD_MAX_CAUSES)
-		return;
-	c = &d->causes->items[d->causes->n++];
-	/* Truncation is fine here: err above holds the full first message. */
-	pod_copy(c->field, sizeof(c->field), path);
-	pod_copy(c->reason, sizeof(c->reason), reason);
-	pod_copy(c->message, sizeof(c->message), msg);
-}
-
-static void pod_dec_unknown(struct pod_dec *d, const char *path)
-{
-	pod_dec_fail(d, path, R_UNSUPP, "unknown field");
-}
-
-/* Paths longer than a cause's field (hostile keys) end in "...". */
-static void pod_path_mark(char *buf, int n)
-{
-	if (n < 0 || n >= PATH_MAX_LEN)
-		memcpy(buf + PATH_MAX_LEN - 4, "...", 4);
-}
-
-static void pod_path(char *buf, const char *parent, const char *key)
-{
-	if (*parent)
-		pod_path_mark(buf, snprintf(buf, PATH_MAX_LEN, "%s.%s", parent,
-					    key));
-	else
-		pod_path_mark(buf, snprintf(buf, PATH_MAX_LEN, "%s", key));
-}
-
-static void pod_path_idx(char *buf, const char *parent, size_t i)
-{
-	pod_path_mark(buf, snprintf(buf, PATH_MAX_LEN, "%s[%zu]", parent, i));
-}
-
-static bool pod_is_null(struct json_object *v)
-{
-	return json_object_get_type(v) == json_type_null;
-}
-
-static char *pod_dec_strdup(struct pod_dec *d, const char *s)
-{
-	char *r = strdup(s);
-
-	if (!r)
-		d->oom = true;
-	return r;
-}
-
-/* Type, NUL and length checks shared by every string field. Returns the
- * string (owned by v) or NULL after recording the problem. */
-static const char *pod_dec_str_check(struct pod_dec *d, const char *path,
-				     struct json_object *v, size_t max,
-				     const char *type_msg)
-{
-	const char *s;
-	size_t len;
-
-	if (!json_object_is_type(v, json_type_string)) {
-		pod_dec_fail(d, path, R_INVALID, "%s", type_msg);
-		return NULL;
-	}
-	s = json_object_get_string(v);
-	len = (size_t)json_object_get_string_len(v);
-	if (strlen(s) != len) {
-		pod_dec_fail(d, path, R_INVALID,
-			     "Invalid value: must not contain NUL bytes");
-		return NULL;
-	}
-	if (len > max) {
-		pod_dec_fail(d, path, R_TOOLONG,
-			     "Too long: may not be more than %zu bytes", max);
-		return NULL;
-	}
-	return s;
-}
-
-static const char *pod_dec_str(struct pod_dec *d, const char *path,
-			       struct json_object *v, size_t max)
-{
-	return pod_dec_str_check(d, path, v, max, "expected string");
-}
-
-static void pod_dec_invalid(struct pod_dec *d, const char *path,
-			    const char *val, const char *why)
-{
-	char q[128];
-
-	pod_quote(q, sizeof(q), val);
-	pod_dec_fail(d, path, R_INVALID, "Invalid value: %s: %s", q, why);
-}
-
-/* Enum-like string: one of the NULL-terminated vals, else NotSupported.
- * Returns the index or -1. */
-static int pod_dec_enum(struct pod_dec *d, const char *path,
-			struct json_object *v, const char *const *vals)
-{
-	char q[128], list[256];
-	const char *s;
-	size_t o = 0;
-
-	s = pod_dec_str(d, path, v, POD_MAX_STR);
-	if (!s)
-		return -1;
-	for (int i = 0; vals[i]; i++)
-		if (strcmp(s, vals[i]) == 0)
-			return i;
-	list[0] = '\0';
-	for (int i = 0; vals[i] && o < sizeof(list); i++)
-		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s\"%s\"",
-				      i ? ", " : "", vals[i]);
-	pod_quote(q, sizeof(q), s);
-	pod_dec_fail(d, path, R_UNSUPP,
-		     "Unsupported value: %s: supported values: %s", q, list);
-	return -1;
-}
-
-static bool pod_dec_bool(struct pod_dec *d, const char *path,
-			 struct json_object *v, bool *out)
-{
-	if (!json_object_is_type(v, json_type_boolean)) {
-		pod_dec_fail(d, path, R_INVALID, "expected boolean");
-		return false;
-	}
-	*out = json_object_get_boolean(v);
-	return true;
-}
-
-static void pod_dec_too_many(struct pod_dec *d, const char *path, size_t n,
-			     size_t max)
-{
-	pod_dec_fail(d, path, R_TOOLONG,
-		     "Too many: %zu: must have at most %zu items", n, max);
-}
-
-/* Array of strings (command, args). *budget is what is left of
- * POD_MAX_ARGS for command + args together. Empty means "not given", as
- * in the kubelet (len(command) == 0). */
-static void pod_dec_strv(struct pod_dec *d, const char *path,
-			 struct json_object *v, size_t *budget,
-			 char ***out, size_t *n_out, bool *has)
-{
-	static const char type_msg[] = "expected array of strings";
-	struct json_object *e;
-	char **vec;
-	size_t n;
-	const char *s;
-
-	if (pod_is_null(v))
-		return;
-	if (!json_object_is_type(v, json_type_array)) {
-		pod_dec_fail(d, path, R_INVALID, type_msg);
-		return;
-	}
-	n = json_object_array_length(v);
-	if (n > *budget) {
-		pod_dec_too_many(d, path, n, *budget);
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		e = json_object_array_get_idx(v, i);
-		if (!json_object_is_type(e, json_type_string)) {
-			pod_dec_fail(d, path, R_INVALID, type_msg);
-			return;
-		}
-	}
-	if (n == 0)
-		return;
-	*budget -= n;
-	/* NULL-terminated as a convenience for execv-style consumers. */
-	vec = calloc(n + 1, sizeof(*vec));
-	if (!vec) {
-		d->oom = true;
-		return;
-	}
-	*out = vec;
-	*n_out = n;
-	*has = true;
-	for (size_t i = 0; i < n; i++) {
-		char ipath[PATH_MAX_LEN];
-
-		pod_path_idx(ipath, path, i);
-		s = pod_dec_str(d, ipath, json_object_array_get_idx(v, i),
-				POD_MAX_STR);
-		if (s)
-			vec[i] = pod_dec_strdup(d, s);
-	}
-}
-
-/* labels / annotations */
-static void pod_dec_kv(struct pod_dec *d, const char *path,
-		       struct json_object *v, bool is_labels,
-		       struct pod_kv **out, size_t *n_out)
-{
-	static const char type_msg[] = "expected map of string to string";
-	struct pod_kv *kv;
-	const char *why, *s;
-	size_t n, i = 0;
-
-	if (pod_is_null(v))
-		return;
-	if (!json_object_is_type(v, json_type_object)) {
-		pod_dec_fail(d, path, R_INVALID, type_msg);
-		return;
-	}
-	n = (size_t)json_object_object_length(v);
-	if (n > POD_MAX_KV) {
-		pod_dec_too_many(d, path, n, POD_MAX_KV);
-		return;
-	}
-	if (n == 0)
-		return;
-	kv = calloc(n, sizeof(*kv));
-	if (!kv) {
-		d->oom = true;
-		return;
-	}
-	*out = kv;
-	*n_out = n;
-	json_object_object_foreach(v, key, val) {
-		if (strlen(key) > POD_NAME_MAX + 1 + POD_LABEL_NAME_MAX) {
-			pod_dec_fail(d, path, R_TOOLONG, "Too long: key may "
-				     "not be more than %d bytes",
-				     POD_NAME_MAX + 1 + POD_LABEL_NAME_MAX);
-		} else if (!pod_is_label_key(key, &why)) {
-			pod_dec_invalid(d, path, key, why);
-		}
-		s = pod_dec_str_check(d, path, val, POD_MAX_STR, type_msg);
-		if (s && is_labels && !pod_is_label_value(s)) {
-			pod_dec_invalid(d, path, s, strlen(s) > 63 ?
-					"must be no more than 63 characters" :
-					POD_MSG_LABEL_VALUE);
-			s = NULL;
-		}
-		if (i < n) {
-			kv[i].key = pod_dec_strdup(d, key);
-			kv[i].value = pod_dec_strdup(d, s ? s : "");
-			i++;
-		}
-	}
-}
 
 static void pod_dec_metadata(struct pod_dec *d, struct json_object *m,
 			     struct pod *pod)
 {
-	char path[PATH_MAX_LEN];
+	char path[POD_PATH_MAX];
 	const char *s;
 	bool has_name = false;
 
@@ -305,9 +29,9 @@ static void pod_dec_metadata(struct pod_dec *d, struct json_object *m,
 		return;
 	}
 	json_object_object_foreach(m, key, v) {
-		pod_path(path, "metadata", key);
+		pod_dec_path(path, "metadata", key);
 		if (strcmp(key, "name") == 0) {
-			if (pod_is_null(v))
+			if (pod_dec_is_null(v))
 				continue;
 			has_name = true;
 			s = pod_dec_str(d, path, v, POD_MAX_STR);
@@ -323,7 +47,7 @@ static void pod_dec_metadata(struct pod_dec *d, struct json_object *m,
 			else
 				pod->name = pod_dec_strdup(d, s);
 		} else if (strcmp(key, "namespace") == 0) {
-			if (pod_is_null(v))
+			if (pod_dec_is_null(v))
 				continue;
 			s = pod_dec_str(d, path, v, POD_MAX_STR);
 			if (!s || !*s)
@@ -335,7 +59,7 @@ static void pod_dec_metadata(struct pod_dec *d, struct json_object *m,
 			else
 				pod->namespace = pod_dec_strdup(d, s);
 		} else if (strcmp(key, "uid") == 0) {
-			if (pod_is_null(v))
+			if (pod_dec_is_null(v))
 				continue;
 			s = pod_dec_str(d, path, v, POD_NAME_MAX);
 			if (!s || !*s)
@@ -353,7 +77,7 @@ static void pod_dec_metadata(struct pod_dec *d, struct json_object *m,
 				   &pod->n_annotations);
 		} else if (strcmp(key, "creationTimestamp") == 0) {
 			/* kubectl sends null; a real value is the server's */
-			if (!pod_is_null(v))
+			if (!pod_dec_is_null(v))
 				pod_dec_fail(d, path, R_FORBIDDEN, "Forbidden: "
 					     "set by the server; must be null");
 		} else {
@@ -369,12 +93,12 @@ static void pod_dec_env(struct pod_dec *d, const char *path,
 			struct json_object *v, struct pod_container *c)
 {
 	static const char type_msg[] = "expected array of objects";
-	char ipath[PATH_MAX_LEN], fpath[PATH_MAX_LEN];
+	char ipath[POD_PATH_MAX], fpath[POD_PATH_MAX];
 	struct json_object *e;
 	const char *name, *value, *s;
 	size_t n, j;
 
-	if (pod_is_null(v))
+	if (pod_dec_is_null(v))
 		return;
 	if (!json_object_is_type(v, json_type_array)) {
 		pod_dec_fail(d, path, R_INVALID, type_msg);
@@ -393,7 +117,7 @@ static void pod_dec_env(struct pod_dec *d, const char *path,
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		pod_path_idx(ipath, path, i);
+		pod_dec_path_idx(ipath, path, i);
 		e = json_object_array_get_idx(v, i);
 		if (!json_object_is_type(e, json_type_object)) {
 			pod_dec_fail(d, ipath, R_INVALID, "expected object");
@@ -402,9 +126,9 @@ static void pod_dec_env(struct pod_dec *d, const char *path,
 		name = "";
 		value = "";
 		json_object_object_foreach(e, key, fv) {
-			pod_path(fpath, ipath, key);
+			pod_dec_path(fpath, ipath, key);
 			if (strcmp(key, "name") == 0) {
-				if (pod_is_null(fv))
+				if (pod_dec_is_null(fv))
 					continue;
 				s = pod_dec_str(d, fpath, fv, POD_MAX_STR);
 				if (s && *s && !pod_is_env_name(s)) {
@@ -413,7 +137,7 @@ static void pod_dec_env(struct pod_dec *d, const char *path,
 				}
 				name = s;
 			} else if (strcmp(key, "value") == 0) {
-				if (pod_is_null(fv))
+				if (pod_dec_is_null(fv))
 					continue;
 				s = pod_dec_str(d, fpath, fv, POD_MAX_STR);
 				if (s)
@@ -425,7 +149,7 @@ static void pod_dec_env(struct pod_dec *d, const char *path,
 		if (!name)
 			continue;   /* invalid, already reported */
 		if (!*name) {
-			pod_path(fpath, ipath, "name");
+			pod_dec_path(fpath, ipath, "name");
 			pod_dec_fail(d, fpath, R_REQUIRED, "Required value");
 			continue;
 		}
@@ -449,9 +173,9 @@ static void pod_dec_env(struct pod_dec *d, const char *path,
 static void pod_dec_resources(struct pod_dec *d, const char *path,
 			      struct json_object *v)
 {
-	char fpath[PATH_MAX_LEN];
+	char fpath[POD_PATH_MAX];
 
-	if (pod_is_null(v))
+	if (pod_dec_is_null(v))
 		return;
 	if (!json_object_is_type(v, json_type_object)) {
 		pod_dec_fail(d, path, R_INVALID, "expected object");
@@ -459,7 +183,7 @@ static void pod_dec_resources(struct pod_dec *d, const char *path,
 	}
 	json_object_object_foreach(v, key, unused) {
 		(void)unused;
-		pod_path(fpath, path, key);
+		pod_dec_path(fpath, path, key);
 		pod_dec_unknown(d, fpath);
 	}
 }
@@ -471,7 +195,7 @@ static void pod_dec_container(struct pod_dec *d, const char *cpath,
 					     "Always", NULL };
 	static const char *const msg_path[] = { "/dev/termination-log", NULL };
 	static const char *const msg_policy[] = { "File", NULL };
-	char path[PATH_MAX_LEN];
+	char path[POD_PATH_MAX];
 	size_t budget = POD_MAX_ARGS;
 	const char *s;
 	bool has_name = false, has_image = false;
@@ -482,9 +206,9 @@ static void pod_dec_container(struct pod_dec *d, const char *cpath,
 		return;
 	}
 	json_object_object_foreach(o, key, v) {
-		pod_path(path, cpath, key);
+		pod_dec_path(path, cpath, key);
 		if (strcmp(key, "name") == 0) {
-			if (pod_is_null(v))
+			if (pod_dec_is_null(v))
 				continue;
 			s = pod_dec_str(d, path, v, POD_MAX_STR);
 			has_name = s != NULL;
@@ -499,7 +223,7 @@ static void pod_dec_container(struct pod_dec *d, const char *cpath,
 			else
 				c->name = pod_dec_strdup(d, s);
 		} else if (strcmp(key, "image") == 0) {
-			if (pod_is_null(v))
+			if (pod_dec_is_null(v))
 				continue;
 			s = pod_dec_str(d, path, v, POD_IMAGE_REF_MAX);
 			has_image = s != NULL;
@@ -521,7 +245,7 @@ static void pod_dec_container(struct pod_dec *d, const char *cpath,
 		} else if (strcmp(key, "env") == 0) {
 			pod_dec_env(d, path, v, c);
 		} else if (strcmp(key, "workingDir") == 0) {
-			if (pod_is_null(v))
+			if (pod_dec_is_null(v))
 				continue;
 			s = pod_dec_str(d, path, v, POD_MAX_STR);
 			if (!s || !*s)
@@ -532,7 +256,7 @@ static void pod_dec_container(struct pod_dec *d, const char *cpath,
 			else
 				c->working_dir = pod_dec_strdup(d, s);
 		} else if (strcmp(key, "imagePullPolicy") == 0) {
-			if (pod_is_null(v))
+			if (pod_dec_is_null(v))
 				continue;
 			k = pod_dec_enum(d, path, v, pulls);
 			if (k == 0)
@@ -542,29 +266,29 @@ static void pod_dec_container(struct pod_dec *d, const char *cpath,
 			else if (k == 2)
 				c->pull_policy = POD_PULL_ALWAYS;
 		} else if (strcmp(key, "tty") == 0) {
-			if (!pod_is_null(v))
+			if (!pod_dec_is_null(v))
 				pod_dec_bool(d, path, v, &c->tty);
 		} else if (strcmp(key, "stdin") == 0) {
-			if (!pod_is_null(v))
+			if (!pod_dec_is_null(v))
 				pod_dec_bool(d, path, v, &c->stdin_open);
 		} else if (strcmp(key, "resources") == 0) {
 			pod_dec_resources(d, path, v);
 		} else if (strcmp(key, "terminationMessagePath") == 0) {
-			if (!pod_is_null(v))
+			if (!pod_dec_is_null(v))
 				pod_dec_enum(d, path, v, msg_path);
 		} else if (strcmp(key, "terminationMessagePolicy") == 0) {
-			if (!pod_is_null(v))
+			if (!pod_dec_is_null(v))
 				pod_dec_enum(d, path, v, msg_policy);
 		} else {
 			pod_dec_unknown(d, path);
 		}
 	}
 	if (!has_name) {
-		pod_path(path, cpath, "name");
+		pod_dec_path(path, cpath, "name");
 		pod_dec_fail(d, path, R_REQUIRED, "Required value");
 	}
 	if (!has_image) {
-		pod_path(path, cpath, "image");
+		pod_dec_path(path, cpath, "image");
 		pod_dec_fail(d, path, R_REQUIRED, "Required value");
 	}
 }
@@ -573,10 +297,10 @@ static void pod_dec_containers(struct pod_dec *d, struct json_object *v,
 			       struct pod *pod)
 {
 	static const char path[] = "spec.containers";
-	char ipath[PATH_MAX_LEN], npath[PATH_MAX_LEN], q[128];
+	char ipath[POD_PATH_MAX], npath[POD_PATH_MAX], q[128];
 	size_t n;
 
-	if (pod_is_null(v)) {
+	if (pod_dec_is_null(v)) {
 		pod_dec_fail(d, path, R_REQUIRED, "Required value");
 		return;
 	}
@@ -600,7 +324,7 @@ static void pod_dec_containers(struct pod_dec *d, struct json_object *v,
 	}
 	pod->n_containers = n;
 	for (size_t i = 0; i < n; i++) {
-		pod_path_idx(ipath, path, i);
+		pod_dec_path_idx(ipath, path, i);
 		pod_dec_container(d, ipath, json_object_array_get_idx(v, i),
 				  &pod->containers[i]);
 		if (!pod->containers[i].name)
@@ -610,7 +334,7 @@ static void pod_dec_containers(struct pod_dec *d, struct json_object *v,
 			    strcmp(pod->containers[j].name,
 				   pod->containers[i].name) != 0)
 				continue;
-			pod_path(npath, ipath, "name");
+			pod_dec_path(npath, ipath, "name");
 			pod_quote(q, sizeof(q), pod->containers[i].name);
 			pod_dec_fail(d, npath, R_DUP, "Duplicate value: %s", q);
 			break;
@@ -623,7 +347,7 @@ static void pod_dec_host_ns(struct pod_dec *d, const char *path,
 {
 	bool b = false;
 
-	if (pod_is_null(v) || !pod_dec_bool(d, path, v, &b) || !b)
+	if (pod_dec_is_null(v) || !pod_dec_bool(d, path, v, &b) || !b)
 		return;
 	pod_dec_fail(d, path, R_FORBIDDEN, "Forbidden: not supported: pods "
 		     "run in their own microVM");
@@ -635,7 +359,7 @@ static void pod_dec_spec(struct pod_dec *d, struct json_object *sp,
 	static const char *const restarts[] = { "Always", "OnFailure", "Never",
 						NULL };
 	static const char *const dns[] = { "ClusterFirst", "Default", NULL };
-	char path[PATH_MAX_LEN];
+	char path[POD_PATH_MAX];
 	const char *s;
 	bool has_containers = false;
 	int k;
@@ -645,12 +369,12 @@ static void pod_dec_spec(struct pod_dec *d, struct json_object *sp,
 		return;
 	}
 	json_object_object_foreach(sp, key, v) {
-		pod_path(path, "spec", key);
+		pod_dec_path(path, "spec", key);
 		if (strcmp(key, "containers") == 0) {
 			has_containers = true;
 			pod_dec_containers(d, v, pod);
 		} else if (strcmp(key, "restartPolicy") == 0) {
-			if (pod_is_null(v))
+			if (pod_dec_is_null(v))
 				continue;
 			k = pod_dec_enum(d, path, v, restarts);
 			if (k == 1)
@@ -658,7 +382,7 @@ static void pod_dec_spec(struct pod_dec *d, struct json_object *sp,
 			else if (k == 2)
 				pod->restart_policy = POD_RESTART_NEVER;
 		} else if (strcmp(key, "terminationGracePeriodSeconds") == 0) {
-			if (pod_is_null(v))
+			if (pod_dec_is_null(v))
 				continue;
 			if (!json_object_is_type(v, json_type_int)) {
 				pod_dec_fail(d, path, R_INVALID,
@@ -682,7 +406,7 @@ static void pod_dec_spec(struct pod_dec *d, struct json_object *sp,
 			}
 			pod->grace_period = json_object_get_int64(v);
 		} else if (strcmp(key, "hostname") == 0) {
-			if (pod_is_null(v))
+			if (pod_dec_is_null(v))
 				continue;
 			s = pod_dec_str(d, path, v, POD_MAX_STR);
 			if (!s || !*s)
@@ -694,7 +418,7 @@ static void pod_dec_spec(struct pod_dec *d, struct json_object *sp,
 			else
 				pod->hostname = pod_dec_strdup(d, s);
 		} else if (strcmp(key, "dnsPolicy") == 0) {
-			if (!pod_is_null(v))
+			if (!pod_dec_is_null(v))
 				pod_dec_enum(d, path, v, dns);
 		} else if (strcmp(key, "hostNetwork") == 0 ||
 			   strcmp(key, "hostPID") == 0 ||
@@ -713,7 +437,7 @@ static void pod_dec_const(struct pod_dec *d, const char *path,
 {
 	const char *const vals[] = { want, NULL };
 
-	if (pod_is_null(v))
+	if (pod_dec_is_null(v))
 		pod_dec_fail(d, path, R_REQUIRED, "Required value");
 	else
 		pod_dec_enum(d, path, v, vals);
@@ -749,17 +473,20 @@ int pod_decode(struct json_object *obj, struct pod **out,
 				has_kind = true;
 				pod_dec_const(&d, key, v, "Pod");
 			} else if (strcmp(key, "metadata") == 0) {
-				has_meta = !pod_is_null(v);
+				has_meta = !pod_dec_is_null(v);
 				if (has_meta)
 					pod_dec_metadata(&d, v, pod);
 			} else if (strcmp(key, "spec") == 0) {
-				has_spec = !pod_is_null(v);
+				has_spec = !pod_dec_is_null(v);
 				if (has_spec)
 					pod_dec_spec(&d, v, pod);
 			} else if (strcmp(key, "status") == 0) {
 				/* kubectl sends status: {}; status is ours */
 			} else {
-				pod_dec_unknown(&d, key);
+				char path[POD_PATH_MAX];
+
+				pod_dec_path(path, "", key);
+				pod_dec_unknown(&d, path);
 			}
 		}
 		if (!has_api)

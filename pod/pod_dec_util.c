@@ -1,0 +1,270 @@
+/* Field readers and error causes for the Pod decoder (see pod_dec.h). */
+#include "pod/pod_dec.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "pod/pod_priv.h"
+
+void pod_dec_fail(struct pod_dec *d, const char *path,
+		  const char *reason, const char *fmt, ...)
+{
+	struct pod_cause *c;
+	char msg[PV_ERR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (d->n_errors++ == 0) {
+		if (*path)
+			pv_err_set(d->err, EINVAL, "%s: %s", path, msg);
+		else
+			pv_err_set(d->err, EINVAL, "%s", msg);
+	}
+	if (d->causes->n >= POD_MAX_CAUSES)
+		return;
+	c = &d->causes->items[d->causes->n++];
+	/* Truncation is fine here: err above holds the full first message. */
+	pod_copy(c->field, sizeof(c->field), path);
+	pod_copy(c->reason, sizeof(c->reason), reason);
+	pod_copy(c->message, sizeof(c->message), msg);
+}
+
+void pod_dec_unknown(struct pod_dec *d, const char *path)
+{
+	pod_dec_fail(d, path, R_UNSUPP, "unknown field");
+}
+
+/* Paths longer than a cause's field (hostile keys) end in "...". */
+static void pod_dec_path_mark(char *buf, int n)
+{
+	if (n < 0 || n >= POD_PATH_MAX)
+		memcpy(buf + POD_PATH_MAX - 4, "...", 4);
+}
+
+void pod_dec_path(char *buf, const char *parent, const char *key)
+{
+	if (*parent)
+		pod_dec_path_mark(buf, snprintf(buf, POD_PATH_MAX, "%s.%s", parent,
+					    key));
+	else
+		pod_dec_path_mark(buf, snprintf(buf, POD_PATH_MAX, "%s", key));
+}
+
+void pod_dec_path_idx(char *buf, const char *parent, size_t i)
+{
+	pod_dec_path_mark(buf, snprintf(buf, POD_PATH_MAX, "%s[%zu]", parent, i));
+}
+
+bool pod_dec_is_null(struct json_object *v)
+{
+	return json_object_get_type(v) == json_type_null;
+}
+
+char *pod_dec_strdup(struct pod_dec *d, const char *s)
+{
+	char *r = strdup(s);
+
+	if (!r)
+		d->oom = true;
+	return r;
+}
+
+/* Type, NUL and length checks shared by every string field. Returns the
+ * string (owned by v) or NULL after recording the problem. */
+const char *pod_dec_str_check(struct pod_dec *d, const char *path,
+			      struct json_object *v, size_t max,
+			      const char *type_msg)
+{
+	const char *s;
+	size_t len;
+
+	if (!json_object_is_type(v, json_type_string)) {
+		pod_dec_fail(d, path, R_INVALID, "%s", type_msg);
+		return NULL;
+	}
+	s = json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
+	if (strlen(s) != len) {
+		pod_dec_fail(d, path, R_INVALID,
+			     "Invalid value: must not contain NUL bytes");
+		return NULL;
+	}
+	if (len > max) {
+		pod_dec_fail(d, path, R_TOOLONG,
+			     "Too long: may not be more than %zu bytes", max);
+		return NULL;
+	}
+	return s;
+}
+
+const char *pod_dec_str(struct pod_dec *d, const char *path,
+			struct json_object *v, size_t max)
+{
+	return pod_dec_str_check(d, path, v, max, "expected string");
+}
+
+void pod_dec_invalid(struct pod_dec *d, const char *path,
+		     const char *val, const char *why)
+{
+	char q[128];
+
+	pod_quote(q, sizeof(q), val);
+	pod_dec_fail(d, path, R_INVALID, "Invalid value: %s: %s", q, why);
+}
+
+/* Enum-like string: one of the NULL-terminated vals, else NotSupported.
+ * Returns the index or -1. */
+int pod_dec_enum(struct pod_dec *d, const char *path,
+		 struct json_object *v, const char *const *vals)
+{
+	char q[128], list[256];
+	const char *s;
+	size_t o = 0;
+
+	s = pod_dec_str(d, path, v, POD_MAX_STR);
+	if (!s)
+		return -1;
+	for (int i = 0; vals[i]; i++)
+		if (strcmp(s, vals[i]) == 0)
+			return i;
+	list[0] = '\0';
+	for (int i = 0; vals[i] && o < sizeof(list); i++)
+		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s\"%s\"",
+				      i ? ", " : "", vals[i]);
+	pod_quote(q, sizeof(q), s);
+	pod_dec_fail(d, path, R_UNSUPP,
+		     "Unsupported value: %s: supported values: %s", q, list);
+	return -1;
+}
+
+bool pod_dec_bool(struct pod_dec *d, const char *path,
+		  struct json_object *v, bool *out)
+{
+	if (!json_object_is_type(v, json_type_boolean)) {
+		pod_dec_fail(d, path, R_INVALID, "expected boolean");
+		return false;
+	}
+	*out = json_object_get_boolean(v);
+	return true;
+}
+
+void pod_dec_too_many(struct pod_dec *d, const char *path, size_t n,
+		      size_t max)
+{
+	pod_dec_fail(d, path, R_TOOLONG,
+		     "Too many: %zu: must have at most %zu items", n, max);
+}
+
+/* Array of strings (command, args). *budget is what is left of
+ * POD_MAX_ARGS for command + args together. Empty means "not given", as
+ * in the kubelet (len(command) == 0). */
+void pod_dec_strv(struct pod_dec *d, const char *path,
+		  struct json_object *v, size_t *budget,
+		  char ***out, size_t *n_out, bool *has)
+{
+	static const char type_msg[] = "expected array of strings";
+	struct json_object *e;
+	char **vec;
+	size_t n;
+	const char *s;
+
+	if (pod_dec_is_null(v))
+		return;
+	if (!json_object_is_type(v, json_type_array)) {
+		pod_dec_fail(d, path, R_INVALID, type_msg);
+		return;
+	}
+	n = json_object_array_length(v);
+	if (n > *budget) {
+		pod_dec_too_many(d, path, n, *budget);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		e = json_object_array_get_idx(v, i);
+		if (!json_object_is_type(e, json_type_string)) {
+			pod_dec_fail(d, path, R_INVALID, type_msg);
+			return;
+		}
+	}
+	if (n == 0)
+		return;
+	*budget -= n;
+	/* NULL-terminated as a convenience for execv-style consumers. */
+	vec = calloc(n + 1, sizeof(*vec));
+	if (!vec) {
+		d->oom = true;
+		return;
+	}
+	*out = vec;
+	*n_out = n;
+	*has = true;
+	for (size_t i = 0; i < n; i++) {
+		char ipath[POD_PATH_MAX];
+
+		pod_dec_path_idx(ipath, path, i);
+		s = pod_dec_str(d, ipath, json_object_array_get_idx(v, i),
+				POD_MAX_STR);
+		if (s)
+			vec[i] = pod_dec_strdup(d, s);
+	}
+}
+
+/* labels / annotations */
+void pod_dec_kv(struct pod_dec *d, const char *path,
+		struct json_object *v, bool is_labels,
+		struct pod_kv **out, size_t *n_out)
+{
+	static const char type_msg[] = "expected map of string to string";
+	struct pod_kv *kv;
+	const char *why, *s;
+	size_t n, i = 0;
+
+	if (pod_dec_is_null(v))
+		return;
+	if (!json_object_is_type(v, json_type_object)) {
+		pod_dec_fail(d, path, R_INVALID, type_msg);
+		return;
+	}
+	n = (size_t)json_object_object_length(v);
+	if (n > POD_MAX_KV) {
+		pod_dec_too_many(d, path, n, POD_MAX_KV);
+		return;
+	}
+	if (n == 0)
+		return;
+	kv = calloc(n, sizeof(*kv));
+	if (!kv) {
+		d->oom = true;
+		return;
+	}
+	*out = kv;
+	*n_out = n;
+	json_object_object_foreach(v, key, val) {
+		if (strlen(key) > POD_NAME_MAX + 1 + POD_LABEL_NAME_MAX) {
+			pod_dec_fail(d, path, R_TOOLONG, "Too long: key may "
+				     "not be more than %d bytes",
+				     POD_NAME_MAX + 1 + POD_LABEL_NAME_MAX);
+		} else if (!pod_is_label_key(key, &why)) {
+			pod_dec_invalid(d, path, key, why);
+		}
+		s = pod_dec_str_check(d, path, val, POD_MAX_STR, type_msg);
+		if (s && is_labels && !pod_is_label_value(s)) {
+			pod_dec_invalid(d, path, s, strlen(s) > 63 ?
+					"must be no more than 63 characters" :
+					POD_MSG_LABEL_VALUE);
+			s = NULL;
+		}
+		if (i < n) {
+			kv[i].key = pod_dec_strdup(d, key);
+			kv[i].value = pod_dec_strdup(d, s ? s : "");
+			i++;
+		}
+	}
+}
