@@ -35,6 +35,25 @@ void launch_mark(struct launch *l, enum launch_stage st)
 		l->t[st] = util_mono_ms();
 }
 
+/* Paths and names follow from the uid, so a restarted daemon finds them. */
+static int set_identity(struct launch *l, const char *uid, struct pv_err *err)
+{
+	size_t n = strlen(uid);
+
+	if (n != UUID_STR_LEN - 1 || strspn(uid, "0123456789abcdef-") != n)
+		return pv_err_set(err, EINVAL, "invalid pod uid \"%s\"", uid);
+	memcpy(l->uid, uid, n + 1);
+	if (util_fmt(l->vm_name, sizeof(l->vm_name), "podvm-%s", l->uid) < 0 ||
+	    util_fmt(l->dir, sizeof(l->dir), "%s/%.*s", l->opts.run_dir,
+		     LAUNCH_SHORT_ID, l->uid) < 0 ||
+	    util_fmt(l->agent_sock, sizeof(l->agent_sock), "%s/agent.sock", l->dir) < 0 ||
+	    util_fmt(l->console_log, sizeof(l->console_log), "%s/console.log", l->dir) < 0 ||
+	    strlen(l->agent_sock) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return pv_err_set(err, ENAMETOOLONG, "run dir path too long: %s",
+				  l->opts.run_dir);
+	return 0;
+}
+
 int launch_prepare(struct launch *l, struct pv_err *err)
 {
 	const struct pod *pod = l->pod;
@@ -42,18 +61,22 @@ int launch_prepare(struct launch *l, struct pv_err *err)
 	const char *serials[POD_MAX_CONTAINERS] = { 0 };
 	struct image *imgs[POD_MAX_CONTAINERS] = { 0 };
 	size_t disk_of[POD_MAX_CONTAINERS] = { 0 };
+	char fresh[UUID_STR_LEN];
 	int ret;
 
-	ret = util_uuid4(l->uid, err);
+	/* The pod's identity: Kubernetes assigns metadata.uid on creation;
+	 * the daemon has done so already, `podvm run` has not. */
+	if (!pod->uid) {
+		ret = util_uuid4(fresh, err);
+		if (ret < 0)
+			return ret;
+		l->pod->uid = strdup(fresh);
+		if (!l->pod->uid)
+			return pv_err_set(err, ENOMEM, "out of memory");
+	}
+	ret = set_identity(l, pod->uid, err);
 	if (ret < 0)
 		return ret;
-	/* The pod's identity: Kubernetes assigns metadata.uid on creation. */
-	free(l->pod->uid);
-	l->pod->uid = strdup(l->uid);
-	if (!l->pod->uid)
-		return pv_err_set(err, ENOMEM, "out of memory");
-	if (util_fmt(l->vm_name, sizeof(l->vm_name), "podvm-%s", l->uid) < 0)
-		return pv_err_set(err, ENAMETOOLONG, "VM name too long");
 
 	ret = image_store_open(l->opts.state_dir, &l->store, err);
 	if (ret < 0)
@@ -156,12 +179,7 @@ int launch_boot(struct launch *l, struct pv_err *err)
 
 	/* Short paths: unix socket paths are limited to 108 bytes, and
 	 * libvirt puts its monitor socket below the embed root. */
-	if (util_fmt(l->dir, sizeof(l->dir), "%s/%.*s", l->opts.run_dir,
-		     LAUNCH_SHORT_ID, l->uid) < 0 ||
-	    util_fmt(l->agent_sock, sizeof(l->agent_sock), "%s/agent.sock", l->dir) < 0 ||
-	    util_fmt(l->console_log, sizeof(l->console_log), "%s/console.log", l->dir) < 0 ||
-	    util_fmt(lvroot, sizeof(lvroot), "%s/lv", l->dir) < 0 ||
-	    strlen(l->agent_sock) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+	if (util_fmt(lvroot, sizeof(lvroot), "%s/lv", l->dir) < 0)
 		return pv_err_set(err, ENAMETOOLONG, "run dir path too long: %s",
 				  l->opts.run_dir);
 
@@ -174,13 +192,18 @@ int launch_boot(struct launch *l, struct pv_err *err)
 		return pv_err_sys(err, errno, "mkdir %s", l->dir);
 	l->dir_created = true;
 
-	cfg.uri = l->opts.libvirt_uri;
-	cfg.state_dir = lvroot;
-	cfg.accel = VMM_ACCEL_AUTO;
-	cfg.quiet = l->opts.quiet;
-	ret = ops->open(&cfg, &l->vmm, err);
-	if (ret < 0)
-		return ret;
+	if (l->opts.vmm) {
+		l->vmm = l->opts.vmm;
+	} else {
+		cfg.uri = l->opts.libvirt_uri;
+		cfg.state_dir = lvroot;
+		cfg.accel = VMM_ACCEL_AUTO;
+		cfg.quiet = l->opts.quiet;
+		ret = ops->open(&cfg, &l->vmm, err);
+		if (ret < 0)
+			return ret;
+		l->vmm_owned = true;
+	}
 
 	if (ops->accel(l->vmm) == VMM_ACCEL_TCG)
 		ret = util_fmt(cmdline, sizeof(cmdline), "%s tsc_early_khz=%lu",
@@ -207,6 +230,24 @@ int launch_boot(struct launch *l, struct pv_err *err)
 	m.console_log = l->console_log;
 
 	ret = vmm_boot(l->vmm, &m, &l->vm, err);
+	if (ret < 0)
+		return ret;
+	launch_mark(l, LAUNCH_T_VM);
+	return 0;
+}
+
+int launch_attach(struct launch *l, const char *uid, struct pv_err *err)
+{
+	int ret;
+
+	if (!l->opts.vmm)
+		return pv_err_set(err, EINVAL, "attach needs a shared VMM connection");
+	l->vmm = l->opts.vmm;
+	ret = set_identity(l, uid, err);
+	if (ret < 0)
+		return ret;
+	l->dir_created = access(l->dir, F_OK) == 0;
+	ret = l->vmm->ops->attach(l->vmm, l->vm_name, &l->vm, err);
 	if (ret < 0)
 		return ret;
 	launch_mark(l, LAUNCH_T_VM);
@@ -297,6 +338,18 @@ char *launch_console_tail(const struct launch *l, int lines)
 	return buf;
 }
 
+void launch_release(struct launch *l)
+{
+	if (l->agent_fd >= 0) {
+		close(l->agent_fd);
+		l->agent_fd = -1;
+	}
+	vmm_release(l->vm);
+	l->vm = NULL;
+	l->dir_created = false;   /* keep it: the VM still uses it */
+	launch_teardown(l);
+}
+
 void launch_teardown(struct launch *l)
 {
 	struct pv_err err;
@@ -311,8 +364,10 @@ void launch_teardown(struct launch *l)
 		vmm_release(l->vm);
 		l->vm = NULL;
 	}
-	vmm_close(l->vmm);
+	if (l->vmm_owned)
+		vmm_close(l->vmm);
 	l->vmm = NULL;
+	l->vmm_owned = false;
 	if (l->dir_created) {
 		if (util_rm_rf(l->dir, &err) < 0)
 			fprintf(stderr, "podvm: remove %s: %s\n", l->dir, err.msg);

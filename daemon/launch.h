@@ -29,6 +29,9 @@ struct launch_opts {
 	const char *run_dir;     /* per-pod runtime files */
 	const char *guest_dir;   /* vmlinuz, initramfs.img */
 	const char *libvirt_uri; /* NULL: embedded driver rooted in the pod dir */
+	struct vmm *vmm;         /* shared backend connection (the daemon: one
+	                          * embedded driver root per process), or NULL
+	                          * for one of the launch's own (podvm run) */
 	bool quiet;              /* no accelerator notice */
 };
 
@@ -61,6 +64,7 @@ struct launch {
 	bool rt_built;
 
 	struct vmm *vmm;
+	bool vmm_owned;                   /* opened by this launch */
 	struct vmm_vm *vm;
 	bool dir_created;
 	int agent_fd;                     /* -1 until connected */
@@ -78,6 +82,10 @@ int launch_prepare(struct launch *l, struct pv_err *err);
 /* Create the run dir and boot the VM. */
 int launch_boot(struct launch *l, struct pv_err *err);
 
+/* After a daemon restart: adopt the running VM of pod uid (its paths
+ * follow from the uid). -ENOENT when the VM is gone. */
+int launch_attach(struct launch *l, const char *uid, struct pv_err *err);
+
 /* Connect to the agent socket (retrying while the VMM creates it). */
 int launch_connect(struct launch *l, int timeout_ms, struct pv_err *err);
 
@@ -91,6 +99,10 @@ char *launch_console_tail(const struct launch *l, int lines);
 /* Destroy the VM if it runs, close the backend, remove the run dir. Safe
  * to call at any point and more than once. */
 void launch_teardown(struct launch *l);
+
+/* Let go of the VM without stopping it (daemon shutdown): close the agent
+ * connection and free handles; the run dir stays. */
+void launch_release(struct launch *l);
 
 void launch_mark(struct launch *l, enum launch_stage st);
 

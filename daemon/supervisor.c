@@ -1,0 +1,699 @@
+/* The supervisor: one thread and one state machine per pod.
+ *
+ *   start  -> prepare images -> boot VM -> agent handshake -> running
+ *          -> every container terminated -> pod done -> VM powers off
+ *   stop   (DELETE, at any stage): abort the boot or send STOP with the
+ *          grace period; destroy the VM after grace + slack; release
+ *          everything; podsvc_finalize_delete() emits DELETED
+ *   close  (daemon shutdown): threads let go of their VMs, which keep
+ *          running; the next podvmd reattaches (supervisor_start).
+ *
+ * A pod thread never holds the supervisor lock while it blocks; the API
+ * never waits on a boot. */
+#include "daemon/supervisor.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "daemon/agent_host.h"
+#include "daemon/launch.h"
+#include "daemon/log.h"
+#include "vmm/vmm.h"
+
+#define SV_CONNECT_TIMEOUT_MS 10000
+#define SV_BOOT_TIMEOUT_MS    (180 * 1000)  /* TCG on a loaded host */
+#define SV_STOP_SLACK_MS      (15 * 1000)
+#define SV_POWEROFF_MS        (15 * 1000)
+
+struct sv_pod {
+	struct supervisor *sv;
+	char uid[UUID_STR_LEN];
+	struct pod *pod;               /* own copy */
+	bool reattach;
+	pthread_t thread;
+	int wake_fd;                   /* eventfd: stop or close requested */
+	/* under sv->lock */
+	bool stop_requested;
+	int64_t grace;
+	bool finished;                 /* thread done with the VM */
+	struct sv_pod *next;
+
+	/* thread-private */
+	struct launch l;
+	struct agent_host ah;
+	struct podsvc_status_update st;
+	bool shutdown_sent;
+};
+
+struct supervisor {
+	struct supervisor_config cfg;
+	struct podsvc *svc;
+	struct vmm *vmm;
+	pthread_mutex_t lock;
+	struct sv_pod *pods;
+	bool closing;
+};
+
+static void sv_pod_free(struct sv_pod *p)
+{
+	if (!p)
+		return;
+	if (p->wake_fd >= 0)
+		close(p->wake_fd);
+	pod_free(p->pod);
+	free(p);
+}
+
+/* Status bookkeeping ------------------------------------------------------ */
+
+static void status_recompute(struct sv_pod *p)
+{
+	size_t n = p->st.n_containers, term = 0, failed = 0, running = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct podsvc_ctr_status *c = &p->st.ctr[i];
+
+		if (c->state == PODSVC_TERMINATED) {
+			term++;
+			failed += c->exit_code != 0;
+		} else if (c->state == PODSVC_RUNNING) {
+			running++;
+		}
+	}
+	if (p->st.phase == PODSVC_FAILED && p->st.reason[0])
+		return;  /* a pod-level failure is final */
+	if (n && term == n)
+		p->st.phase = failed ? PODSVC_FAILED : PODSVC_SUCCEEDED;
+	else if (running && running + term == n)
+		p->st.phase = PODSVC_RUNNING_PHASE;
+	else
+		p->st.phase = PODSVC_PENDING;
+}
+
+static void report(struct sv_pod *p)
+{
+	status_recompute(p);
+	podsvc_update_status(p->sv->svc, p->uid, &p->st);
+}
+
+static void fail_pod(struct sv_pod *p, const char *reason, const char *msg)
+{
+	p->st.phase = PODSVC_FAILED;
+	snprintf(p->st.reason, sizeof(p->st.reason), "%s", reason);
+	snprintf(p->st.message, sizeof(p->st.message), "%s", msg);
+	for (size_t i = 0; i < p->st.n_containers; i++) {
+		struct podsvc_ctr_status *c = &p->st.ctr[i];
+
+		if (c->state == PODSVC_TERMINATED)
+			continue;
+		if (c->state == PODSVC_RUNNING) {
+			c->state = PODSVC_TERMINATED;
+			c->exit_code = 137;
+			c->finished_ms = util_wall_ms();
+			snprintf(c->reason, sizeof(c->reason), "Error");
+		} else {
+			snprintf(c->reason, sizeof(c->reason), "%s", reason);
+		}
+		c->ready = false;
+	}
+	podsvc_update_status(p->sv->svc, p->uid, &p->st);
+	log_warn("pod failed", LOG_STR("uid", p->uid), LOG_STR("pod", p->pod->name), LOG_STR("reason", reason), LOG_STR("message", msg), LOG_END);
+}
+
+/* Agent callbacks ---------------------------------------------------------- */
+
+static void on_ready(void *opaque, int proto)
+{
+	struct sv_pod *p = opaque;
+
+	(void)proto;
+	launch_mark(&p->l, LAUNCH_T_AGENT);
+	p->st.vm_started = true;
+	report(p);
+}
+
+static void on_log(void *opaque, uint16_t idx, enum agent_stream s,
+		   const uint8_t *data, size_t len)
+{
+	struct sv_pod *p = opaque;
+
+	podsvc_append_log(p->sv->svc, p->uid, idx, s == AGENT_STREAM_STDERR,
+			  data, len);
+}
+
+static void on_container(void *opaque, const struct agent_ctr_event *ev)
+{
+	struct sv_pod *p = opaque;
+	struct podsvc_ctr_status *c = &p->st.ctr[ev->index];
+
+	if (ev->state == AGENT_CTR_RUNNING) {
+		c->state = PODSVC_RUNNING;
+		c->reason[0] = c->message[0] = '\0';
+		c->started_ms = ev->time_ms;
+		c->ready = true;
+	} else {
+		c->state = PODSVC_TERMINATED;
+		c->exit_code = ev->exit_code;
+		c->signal = ev->signal;
+		snprintf(c->reason, sizeof(c->reason), "%s",
+			 ev->reason[0] ? ev->reason :
+			 ev->exit_code ? "Error" : "Completed");
+		snprintf(c->message, sizeof(c->message), "%s", ev->message);
+		c->finished_ms = ev->time_ms;
+		if (!c->started_ms)
+			c->started_ms = ev->time_ms;
+		c->ready = false;
+	}
+	if (!p->l.t[LAUNCH_T_CONTAINERS]) {
+		size_t settled = 0;
+
+		for (size_t i = 0; i < p->st.n_containers; i++)
+			settled += p->st.ctr[i].state != PODSVC_WAITING;
+		if (settled == p->st.n_containers)
+			launch_mark(&p->l, LAUNCH_T_CONTAINERS);
+	}
+	report(p);
+}
+
+static void on_done(void *opaque)
+{
+	struct sv_pod *p = opaque;
+
+	launch_mark(&p->l, LAUNCH_T_DONE);
+}
+
+static void on_guest_error(void *opaque, const char *msg)
+{
+	struct sv_pod *p = opaque;
+
+	fail_pod(p, "GuestError", msg);
+}
+
+static const struct agent_host_cb sv_cb = {
+	.ready = on_ready,
+	.log = on_log,
+	.container = on_container,
+	.done = on_done,
+	.error = on_guest_error,
+};
+
+/* Pod thread ---------------------------------------------------------------- */
+
+enum sv_outcome { SV_DONE, SV_STOPPED, SV_CLOSING, SV_FAILED };
+
+/* Stop or close requested? Reads the eventfd's state under the lock. */
+static enum sv_outcome check_requests(struct sv_pod *p, int64_t *grace)
+{
+	enum sv_outcome o = SV_DONE;
+
+	pthread_mutex_lock(&p->sv->lock);
+	if (p->sv->closing)
+		o = SV_CLOSING;
+	else if (p->stop_requested) {
+		o = SV_STOPPED;
+		if (grace)
+			*grace = p->grace;
+	}
+	pthread_mutex_unlock(&p->sv->lock);
+	return o;
+}
+
+static void vm_lost(struct sv_pod *p, const char *what)
+{
+	char msg[512], *tail = launch_console_tail(&p->l, 3);
+	char *nl;
+
+	/* one line: the console's last words help more than a generic text */
+	for (nl = tail; nl && (nl = strchr(nl, '\n')); )
+		*nl = ' ';
+	snprintf(msg, sizeof(msg), "%s%s%s", what, tail && *tail ? "; console: " : "",
+		 tail ? tail : "");
+	free(tail);
+	fail_pod(p, "VMExited", msg);
+}
+
+static enum sv_outcome follow(struct sv_pod *p, char *spec, size_t spec_len)
+{
+	struct pv_err err = { 0 };
+	int vm_fd = p->l.vm->ops->exit_fd(p->l.vm);
+	int64_t deadline = util_mono_ms() + SV_BOOT_TIMEOUT_MS;
+	bool stopping = false, agent_eof = false;
+
+	agent_host_init(&p->ah, p->l.agent_fd, spec, spec_len,
+			p->pod->n_containers, &sv_cb, p);
+	for (;;) {
+		struct pollfd pfd[3] = {
+			{ .fd = agent_eof ? -1 : p->l.agent_fd, .events = POLLIN },
+			{ .fd = p->wake_fd, .events = POLLIN },
+			{ .fd = vm_fd, .events = POLLIN },
+		};
+		int64_t now = util_mono_ms(), grace = 0;
+		int timeout = -1;
+
+		if (deadline) {
+			if (now >= deadline) {
+				if (stopping)
+					return SV_STOPPED;
+				if (!p->ah.proto)
+					vm_lost(p, "the VM did not boot in time");
+				else if (p->ah.done)
+					return SV_DONE;   /* done, but no power-off */
+				else
+					vm_lost(p, "the VM stopped answering");
+				return SV_FAILED;
+			}
+			timeout = (int)(deadline - now);
+		}
+		if (poll(pfd, 3, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			return SV_FAILED;
+		}
+		if (pfd[1].revents & POLLIN) {
+			uint64_t v;
+
+			if (read(p->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				return SV_FAILED;
+			switch (check_requests(p, &grace)) {
+			case SV_CLOSING:
+				return SV_CLOSING;
+			case SV_STOPPED:
+				if (stopping)
+					break;
+				stopping = true;
+				if (p->ah.proto && !p->ah.done &&
+				    agent_host_stop(&p->ah, grace, &err) == 0)
+					deadline = util_mono_ms() + grace * 1000 + SV_STOP_SLACK_MS;
+				else
+					return SV_STOPPED;
+				break;
+			default:
+				break;
+			}
+		}
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			bool had_proto = p->ah.proto != 0;
+			int ret = agent_host_readable(&p->ah, &err);
+
+			if (ret < 0) {
+				fail_pod(p, "AgentError", err.msg);
+				return SV_FAILED;
+			}
+			if (!had_proto && p->ah.proto && !stopping)
+				deadline = 0;
+			if (ret == 1) {
+				agent_eof = true;
+				if (!deadline)
+					deadline = util_mono_ms() + SV_POWEROFF_MS;
+			}
+			if (p->ah.done && !p->shutdown_sent) {
+				p->shutdown_sent = true;
+				agent_host_shutdown(&p->ah, &err);
+				deadline = util_mono_ms() + SV_POWEROFF_MS;
+			}
+		}
+		if (vm_fd >= 0 && (pfd[2].revents & POLLIN)) {
+			if (!agent_eof)
+				agent_host_readable(&p->ah, &err);
+			if (stopping)
+				return SV_STOPPED;
+			if (p->ah.done)
+				return SV_DONE;
+			vm_lost(p, "the pod's VM stopped unexpectedly");
+			return SV_FAILED;
+		}
+	}
+}
+
+static void *pod_thread(void *arg)
+{
+	struct sv_pod *p = arg;
+	struct supervisor *sv = p->sv;
+	struct launch_opts opts = {
+		.state_dir = sv->cfg.state_dir,
+		.run_dir = sv->cfg.run_dir,
+		.guest_dir = sv->cfg.guest_dir,
+		.libvirt_uri = sv->cfg.libvirt_uri,
+		.vmm = sv->vmm,
+		.quiet = true,
+	};
+	struct pv_err err = { 0 };
+	enum sv_outcome o = SV_FAILED;
+	char *spec = NULL;
+	size_t spec_len = 0;
+	int ret;
+
+	launch_init(&p->l, &opts, p->pod);
+	p->st.n_containers = p->pod->n_containers;
+	for (size_t i = 0; i < p->st.n_containers; i++)
+		snprintf(p->st.ctr[i].reason, sizeof(p->st.ctr[i].reason),
+			 "ContainerCreating");
+
+	if (p->reattach) {
+		/* the spec is sent again if the guest never got it */
+		ret = launch_prepare(&p->l, &err);
+		if (ret < 0) {
+			fail_pod(p, "CreateContainerError", err.msg);
+			goto out;
+		}
+		ret = launch_attach(&p->l, p->uid, &err);
+		if (ret == -ENOENT && !p->l.dir_created) {
+			/* podvmd stopped before this pod's VM was booted */
+			p->reattach = false;
+			goto boot;
+		}
+		if (ret == -ENOENT) {
+			fail_pod(p, "VMLost", "the pod's VM is gone: it stopped "
+				 "while podvmd was not running");
+			goto out;
+		} else if (ret < 0) {
+			fail_pod(p, "VMLost", err.msg);
+			goto out;
+		}
+		log_info("reattached to VM", LOG_STR("uid", p->uid), LOG_STR("pod", p->pod->name), LOG_END);
+	} else {
+		report(p);
+		ret = launch_prepare(&p->l, &err);
+		if (ret < 0) {
+			fail_pod(p, "CreateContainerError", err.msg);
+			goto out;
+		}
+boot:
+		if (check_requests(p, NULL) != SV_DONE) {
+			o = check_requests(p, NULL);
+			goto out;
+		}
+		ret = launch_boot(&p->l, &err);
+		if (ret < 0) {
+			fail_pod(p, "VMBootFailed", err.msg);
+			goto out;
+		}
+		if (check_requests(p, NULL) != SV_DONE) {
+			o = check_requests(p, NULL);
+			goto out;
+		}
+	}
+	if (launch_spec_json(&p->l, &spec, &spec_len, &err) < 0 ||
+	    launch_connect(&p->l, SV_CONNECT_TIMEOUT_MS, &err) < 0) {
+		fail_pod(p, "AgentError", err.msg);
+		goto out;
+	}
+	o = follow(p, spec, spec_len);
+	agent_host_free(&p->ah);
+	if (o == SV_DONE)
+		report(p);
+out:
+	free(spec);
+	if (o == SV_CLOSING) {
+		launch_release(&p->l);
+	} else {
+		launch_teardown(&p->l);
+	}
+	pthread_mutex_lock(&sv->lock);
+	p->finished = true;
+	if (o != SV_CLOSING && p->stop_requested)
+		o = SV_STOPPED;
+	pthread_mutex_unlock(&sv->lock);
+	if (o == SV_STOPPED)
+		podsvc_finalize_delete(sv->svc, p->uid);
+	return NULL;
+}
+
+/* Runner ops ------------------------------------------------------------------ */
+
+static struct sv_pod *find_locked(struct supervisor *sv, const char *uid)
+{
+	for (struct sv_pod *p = sv->pods; p; p = p->next)
+		if (!strcmp(p->uid, uid))
+			return p;
+	return NULL;
+}
+
+/* Reap threads that have finished, so the list stays small. */
+static void reap_locked(struct supervisor *sv, struct sv_pod **reaped)
+{
+	struct sv_pod **pp = &sv->pods;
+
+	while (*pp) {
+		struct sv_pod *p = *pp;
+
+		if (p->finished) {
+			*pp = p->next;
+			p->next = *reaped;
+			*reaped = p;
+		} else {
+			pp = &p->next;
+		}
+	}
+}
+
+static void spawn(struct supervisor *sv, const char *uid, const struct pod *pod,
+		  bool reattach)
+{
+	struct sv_pod *p = calloc(1, sizeof(*p)), *reaped = NULL;
+	struct json_object *j = NULL;
+	struct pv_err err = { 0 };
+
+	if (!p)
+		goto oom;
+	p->sv = sv;
+	p->wake_fd = -1;
+	p->reattach = reattach;
+	snprintf(p->uid, sizeof(p->uid), "%s", uid);
+	/* own copy: the caller's pod is not ours to keep */
+	j = pod_to_json(pod);
+	if (!j || pod_decode(j, &p->pod, NULL, &err) < 0)
+		goto oom;
+	json_object_put(j);
+	j = NULL;
+	free(p->pod->uid);
+	p->pod->uid = strdup(uid);
+	p->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!p->pod->uid || p->wake_fd < 0)
+		goto oom;
+
+	pthread_mutex_lock(&sv->lock);
+	reap_locked(sv, &reaped);
+	p->next = sv->pods;
+	sv->pods = p;
+	if (pthread_create(&p->thread, NULL, pod_thread, p) != 0) {
+		sv->pods = p->next;
+		pthread_mutex_unlock(&sv->lock);
+		goto oom;
+	}
+	pthread_mutex_unlock(&sv->lock);
+	while (reaped) {
+		struct sv_pod *r = reaped;
+
+		reaped = r->next;
+		pthread_join(r->thread, NULL);
+		sv_pod_free(r);
+	}
+	return;
+oom:
+	json_object_put(j);
+	log_error("cannot start pod", LOG_STR("uid", uid), LOG_STR("error", err.msg[0] ? err.msg : "out of resources"), LOG_END);
+	sv_pod_free(p);
+}
+
+static void runner_start(void *runner, const char *uid, const struct pod *pod)
+{
+	spawn(runner, uid, pod, false);
+}
+
+static void runner_stop(void *runner, const char *uid, int64_t grace)
+{
+	struct supervisor *sv = runner;
+	struct sv_pod *p;
+	bool finalize = false;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&sv->lock);
+	p = find_locked(sv, uid);
+	if (!p || p->finished) {
+		finalize = true;   /* nothing runs: release at once */
+		if (p)
+			p->stop_requested = false;
+	} else if (!p->stop_requested) {
+		p->stop_requested = true;
+		p->grace = grace < 0 ? p->pod->grace_period : grace;
+		if (write(p->wake_fd, &one, sizeof(one)) < 0)
+			log_warn("cannot wake pod thread", LOG_STR("uid", uid), LOG_END);
+	}
+	pthread_mutex_unlock(&sv->lock);
+	if (finalize)
+		podsvc_finalize_delete(sv->svc, uid);
+}
+
+const struct podsvc_runner_ops supervisor_runner_ops = {
+	.start = runner_start,
+	.stop = runner_stop,
+};
+
+/* Start-up: reattach, then remove orphans ------------------------------------- */
+
+struct known {
+	char (*uids)[UUID_STR_LEN];
+	size_t n, cap;
+	struct supervisor *sv;
+};
+
+static void on_stored(void *opaque, const char *uid, const struct pod *pod,
+		      bool deleting)
+{
+	struct known *k = opaque;
+
+	if (k->n == k->cap) {
+		size_t ncap = k->cap ? k->cap * 2 : 64;
+		void *nu = realloc(k->uids, ncap * sizeof(*k->uids));
+
+		if (!nu)
+			return;
+		k->uids = nu;
+		k->cap = ncap;
+	}
+	snprintf(k->uids[k->n++], UUID_STR_LEN, "%s", uid);
+	spawn(k->sv, uid, pod, true);
+	if (deleting)
+		runner_stop(k->sv, uid, 0);
+}
+
+static bool is_known(const struct known *k, const char *uid, size_t len)
+{
+	for (size_t i = 0; i < k->n; i++)
+		if (!strncmp(k->uids[i], uid, len))
+			return true;
+	return false;
+}
+
+static void remove_orphans(struct supervisor *sv, const struct known *k)
+{
+	struct pv_err err = { 0 };
+	char **names = NULL;
+	size_t n = 0;
+	DIR *d;
+	struct dirent *de;
+
+	if (sv->vmm->ops->list(sv->vmm, &names, &n, &err) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			struct vmm_vm *vm = NULL;
+			const char *uid = names[i] + strlen("podvm-");
+
+			if (strncmp(names[i], "podvm-", 6) || is_known(k, uid, UUID_STR_LEN)) {
+				free(names[i]);
+				continue;
+			}
+			if (sv->vmm->ops->attach(sv->vmm, names[i], &vm, &err) == 0) {
+				vmm_destroy(vm, &err);
+				vmm_release(vm);
+				log_info("removed orphan VM", LOG_STR("vm", names[i]), LOG_END);
+			}
+			free(names[i]);
+		}
+		free(names);
+	}
+	/* run dirs named after a uid prefix that no record owns */
+	d = opendir(sv->cfg.run_dir);
+	while (d && (de = readdir(d))) {
+		char path[LAUNCH_PATH_MAX];
+
+		if (strlen(de->d_name) != LAUNCH_SHORT_ID ||
+		    strspn(de->d_name, "0123456789abcdef") != LAUNCH_SHORT_ID ||
+		    is_known(k, de->d_name, LAUNCH_SHORT_ID))
+			continue;
+		if (util_fmt(path, sizeof(path), "%s/%s", sv->cfg.run_dir, de->d_name) == 0 &&
+		    util_rm_rf(path, &err) == 0)
+			log_info("removed orphan run dir", LOG_STR("path", path), LOG_END);
+	}
+	if (d)
+		closedir(d);
+}
+
+int supervisor_open(const struct supervisor_config *cfg,
+		    struct supervisor **out, struct pv_err *err)
+{
+	struct supervisor *sv = calloc(1, sizeof(*sv));
+	struct vmm_config vc = { 0 };
+	char root[LAUNCH_PATH_MAX];
+	int ret;
+
+	*out = NULL;
+	if (!sv)
+		return pv_err_set(err, ENOMEM, "out of memory");
+	sv->cfg = *cfg;
+	pthread_mutex_init(&sv->lock, NULL);
+	ret = util_mkdir_p(cfg->run_dir, 0755, err);
+	if (ret < 0)
+		goto fail;
+	/* One embedded libvirt root per process: every pod's VM lives in it,
+	 * and the next podvmd finds them there. */
+	if (util_fmt(root, sizeof(root), "%s/libvirt", cfg->run_dir) < 0) {
+		ret = pv_err_set(err, ENAMETOOLONG, "run dir path too long");
+		goto fail;
+	}
+	vc.uri = cfg->libvirt_uri;
+	vc.state_dir = root;
+	vc.accel = VMM_ACCEL_AUTO;
+	vc.quiet = true;
+	ret = vmm_backend(NULL)->open(&vc, &sv->vmm, err);
+	if (ret < 0)
+		goto fail;
+	log_info("VM backend ready", LOG_STR("accel", supervisor_accel(sv)), LOG_END);
+	*out = sv;
+	return 0;
+fail:
+	pthread_mutex_destroy(&sv->lock);
+	free(sv);
+	return ret;
+}
+
+int supervisor_start(struct supervisor *sv, struct podsvc *svc,
+		     struct pv_err *err)
+{
+	struct known k = { .sv = sv };
+
+	(void)err;
+	sv->svc = svc;
+	podsvc_foreach(svc, on_stored, &k);
+	remove_orphans(sv, &k);
+	free(k.uids);
+	return 0;
+}
+
+void supervisor_close(struct supervisor *sv)
+{
+	struct sv_pod *p;
+	uint64_t one = 1;
+
+	if (!sv)
+		return;
+	pthread_mutex_lock(&sv->lock);
+	sv->closing = true;
+	for (p = sv->pods; p; p = p->next)
+		if (write(p->wake_fd, &one, sizeof(one)) < 0)
+			log_warn("cannot wake pod thread", LOG_STR("uid", p->uid), LOG_END);
+	pthread_mutex_unlock(&sv->lock);
+	/* Threads in a boot step notice `closing` when the step returns. */
+	while ((p = sv->pods)) {
+		sv->pods = p->next;
+		pthread_join(p->thread, NULL);
+		sv_pod_free(p);
+	}
+	vmm_close(sv->vmm);
+	pthread_mutex_destroy(&sv->lock);
+	free(sv);
+}
+
+const char *supervisor_accel(struct supervisor *sv)
+{
+	return sv->vmm->ops->accel(sv->vmm) == VMM_ACCEL_KVM ? "kvm" : "tcg";
+}
