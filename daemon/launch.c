@@ -148,6 +148,28 @@ static unsigned long host_tsc_khz(void)
 	return khz;
 }
 
+static int share_caps_cache(const struct launch *l, const char *lvroot,
+			    struct pv_err *err)
+{
+	char shared[LAUNCH_PATH_MAX], cache[LAUNCH_PATH_MAX], link[LAUNCH_PATH_MAX];
+	int ret;
+
+	if (util_fmt(shared, sizeof(shared), "%s/cache/libvirt-qemu",
+		     l->opts.state_dir) < 0 ||
+	    util_fmt(cache, sizeof(cache), "%s/cache", lvroot) < 0 ||
+	    util_fmt(link, sizeof(link), "%s/cache/qemu", lvroot) < 0)
+		return pv_err_set(err, ENAMETOOLONG, "state dir path too long");
+	ret = util_mkdir_p(shared, 0755, err);
+	if (ret < 0)
+		return ret;
+	ret = util_mkdir_p(cache, 0755, err);
+	if (ret < 0)
+		return ret;
+	if (symlink(shared, link) < 0 && errno != EEXIST)
+		return pv_err_sys(err, errno, "symlink %s", link);
+	return 0;
+}
+
 static int check_readable(const char *what, const char *path,
 			  struct pv_err *err)
 {
@@ -195,6 +217,13 @@ int launch_boot(struct launch *l, struct pv_err *err)
 	if (l->opts.vmm) {
 		l->vmm = l->opts.vmm;
 	} else {
+		/* Each `podvm run` has its own embedded root (one process per
+		 * root); sharing libvirt's QEMU capabilities cache between
+		 * them saves a ~4 s probe of QEMU on every run. libvirt
+		 * revalidates the cache against the QEMU binary itself. */
+		ret = share_caps_cache(l, lvroot, err);
+		if (ret < 0)
+			return ret;
 		cfg.uri = l->opts.libvirt_uri;
 		cfg.state_dir = lvroot;
 		cfg.accel = VMM_ACCEL_AUTO;
