@@ -75,12 +75,13 @@ GUEST_LIBS := $(shell pkg-config --static --libs json-c 2>/dev/null)
 $(BUILD)/podvm-init: $(GUEST_OBJ) $(BUILD)/guest-obj/guest/main.o
 	$(CC) -static -o $@ $^ $(GUEST_LIBS)
 
-$(BUILD)/tests/test_guest_%: tests/unit/test_guest_%.c $(GUEST_SAN)
+# Static pattern rules: make must not pick the host rule for guest tests.
+$(UNIT_GUEST): $(BUILD)/tests/test_guest_%: tests/unit/test_guest_%.c $(GUEST_SAN)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -DPODVM_GUEST -o $@ $^ \
 		$(PKG_LIBS) -lcmocka -lpthread
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(HOST_SAN)
+$(UNIT_HOST): $(BUILD)/tests/test_%: tests/unit/test_%.c $(HOST_SAN)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka -lpthread
 

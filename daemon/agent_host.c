@@ -61,9 +61,15 @@ static int on_hello(struct agent_host *h, const struct agent_frame *f,
 	ret = send_json(h, AGENT_HELLO_ACK, agent_msg_hello_ack(proto), err);
 	if (ret < 0)
 		return ret;
-	ret = agent_write_frame(h->fd, AGENT_POD_SPEC, 0, h->spec, h->spec_len);
-	if (ret < 0)
-		return pv_err_sys(err, -ret, "send pod spec to the guest");
+	/* A guest that already runs the pod (podvmd restarted) resends its
+	 * containers' state instead. */
+	if (!hello.has_spec) {
+		if (!h->spec)
+			return pv_err_set(err, EPROTO, "guest wants a pod spec, none to give");
+		ret = agent_write_frame(h->fd, AGENT_POD_SPEC, 0, h->spec, h->spec_len);
+		if (ret < 0)
+			return pv_err_sys(err, -ret, "send pod spec to the guest");
+	}
 	h->proto = proto;
 	if (h->cb->ready)
 		h->cb->ready(h->opaque, proto);

@@ -205,13 +205,17 @@ char *agent_msg_hello(const struct agent_hello *h)
 	ok = ok && agent_json_add_int(o, "protoMin", h->proto_min);
 	ok = ok && agent_json_add_int(o, "protoMax", h->proto_max);
 	ok = ok && agent_json_add_str(o, "agent", h->agent);
+	if (ok && h->has_spec)
+		ok = json_object_object_add(o, "hasSpec", json_object_new_boolean(1)) == 0;
 	return agent_json_finish(o, ok);
 }
 
 int agent_parse_hello(const uint8_t *p, size_t n, struct agent_hello *h,
 		      struct pv_err *err)
 {
-	static const char *const keys[] = { "protoMin", "protoMax", "agent", NULL };
+	static const char *const keys[] = { "protoMin", "protoMax", "agent",
+					    "hasSpec", NULL };
+	struct json_object *hs;
 	struct json_object *o = NULL;
 	int64_t a = 0, b = 0;
 	int rc;
@@ -238,6 +242,13 @@ int agent_parse_hello(const uint8_t *p, size_t n, struct agent_hello *h,
 			    sizeof(h->agent), err);
 	if (rc < 0)
 		goto out;
+	if (json_object_object_get_ex(o, "hasSpec", &hs)) {
+		if (!json_object_is_type(hs, json_type_boolean)) {
+			rc = pv_err_set(err, EBADMSG, "HELLO: hasSpec: expected a boolean");
+			goto out;
+		}
+		h->has_spec = json_object_get_boolean(hs);
+	}
 	h->proto_min = (int)a;
 	h->proto_max = (int)b;
 	rc = 0;

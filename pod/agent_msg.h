@@ -18,6 +18,7 @@
 struct agent_hello {
 	int proto_min, proto_max;
 	char agent[64];           /* "podvm-init/VERSION" */
+	bool has_spec;            /* reconnect: the guest already runs a pod */
 };
 
 enum agent_ctr_state {

@@ -1,0 +1,352 @@
+/* One container process: clone() into new PID, mount, UTS and IPC
+ * namespaces (the network is the VM's), pivot_root into the overlay,
+ * populate /proc /sys /dev, switch user, exec.
+ *
+ * Start errors are reported the way Kubernetes shows them: a CLOEXEC
+ * status pipe carries errno and a message from the child; EOF on it means
+ * exec succeeded. Everything after pivot_root resolves paths inside the
+ * container's root, so hostile symlinks in an image cannot point our
+ * mounts outside of it. */
+#include "guest/guest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define GUEST_CHILD_STACK (256 * 1024)
+
+struct guest_start_status {
+	int32_t errnum;
+	char msg[900];   /* < PIPE_BUF with errnum: one atomic write */
+};
+
+struct guest_child {
+	const struct guest_ctr_spawn *s;
+	int status_w;
+	int devnull;
+};
+
+const char *guest_env_get(char *const *env, size_t n, const char *key)
+{
+	size_t i, kl = strlen(key);
+
+	/* The last definition wins, as with a shell's environment. */
+	for (i = n; i-- > 0;)
+		if (strncmp(env[i], key, kl) == 0 && env[i][kl] == '=')
+			return env[i] + kl + 1;
+	return NULL;
+}
+
+static int guest_is_exec(const char *path, int *err_out)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		*err_out = errno;
+		return 0;
+	}
+	if (S_ISDIR(st.st_mode) || !(st.st_mode & 0111)) {
+		*err_out = S_ISDIR(st.st_mode) ? EISDIR : EACCES;
+		return 0;
+	}
+	return 1;
+}
+
+/* Go (and so Kubernetes) spells errno texts in lower case. */
+static const char *guest_strerror_lc(int e, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", strerror(e));
+	if (buf[0] >= 'A' && buf[0] <= 'Z')
+		buf[0] = (char)(buf[0] - 'A' + 'a');
+	return buf;
+}
+
+int guest_lookpath(const char *file, const char *path, char *out,
+		   size_t outlen, struct pv_err *err)
+{
+	const char *p = path ? path : GUEST_PATH_DEFAULT;
+	char ebuf[128];
+	int e = 0, n;
+
+	if (!file || !*file)
+		return pv_err_set(err, ENOENT, "exec: \"\": executable file not found in $PATH");
+	if (strchr(file, '/')) {
+		if (!guest_is_exec(file, &e))
+			return pv_err_set(err, e, "exec: \"%s\": stat %s: %s", file, file,
+					  guest_strerror_lc(e, ebuf, sizeof(ebuf)));
+		n = snprintf(out, outlen, "%s", file);
+		if (n < 0 || (size_t)n >= outlen)
+			return pv_err_set(err, ENAMETOOLONG, "exec: \"%s\": path too long", file);
+		return 0;
+	}
+	for (;;) {
+		const char *colon = strchr(p, ':');
+		size_t dl = colon ? (size_t)(colon - p) : strlen(p);
+
+		/* An empty PATH element means the current directory. */
+		if (dl == 0)
+			n = snprintf(out, outlen, "./%s", file);
+		else
+			n = snprintf(out, outlen, "%.*s/%s", (int)dl, p, file);
+		if (n > 0 && (size_t)n < outlen && guest_is_exec(out, &e))
+			return 0;
+		if (!colon)
+			break;
+		p = colon + 1;
+	}
+	return pv_err_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH",
+			  file);
+}
+
+/* Child side: report and exit. Never returns. */
+__attribute__((noreturn))
+static void guest_child_fail(struct guest_child *c, const struct pv_err *err)
+{
+	struct guest_start_status st;
+	ssize_t n;
+
+	memset(&st, 0, sizeof(st));
+	st.errnum = err->errnum ? err->errnum : EINVAL;
+	/* Truncation is fine here: the message is a diagnostic. */
+	memcpy(st.msg, err->msg, strnlen(err->msg, sizeof(st.msg) - 1));
+	n = write(c->status_w, &st, sizeof(st));
+	(void)n;
+	_exit(127);
+}
+
+static int guest_child_mount(const char *src, const char *dst, const char *type,
+			     unsigned long flags, const char *data, mode_t mode,
+			     struct pv_err *err)
+{
+	if (mkdir(dst, mode) < 0 && errno != EEXIST)
+		return pv_err_sys(err, errno, "mkdir %s", dst);
+	if (mount(src, dst, type, flags, data) < 0)
+		return pv_err_sys(err, errno, "mount %s on %s", type, dst);
+	return 0;
+}
+
+static int guest_child_dev(struct pv_err *err)
+{
+	static const struct { const char *name; unsigned maj, min; } nodes[] = {
+		{ "/dev/null", 1, 3 }, { "/dev/zero", 1, 5 }, { "/dev/full", 1, 7 },
+		{ "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
+	};
+	static const struct { const char *target, *link; } links[] = {
+		{ "pts/ptmx", "/dev/ptmx" }, { "/proc/self/fd", "/dev/fd" },
+		{ "/proc/self/fd/0", "/dev/stdin" }, { "/proc/self/fd/1", "/dev/stdout" },
+		{ "/proc/self/fd/2", "/dev/stderr" },
+	};
+	size_t i;
+	int rc;
+
+	rc = guest_child_mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME,
+			       "mode=755,size=65536k", 0755, err);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+		if (mknod(nodes[i].name, S_IFCHR | 0666,
+			  makedev(nodes[i].maj, nodes[i].min)) < 0)
+			return pv_err_sys(err, errno, "mknod %s", nodes[i].name);
+		/* mknod honours the umask; containers expect 0666. */
+		if (chmod(nodes[i].name, 0666) < 0)
+			return pv_err_sys(err, errno, "chmod %s", nodes[i].name);
+	}
+	rc = guest_child_mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+			       "newinstance,ptmxmode=0666,mode=0620,gid=5", 0755, err);
+	if (rc < 0)
+		return rc;
+	rc = guest_child_mount("shm", "/dev/shm", "tmpfs",
+			       MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k",
+			       01777, err);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		if (symlink(links[i].target, links[i].link) < 0)
+			return pv_err_sys(err, errno, "symlink %s", links[i].link);
+	return 0;
+}
+
+static int guest_child_setup(struct guest_child *c, struct guest_user *user,
+			     struct pv_err *err)
+{
+	const struct guest_ctr_spawn *s = c->s;
+	const struct runtime_container *rc_ = s->rc;
+	const char *cwd = rc_->cwd && *rc_->cwd ? rc_->cwd : "/";
+	size_t hl;
+	int rc, sig;
+	sigset_t none;
+
+	/* Undo what PID 1 set up for itself: blocked signals (signalfd) and
+	 * ignored ones survive exec. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	if (dup2(c->devnull, 0) < 0 || dup2(s->out_w, 1) < 0 || dup2(s->err_w, 2) < 0)
+		return pv_err_sys(err, errno, "setting up stdio");
+	if (setsid() < 0)
+		return pv_err_sys(err, errno, "setsid");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return pv_err_sys(err, errno, "make / rprivate");
+	if (chdir(s->rootfs) < 0)
+		return pv_err_sys(err, errno, "chdir to the container root");
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return pv_err_sys(err, errno, "pivot_root");
+	if (umount2(".", MNT_DETACH) < 0)
+		return pv_err_sys(err, errno, "detach the old root");
+	if (chdir("/") < 0)
+		return pv_err_sys(err, errno, "chdir /");
+
+	rc = guest_child_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			       NULL, 0555, err);
+	if (rc < 0)
+		return rc;
+	rc = guest_child_mount("sysfs", "/sys", "sysfs",
+			       MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0555, err);
+	if (rc < 0)
+		return rc;
+	rc = guest_child_dev(err);
+	if (rc < 0)
+		return rc;
+
+	hl = s->hostname ? strlen(s->hostname) : 0;
+	if (hl && sethostname(s->hostname, hl) < 0)
+		return pv_err_sys(err, errno, "sethostname");
+
+	rc = guest_user_resolve(rc_->user, "/etc/passwd", "/etc/group", user, err);
+	if (rc < 0)
+		return rc;
+	/* Like container runtimes: a missing working directory is created. */
+	if (cwd[0] != '/')
+		return pv_err_set(err, EINVAL, "working directory %s is not absolute", cwd);
+	rc = guest_mkdir_p(cwd, 0755);
+	if (rc < 0)
+		return pv_err_sys(err, -rc, "mkdir %s", cwd);
+	if (chdir(cwd) < 0)
+		return pv_err_sys(err, errno, "chdir to %s", cwd);
+	if (setgroups(user->n_groups, user->groups) < 0)
+		return pv_err_sys(err, errno, "setgroups");
+	if (setresgid(user->gid, user->gid, user->gid) < 0)
+		return pv_err_sys(err, errno, "setgid %u", (unsigned)user->gid);
+	if (setresuid(user->uid, user->uid, user->uid) < 0)
+		return pv_err_sys(err, errno, "setuid %u", (unsigned)user->uid);
+	return 0;
+}
+
+static int guest_ctr_child(void *arg)
+{
+	struct guest_child *c = arg;
+	const struct runtime_container *rc_ = c->s->rc;
+	struct guest_user user;
+	struct pv_err err;
+	char path[4096];
+	char **envp;
+
+	pv_err_clear(&err);
+	if (guest_child_setup(c, &user, &err) < 0)
+		guest_child_fail(c, &err);
+	if (guest_lookpath(rc_->argv[0],
+			   guest_env_get(rc_->env, rc_->n_env, "PATH"),
+			   path, sizeof(path), &err) < 0)
+		guest_child_fail(c, &err);
+	/* env arrays are NULL-terminated by the decoder? Do not rely on it. */
+	envp = calloc(rc_->n_env + 1, sizeof(*envp));
+	if (!envp) {
+		pv_err_set(&err, ENOMEM, "out of memory");
+		guest_child_fail(c, &err);
+	}
+	if (rc_->n_env)
+		memcpy(envp, rc_->env, rc_->n_env * sizeof(*envp));
+	{
+		char **argv = calloc(rc_->argc + 1, sizeof(*argv));
+
+		if (!argv) {
+			pv_err_set(&err, ENOMEM, "out of memory");
+			guest_child_fail(c, &err);
+		}
+		memcpy(argv, rc_->argv, rc_->argc * sizeof(*argv));
+		execve(path, argv, envp);
+	}
+	pv_err_sys(&err, errno, "exec: \"%s\"", rc_->argv[0]);
+	guest_child_fail(c, &err);
+}
+
+int guest_ctr_spawn(const struct guest_ctr_spawn *s, pid_t *pid,
+		    struct pv_err *err)
+{
+	struct guest_start_status st;
+	struct guest_child c = { .s = s, .status_w = -1, .devnull = -1 };
+	int status_p[2] = { -1, -1 };
+	char *stack = NULL;
+	ssize_t n;
+	int rc;
+
+	*pid = -1;
+	if (!s->rc->argc || !s->rc->argv || !s->rc->argv[0]) {
+		rc = pv_err_set(err, EINVAL, "no command to run");
+		goto out;
+	}
+	if (pipe2(status_p, O_CLOEXEC) < 0) {
+		rc = pv_err_sys(err, errno, "pipe");
+		goto out;
+	}
+	c.status_w = status_p[1];
+	c.devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (c.devnull < 0) {
+		rc = pv_err_sys(err, errno, "open /dev/null");
+		goto out;
+	}
+	stack = malloc(GUEST_CHILD_STACK);
+	if (!stack) {
+		rc = pv_err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	*pid = clone(guest_ctr_child, stack + GUEST_CHILD_STACK,
+		     CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD,
+		     &c);
+	if (*pid < 0) {
+		rc = pv_err_sys(err, errno, "clone");
+		goto out;
+	}
+	close(status_p[1]);
+	status_p[1] = -1;
+	do {
+		n = read(status_p[0], &st, sizeof(st));
+	} while (n < 0 && errno == EINTR);
+	if (n == 0) {
+		rc = 0;  /* EOF: exec closed the CLOEXEC pipe */
+		goto out;
+	}
+	if (n == (ssize_t)sizeof(st)) {
+		st.msg[sizeof(st.msg) - 1] = '\0';
+		rc = pv_err_set(err, st.errnum > 0 ? st.errnum : EINVAL, "%s", st.msg);
+	} else {
+		rc = pv_err_sys(err, n < 0 ? errno : EPROTO, "container start status");
+	}
+	/* The child is exiting; reap it here so it never looks like a
+	 * container exit to the main loop. */
+	while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	*pid = -1;
+out:
+	if (status_p[0] >= 0)
+		close(status_p[0]);
+	if (status_p[1] >= 0)
+		close(status_p[1]);
+	if (c.devnull >= 0)
+		close(c.devnull);
+	free(stack);
+	return rc;
+}
