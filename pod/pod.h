@@ -31,10 +31,83 @@ struct pod_kv {
 	char *value;
 };
 
+/* env[].valueFrom: the host resolves both kinds before the pod reaches the
+ * guest (it knows the pod's IP, node and resources). */
+enum pod_env_source { POD_ENV_VALUE = 0, POD_ENV_FIELD_REF, POD_ENV_RESOURCE_REF };
+
 struct pod_env {
 	char *name;
 	char *value;           /* "" when not given */
+	enum pod_env_source source;
+	char *field_path;      /* fieldRef.fieldPath, e.g. "metadata.labels['app']" */
+	char *res_container;   /* resourceFieldRef.containerName (NULL: this one) */
+	char *resource;        /* limits.cpu, limits.memory, requests.cpu, requests.memory,
+	                        * limits.ephemeral-storage, requests.ephemeral-storage */
+	int64_t divisor;       /* resourceFieldRef.divisor in millicores (cpu) or
+	                        * bytes (memory); 0 = the default 1 */
 };
+
+/* Quantities are parsed (Kubernetes resource.Quantity syntax) into
+ * millicores and bytes; 0 with has_ false means not given. */
+struct pod_resources {
+	int64_t req_cpu_m, lim_cpu_m;        /* millicores */
+	int64_t req_mem, lim_mem;            /* bytes */
+	bool has_req_cpu, has_lim_cpu, has_req_mem, has_lim_mem;
+};
+
+struct pod_volume_mount {
+	char *name;
+	char *mount_path;      /* absolute, no ".." */
+	char *sub_path;        /* relative, no "..", NULL when not given */
+	bool read_only;
+};
+
+enum pod_probe_kind { POD_PROBE_NONE = 0, POD_PROBE_EXEC, POD_PROBE_HTTP, POD_PROBE_TCP };
+
+/* A probe or a lifecycle handler (handlers use kind + exec/http/tcp only). */
+struct pod_probe {
+	enum pod_probe_kind kind;
+	char **exec_command;   /* NULL-terminated as well */
+	size_t n_exec_command;
+	char *http_path;       /* default "/" */
+	char *http_host;       /* NULL: the pod IP (127.0.0.1 in the VM) */
+	bool http_https;       /* scheme HTTPS */
+	struct pod_kv *http_headers;
+	size_t n_http_headers;
+	int port;              /* httpGet / tcpSocket port number */
+	char *port_name;       /* named port, resolved against ports[] */
+	int32_t initial_delay_s;   /* default 0 */
+	int32_t period_s;          /* default 10 */
+	int32_t timeout_s;         /* default 1 */
+	int32_t success_threshold; /* default 1 */
+	int32_t failure_threshold; /* default 3 */
+};
+
+enum pod_seccomp { POD_SECCOMP_DEFAULT = 0 /* not set: RuntimeDefault */,
+		   POD_SECCOMP_RUNTIME_DEFAULT, POD_SECCOMP_UNCONFINED };
+
+/* Container- and pod-level securityContext (the container's wins). */
+struct pod_security {
+	int64_t run_as_user, run_as_group;
+	bool has_run_as_user, has_run_as_group;
+	bool run_as_non_root, has_run_as_non_root;
+	bool read_only_root_fs;            /* container only */
+	bool allow_priv_escalation, has_allow_priv_escalation;  /* container only */
+	char **cap_add;  size_t n_cap_add; /* "NET_ADMIN" or "CAP_NET_ADMIN"; "ALL" */
+	char **cap_drop; size_t n_cap_drop;
+	enum pod_seccomp seccomp;
+	/* pod only */
+	int64_t *supplemental_groups; size_t n_supplemental_groups;
+	int64_t fs_group; bool has_fs_group;
+};
+
+struct pod_port {
+	char *name;            /* IANA_SVC_NAME, NULL when not given */
+	int32_t container_port;
+	char *protocol;        /* TCP (default), UDP, SCTP */
+};
+
+enum pod_term_msg_policy { POD_TERM_MSG_FILE = 0, POD_TERM_MSG_FALLBACK_LOGS };
 
 enum pod_restart_policy {
 	POD_RESTART_ALWAYS = 0, /* Kubernetes' default */
@@ -64,6 +137,27 @@ struct pod_container {
 	enum pod_pull_policy pull_policy;
 	bool tty;
 	bool stdin_open;
+
+	struct pod_resources resources;
+	struct pod_port *ports;
+	size_t n_ports;
+	struct pod_volume_mount *mounts;
+	size_t n_mounts;
+	struct pod_security security;
+	bool has_security;
+	struct pod_probe liveness, readiness, startup;  /* kind NONE: not given */
+	struct pod_probe post_start, pre_stop;          /* lifecycle handlers */
+	char *term_msg_path;   /* default "/dev/termination-log" */
+	enum pod_term_msg_policy term_msg_policy;
+};
+
+enum pod_volume_kind { POD_VOLUME_EMPTY_DIR = 1 };
+
+struct pod_volume {
+	char *name;            /* DNS-1123 label, unique */
+	enum pod_volume_kind kind;
+	bool memory;           /* emptyDir.medium: Memory (tmpfs) */
+	int64_t size_limit;    /* bytes, 0 = none */
 };
 
 struct pod {
@@ -79,10 +173,37 @@ struct pod {
 	/* spec */
 	struct pod_container *containers;
 	size_t n_containers;
+	struct pod_container *init_containers;   /* run in order, to completion */
+	size_t n_init_containers;
+	struct pod_volume *volumes;
+	size_t n_volumes;
+	struct pod_security security;            /* pod-level securityContext */
+	bool has_security;
 	enum pod_restart_policy restart_policy;
 	int64_t grace_period;  /* terminationGracePeriodSeconds, default 30 */
+	int64_t active_deadline;  /* activeDeadlineSeconds, 0 = none */
 	char *hostname;        /* spec.hostname, NULL when not given */
+	char *node_name;       /* spec.nodeName, NULL when not given */
+	char *service_account; /* spec.serviceAccountName, NULL when not given */
 };
+
+/* Fargate's sizing: the larger of the biggest init container and the sum of
+ * the regular containers (requests, else limits), plus 256 MiB for the
+ * system, rounded up to the nearest Fargate configuration (0.25 vCPU /
+ * 0.5 GB ... 16 vCPU / 120 GB). */
+struct pod_size {
+	int64_t cpu_m;         /* provisioned millicores: 250, 500, 1000, ... */
+	int64_t mem_mib;       /* provisioned memory */
+	unsigned vcpus;        /* VM vCPUs: ceil(cpu_m / 1000) */
+	char annotation[32];   /* CapacityProvisioned value, e.g. "0.25vCPU 0.5GB" */
+};
+int pod_fargate_size(const struct pod *pod, struct pod_size *out,
+		     struct pv_err *err);
+
+/* Parse a Kubernetes quantity: cpu to millicores ("500m", "1", "0.5"),
+ * memory to bytes ("128Mi", "1G", "1e3"). */
+int pod_parse_cpu(const char *s, int64_t *millicores);
+int pod_parse_memory(const char *s, int64_t *bytes);
 
 /* One rejected field, as Kubernetes' StatusCause. */
 struct pod_cause {
