@@ -302,6 +302,7 @@ int lv_open(const struct vmm_config *cfg, struct vmm **out, struct pv_err *err)
 	pthread_once(&lv_once, lv_init_once);
 	if (lv_once_rc < 0)
 		return lv_err(err, -lv_once_rc, "libvirt: initialization failed");
+	lv_reaper_start();
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
