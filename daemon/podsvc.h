@@ -172,4 +172,12 @@ void podsvc_events_free(struct podsvc_event *ev, size_t n);
 /* Block until an event with rv > after exists or timeout; 1/0. */
 int podsvc_events_wait(struct podsvc *s, uint64_t after, int timeout_ms);
 
+/* The outbox consumer (daemon/reporter.c). attach: from now on compaction
+ * keeps every event after the acknowledged cursor (at most 100000 of
+ * them); returns the cursor (0 when none was ever written). ack: the
+ * control plane has every event up to rv; stored atomically in
+ * outbox.cursor. Returns 0 or a negative errno. */
+uint64_t podsvc_outbox_attach(struct podsvc *s);
+int podsvc_outbox_ack(struct podsvc *s, uint64_t rv, struct pv_err *err);
+
 #endif
