@@ -1,0 +1,728 @@
+/* Test and benchmark driver for netns/ (tests/integration/test_netns.sh,
+ * tests/bench/bench_net.sh).  Runs as root inside the test's own network
+ * and mount namespaces; every command is one library call or one
+ * self-checking scenario.  Environment: NETNS_DIR, NETNS_STATE.
+ *
+ *   vpc-create NAME CIDR [DNS,...]   vpc-open NAME   vpc-destroy NAME [force]
+ *   prepare VPC UID [ADDR]           attach VPC UID  release VPC UID   flush
+ *   cleanup [vpc=NAME|uid=UID]...    wire TAP PODNS  arpcheck VPC UID
+ *   cycles N                         faults          bench-once VPC UID
+ *   bench-del VPC N
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/virtio_net.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+
+#include "netns/internal.h"
+#include "util/util.h"
+
+static struct netns_ctx *ctx;
+static struct pv_err err;
+
+static int die(const char *what, int ret)
+{
+	fprintf(stderr, "netns_helper: %s: %d (%s): %s\n", what, ret, strerror(-ret), err.msg);
+	exit(1);
+}
+
+static void open_ctx(void)
+{
+	struct netns_config cfg = { .netns_dir = getenv("NETNS_DIR"),
+				    .state_dir = getenv("NETNS_STATE") };
+	int ret;
+
+	if (!cfg.netns_dir || !cfg.state_dir) {
+		fprintf(stderr, "netns_helper: set NETNS_DIR and NETNS_STATE\n");
+		exit(2);
+	}
+	ret = netns_ctx_new(&cfg, &ctx, &err);
+	if (ret < 0)
+		die("ctx", ret);
+}
+
+static struct in_addr ip(const char *s)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1) {
+		fprintf(stderr, "bad address %s\n", s);
+		exit(2);
+	}
+	return a;
+}
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void vpc_info_of(const char *name, const char *cidr, const char *dns,
+			struct netns_vpc_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	snprintf(info->name, sizeof(info->name), "%s", name);
+	if (netns_cidr_parse(cidr, &info->cidr, &err) < 0)
+		die("cidr", -EINVAL);
+	if (dns && *dns) {
+		char buf[256], *save = NULL, *tok;
+
+		snprintf(buf, sizeof(buf), "%s", dns);
+		for (tok = strtok_r(buf, ",", &save); tok && info->ndns < NETNS_DNS_MAX;
+		     tok = strtok_r(NULL, ",", &save))
+			info->dns[info->ndns++] = ip(tok);
+	}
+}
+
+static void print_pod(const struct netns_pod_net *n)
+{
+	char a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &n->addr, a, sizeof(a));
+	inet_ntop(AF_INET, &n->gateway, g, sizeof(g));
+	printf("tap=%s mac=%02x:%02x:%02x:%02x:%02x:%02x ip=%s prefix=%u gw=%s\n", n->tap,
+	       n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5], a, n->prefix, g);
+}
+
+/* ---- fake VM: relay frames between the pod's tap and a tap in a pod ns --- */
+
+static volatile sig_atomic_t stop;
+static void on_term(int sig) { (void)sig; stop = 1; }
+
+/* Finish a checksum the sender left to "hardware" (virtio NEEDS_CSUM). */
+static void finish_csum(uint8_t *f, size_t len, const struct virtio_net_hdr *h)
+{
+	uint32_t sum = 0;
+	size_t start = h->csum_start, off = start + h->csum_offset;
+
+	if (!(h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) || off + 2 > len)
+		return;
+	for (size_t i = start; i < len; i += 2)
+		sum += (uint32_t)(f[i] << 8) | (i + 1 < len ? f[i + 1] : 0);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	sum = ~sum & 0xffff;
+	f[off] = (uint8_t)(sum >> 8);
+	f[off + 1] = (uint8_t)sum;
+}
+
+static int cmd_wire(const char *tap, const char *podns)
+{
+	uint8_t buf[65536 + sizeof(struct virtio_net_hdr)];
+	const size_t hl = sizeof(struct virtio_net_hdr);
+	int outer = -1, inner = -1, nsfd, ret;
+
+	/* like QEMU: open the pod's tap by name in the host namespace */
+	ret = netns_tap_open(tap, 1, &outer, &err);
+	if (ret < 0)
+		die("open tap", ret);
+	nsfd = open(podns, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0 || setns(nsfd, CLONE_NEWNET) < 0)
+		die("enter pod ns", -errno);
+	close(nsfd);
+	/* the "guest NIC": a plain tap in the pod namespace */
+	ret = netns_tap_open("eth0", 0, &inner, &err);
+	if (ret < 0)
+		die("pod eth0", ret);
+	signal(SIGTERM, on_term);
+	signal(SIGINT, on_term);
+	printf("ready\n");
+	fflush(stdout);
+	while (!stop) {
+		struct pollfd p[2] = { { outer, POLLIN, 0 }, { inner, POLLIN, 0 } };
+		ssize_t n;
+
+		if (poll(p, 2, 200) <= 0)
+			continue;
+		if (p[0].revents & POLLIN) {
+			n = read(outer, buf, sizeof(buf));
+			if (n > (ssize_t)hl) {
+				struct virtio_net_hdr h;
+
+				memcpy(&h, buf, hl);
+				finish_csum(buf + hl, (size_t)n - hl, &h);
+				if (write(inner, buf + hl, (size_t)n - hl) < 0 && errno != EIO)
+					break;
+			}
+		}
+		if (p[1].revents & POLLIN) {
+			n = read(inner, buf + hl, sizeof(buf) - hl);
+			if (n > 0) {
+				memset(buf, 0, hl);   /* no offloads */
+				if (write(outer, buf, (size_t)n + hl) < 0 && errno != EIO)
+					break;
+			}
+		}
+		if ((p[0].revents | p[1].revents) & (POLLERR | POLLHUP))
+			break;
+	}
+	close(inner);
+	close(outer);
+	return 0;
+}
+
+/* ---- claim: a tap fd opened before the move still works after it -------- */
+
+static int cmd_arpcheck(const char *vpc, const char *uid)
+{
+	struct netns_pod_net n;
+	uint8_t f[10 + 42], r[2048], gwmac[6];
+	int fd = -1, ret, got = 0;
+	int64_t deadline;
+
+	ret = netns_pod_prepare(ctx, vpc, uid, NULL, &n, &err);
+	if (ret < 0)
+		die("prepare", ret);
+	ret = netns_tap_open(n.tap, 1, &fd, &err);   /* opened in the host ns */
+	if (ret < 0)
+		die("open tap", ret);
+	ret = netns_pod_attach(ctx, vpc, uid, &err);   /* the netdev moves away */
+	if (ret < 0)
+		die("attach", ret);
+	/* ARP "who has the gateway", from the pod, through the moved tap */
+	memset(f, 0, sizeof(f));
+	uint8_t *e = f + 10;
+	memset(e, 0xff, 6);
+	memcpy(e + 6, n.mac, 6);
+	e[12] = 0x08; e[13] = 0x06;
+	uint8_t arp[28] = { 0, 1, 8, 0, 6, 4, 0, 1 };
+	memcpy(arp + 8, n.mac, 6);
+	memcpy(arp + 14, &n.addr, 4);
+	memcpy(arp + 24, &n.gateway, 4);
+	memcpy(e + 14, arp, sizeof(arp));
+	deadline = now_us() + 3000000;
+	for (int tries = 0; !got && now_us() < deadline; tries++) {
+		struct pollfd p = { fd, POLLIN, 0 };
+
+		if (tries % 5 == 0 && write(fd, f, sizeof(f)) != (ssize_t)sizeof(f))
+			die("write frame", -errno);
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		ssize_t m = read(fd, r, sizeof(r));
+		uint8_t *re = r + 10;
+
+		if (m >= 10 + 42 && re[12] == 0x08 && re[13] == 0x06 && re[21] == 2 &&
+		    !memcmp(re + 28, &n.gateway, 4) && !memcmp(re + 32, n.mac, 6)) {
+			memcpy(gwmac, re + 22, 6);
+			got = 1;
+		}
+	}
+	close(fd);
+	if (!got) {
+		printf("FAIL: no ARP reply from the gateway through the moved tap\n");
+		return 1;
+	}
+	printf("ok: gateway answered ARP through a tap fd opened before the move "
+	       "(gateway mac %02x:%02x:%02x:%02x:%02x:%02x)\n",
+	       gwmac[0], gwmac[1], gwmac[2], gwmac[3], gwmac[4], gwmac[5]);
+	if ((ret = netns_pod_release(ctx, vpc, uid, &err)) < 0)
+		die("release", ret);
+	if ((ret = netns_flush(ctx, &err)) < 0)
+		die("flush", ret);
+	return 0;
+}
+
+/* ---- state snapshot: links, addresses, namespaces, state files ---------- */
+
+struct text {
+	char **lines;
+	size_t n, cap;
+};
+
+static void text_add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void text_add(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		exit(3);
+	va_end(ap);
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 64;
+		t->lines = realloc(t->lines, t->cap * sizeof(*t->lines));
+		if (!t->lines)
+			exit(3);
+	}
+	t->lines[t->n++] = s;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void text_free(struct text *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->lines[i]);
+	free(t->lines);
+	memset(t, 0, sizeof(*t));
+}
+
+static void snap_ns(struct text *t, const char *label, int nsfd)
+{
+	struct nl_sock *sk;
+	struct nl_cache *links = NULL, *addrs = NULL;
+	char buf[64];
+
+	if (netns_link_sock_open(nsfd, &sk, &err) < 0)
+		die("snapshot socket", -EIO);
+	if (rtnl_link_alloc_cache(sk, AF_UNSPEC, &links) < 0 ||
+	    rtnl_addr_alloc_cache(sk, &addrs) < 0)
+		die("snapshot cache", -EIO);
+	for (struct nl_object *o = nl_cache_get_first(links); o; o = nl_cache_get_next(o)) {
+		struct rtnl_link *l = (struct rtnl_link *)o;
+		int m = rtnl_link_get_master(l);
+		char mname[IFNAMSIZ] = "-";
+		struct nl_addr *a = rtnl_link_get_addr(l);
+
+		if (m)
+			rtnl_link_i2name(links, m, mname, sizeof(mname));
+		text_add(t, "%s link %s up=%d master=%s group=%u mac=%s", label,
+			 rtnl_link_get_name(l), !!(rtnl_link_get_flags(l) & IFF_UP), mname,
+			 rtnl_link_get_group(l), a ? nl_addr2str(a, buf, sizeof(buf)) : "-");
+	}
+	for (struct nl_object *o = nl_cache_get_first(addrs); o; o = nl_cache_get_next(o)) {
+		struct rtnl_addr *a = (struct rtnl_addr *)o;
+		char lname[IFNAMSIZ] = "?";
+
+		if (rtnl_addr_get_family(a) != AF_INET)
+			continue;
+		rtnl_link_i2name(links, rtnl_addr_get_ifindex(a), lname, sizeof(lname));
+		text_add(t, "%s addr %s %s", label, lname,
+			 nl_addr2str(rtnl_addr_get_local(a), buf, sizeof(buf)));
+	}
+	nl_cache_free(addrs);
+	nl_cache_free(links);
+	netns_link_sock_close(sk);
+}
+
+static void snapshot(struct text *t)
+{
+	const char *nsdir = getenv("NETNS_DIR"), *st = getenv("NETNS_STATE");
+	int saved = netns_fail_at;
+	struct dirent *de;
+	DIR *d;
+
+	netns_fail_at = 0;
+	snap_ns(t, "host", -1);
+	d = opendir(nsdir);
+	while (d && (de = readdir(d))) {
+		char path[4096];
+		int fd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", nsdir, de->d_name);
+		text_add(t, "nsfile %s mounted=%d", de->d_name, netns_ns_is_mounted(path));
+		if (netns_ns_open(path, &fd, NULL) == 0) {
+			snap_ns(t, de->d_name, fd);
+			close(fd);
+		}
+	}
+	if (d)
+		closedir(d);
+	d = opendir(st);
+	while (d && (de = readdir(d))) {
+		char path[4096], *body = NULL;
+		size_t len;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", st, de->d_name);
+		if (util_read_file(path, 1 << 20, &body, &len, NULL) == 0) {
+			for (char *p = body; *p; p++)
+				if (*p == '\n')
+					*p = '|';
+		}
+		text_add(t, "state %s: %s", de->d_name, body ? body : "?");
+		free(body);
+	}
+	if (d)
+		closedir(d);
+	qsort(t->lines, t->n, sizeof(*t->lines), cmp_str);
+	netns_fail_at = saved;
+}
+
+static int text_diff(const struct text *a, const struct text *b, const char *what)
+{
+	size_t i = 0, j = 0;
+	int diff = 0;
+
+	while (i < a->n || j < b->n) {
+		int c = i == a->n ? 1 : j == b->n ? -1 : strcmp(a->lines[i], b->lines[j]);
+
+		if (c == 0) {
+			i++, j++;
+			continue;
+		}
+		if (!diff)
+			printf("FAIL: %s: state differs:\n", what);
+		diff = 1;
+		if (c < 0)
+			printf("    - %s\n", a->lines[i++]);
+		else
+			printf("    + %s\n", b->lines[j++]);
+	}
+	return diff;
+}
+
+/* ---- fault injection at every step --------------------------------------- */
+
+#define UA "fault-pod-a"
+#define UB "fault-pod-b"
+
+enum { OP_SETUP, OP_TEARDOWN };
+
+/* Run one library call with the fault armed.  Setup calls must leave the
+ * state exactly as before on failure; teardown calls must succeed when
+ * retried.  Returns 1 when the call failed (sequence aborted). */
+static int fault_op(int kind, const char *name, int (*fn)(void *), void *arg, int *bad)
+{
+	struct text before = { 0 }, after = { 0 };
+	int ret, fired;
+
+	if (kind == OP_SETUP)
+		snapshot(&before);
+	int steps0 = netns_steps;
+	ret = fn(arg);
+	fired = netns_steps >= netns_fail_at && steps0 < netns_fail_at;
+	if (ret == 0) {
+		text_free(&before);
+		return 0;
+	}
+	if (!fired || !strstr(err.msg, "injected")) {
+		printf("FAIL: %s failed without the injected fault (step %d): %s\n", name,
+		       netns_fail_at, err.msg);
+		*bad = 1;
+	}
+	if (kind == OP_SETUP) {
+		snapshot(&after);
+		if (text_diff(&before, &after, name))
+			*bad = 1;
+		text_free(&before);
+		text_free(&after);
+		return 1;
+	}
+	/* teardown: a plain retry completes it */
+	int saved = netns_fail_at;
+
+	netns_fail_at = 0;
+	ret = fn(arg);
+	netns_fail_at = saved;
+	if (ret < 0) {
+		printf("FAIL: %s: retry after the fault failed: %s\n", name, err.msg);
+		*bad = 1;
+	}
+	return 0;
+}
+
+static struct netns_pod_net pa, pb;
+static int tapfd_a = -1, tapfd_b = -1;
+
+static int op_vpc_blue(void *a) { (void)a; struct netns_vpc_info i; vpc_info_of("fblue", "10.9.0.0/29", "10.9.0.1", &i); return netns_vpc_create(ctx, &i, &err); }
+static int op_vpc_green(void *a) { (void)a; struct netns_vpc_info i; vpc_info_of("fgreen", "10.9.0.0/29", "", &i); return netns_vpc_create(ctx, &i, &err); }
+static int op_prep_a(void *a) { (void)a; return netns_pod_prepare(ctx, "fblue", UA, NULL, &pa, &err); }
+static int op_prep_b(void *a) { (void)a; return netns_pod_prepare(ctx, "fgreen", UB, &pa.addr, &pb, &err); }
+static int op_att_a(void *a) { (void)a; return netns_pod_attach(ctx, "fblue", UA, &err); }
+static int op_att_b(void *a) { (void)a; return netns_pod_attach(ctx, "fgreen", UB, &err); }
+static int op_rel_a(void *a) { (void)a; return netns_pod_release(ctx, "fblue", UA, &err); }
+static int op_rel_b(void *a) { (void)a; return netns_pod_release(ctx, "fgreen", UB, &err); }
+static int op_flush(void *a) { (void)a; return netns_flush(ctx, &err); }
+static int op_del_blue(void *a) { (void)a; return netns_vpc_destroy(ctx, "fblue", 0, &err); }
+static int op_del_green(void *a) { (void)a; return netns_vpc_destroy(ctx, "fgreen", 0, &err); }
+static int op_cleanup(void *a)
+{
+	struct netns_known k = { 0 };
+	struct netns_cleanup_report r;
+
+	(void)a;
+	return netns_cleanup(ctx, &k, &r, &err);
+}
+
+static int cmd_faults(void)
+{
+	struct text base = { 0 }, end = { 0 };
+	int bad = 0, k, total = 0;
+
+	snapshot(&base);
+	for (k = 1; k < 1000; k++) {
+		int aborted = 0;
+
+		netns_steps = 0;
+		netns_fail_at = k;
+		aborted = fault_op(OP_SETUP, "create vpc fblue", op_vpc_blue, NULL, &bad) ||
+			  fault_op(OP_SETUP, "create vpc fgreen (same cidr)", op_vpc_green, NULL, &bad) ||
+			  fault_op(OP_SETUP, "prepare pod a", op_prep_a, NULL, &bad) ||
+			  fault_op(OP_SETUP, "prepare pod b (same address)", op_prep_b, NULL, &bad);
+		if (!aborted) {
+			/* like QEMU: the taps are open while they move */
+			if (netns_tap_open(pa.tap, 1, &tapfd_a, &err) < 0 ||
+			    netns_tap_open(pb.tap, 1, &tapfd_b, &err) < 0)
+				die("open taps", -EIO);
+			aborted = fault_op(OP_SETUP, "attach pod a", op_att_a, NULL, &bad) ||
+				  fault_op(OP_SETUP, "attach pod b", op_att_b, NULL, &bad);
+			close(tapfd_a);
+			close(tapfd_b);
+			tapfd_a = tapfd_b = -1;
+		}
+		if (!aborted) {
+			fault_op(OP_TEARDOWN, "release pod a", op_rel_a, NULL, &bad);
+			fault_op(OP_TEARDOWN, "release pod b", op_rel_b, NULL, &bad);
+			fault_op(OP_TEARDOWN, "flush", op_flush, NULL, &bad);
+			fault_op(OP_TEARDOWN, "destroy fblue", op_del_blue, NULL, &bad);
+			fault_op(OP_TEARDOWN, "destroy fgreen", op_del_green, NULL, &bad);
+		}
+		fault_op(OP_TEARDOWN, "cleanup", op_cleanup, NULL, &bad);
+		netns_fail_at = 0;
+		/* after an aborted setup, cleanup (nothing claimed) removes the
+		 * rest; either way the end state is the start state */
+		if (aborted && op_cleanup(NULL) < 0) {
+			printf("FAIL: cleanup after step %d: %s\n", k, err.msg);
+			bad = 1;
+		}
+		snapshot(&end);
+		if (text_diff(&base, &end, "end state after a faulted run"))
+			bad = 1;
+		text_free(&end);
+		if (netns_steps < k) {   /* the fault never fired: all steps done */
+			total = netns_steps;
+			break;
+		}
+	}
+	text_free(&base);
+	printf("%s: fault injected at each of %d steps in turn (%d steps in a full run)\n",
+	       bad ? "FAIL" : "ok", k - 1, total);
+	return bad;
+}
+
+/* ---- create/delete cycles -------------------------------------------------- */
+
+static int cmd_cycles(int n)
+{
+	struct text base = { 0 }, end = { 0 };
+	int ret, bad;
+
+	snapshot(&base);
+	for (int i = 0; i < n; i++) {
+		struct netns_vpc_info info;
+		struct netns_pod_net p1, p2;
+		int fd1 = -1, fd2 = -1;
+
+		vpc_info_of("cyc", "10.7.0.0/28", "10.7.0.1", &info);
+		if ((ret = netns_vpc_create(ctx, &info, &err)) < 0 ||
+		    (ret = netns_pod_prepare(ctx, "cyc", "c-pod-1", NULL, &p1, &err)) < 0 ||
+		    (ret = netns_pod_prepare(ctx, "cyc", "c-pod-2", NULL, &p2, &err)) < 0 ||
+		    (ret = netns_tap_open(p1.tap, 1, &fd1, &err)) < 0 ||
+		    (ret = netns_tap_open(p2.tap, 1, &fd2, &err)) < 0 ||
+		    (ret = netns_pod_attach(ctx, "cyc", "c-pod-1", &err)) < 0 ||
+		    (ret = netns_pod_attach(ctx, "cyc", "c-pod-2", &err)) < 0)
+			die("cycle setup", ret);
+		close(fd1);
+		close(fd2);
+		if ((ret = netns_pod_release(ctx, "cyc", "c-pod-1", &err)) < 0 ||
+		    (ret = netns_pod_release(ctx, "cyc", "c-pod-2", &err)) < 0 ||
+		    (i % 2 == 0 && (ret = netns_flush(ctx, &err)) < 0) ||
+		    (ret = netns_vpc_destroy(ctx, "cyc", 0, &err)) < 0)
+			die("cycle teardown", ret);
+	}
+	snapshot(&end);
+	bad = text_diff(&base, &end, "after the cycles");
+	printf("%s: %d create/delete cycles (vpc + 2 pods) left nothing behind\n",
+	       bad ? "FAIL" : "ok", n);
+	text_free(&base);
+	text_free(&end);
+	return bad;
+}
+
+/* ---- benchmarks ------------------------------------------------------------- */
+
+static int cmd_bench_once(const char *vpc, const char *uid)
+{
+	struct netns_pod_net n;
+	int64_t t0, t1, t2, t3;
+	int ret;
+
+	t0 = now_us();
+	if ((ret = netns_pod_prepare(ctx, vpc, uid, NULL, &n, &err)) < 0 ||
+	    (ret = netns_pod_attach(ctx, vpc, uid, &err)) < 0)
+		die("bench setup", ret);
+	t1 = now_us();
+	if ((ret = netns_pod_release(ctx, vpc, uid, &err)) < 0)
+		die("bench release", ret);
+	t2 = now_us();
+	if ((ret = netns_flush(ctx, &err)) < 0)
+		die("bench flush", ret);
+	t3 = now_us();
+	printf("%lld %lld %lld\n", (long long)(t1 - t0), (long long)(t2 - t1),
+	       (long long)(t3 - t2));
+	return 0;
+}
+
+/* Per-link deletion cost: N attached taps deleted one RTM_DELLINK at a
+ * time, then N more tagged and deleted with one group RTM_DELLINK. */
+static int cmd_bench_del(const char *vpc, int n)
+{
+	struct vpc *v;
+	char uid[32];
+	struct netns_pod_net p;
+	int64_t t0, t1, t2;
+	int ret, deleted;
+
+	v = netns_vpc_find(ctx, vpc);
+	if (!v)
+		die("no such vpc", -ENOENT);
+	for (int round = 0; round < 2; round++) {
+		char (*taps)[IFNAMSIZ] = calloc((size_t)n, IFNAMSIZ);
+
+		if (!taps)
+			die("oom", -ENOMEM);
+		for (int i = 0; i < n; i++) {
+			snprintf(uid, sizeof(uid), "bd-%d-%d", round, i);
+			if ((ret = netns_pod_prepare(ctx, vpc, uid, NULL, &p, &err)) < 0 ||
+			    (ret = netns_pod_attach(ctx, vpc, uid, &err)) < 0)
+				die("bench-del setup", ret);
+			memcpy(taps[i], p.tap, IFNAMSIZ);
+			netns_ipam_release(v->ipam, uid, NULL);
+		}
+		t0 = now_us();
+		if (round == 0) {
+			for (int i = 0; i < n; i++)
+				if ((ret = netns_link_delete(v->sk, 0, taps[i], &err)) < 0)
+					die("delete", ret);
+			t1 = t2 = now_us();
+			printf("one-by-one: %d links in %.1f ms, %.2f ms per link\n", n,
+			       (double)(t1 - t0) / 1000, (double)(t1 - t0) / 1000 / n);
+		} else {
+			for (int i = 0; i < n; i++)
+				if ((ret = netns_link_set_group(v->sk, 0, taps[i], NETNS_GROUP_DOOMED, &err)) < 0)
+					die("tag", ret);
+			t1 = now_us();
+			if ((ret = netns_link_delete_group(v->sk, NETNS_GROUP_DOOMED, &deleted, &err)) < 0)
+				die("group delete", ret);
+			t2 = now_us();
+			printf("batched:    %d links tagged in %.2f ms (%.3f ms per link), "
+			       "deleted in one request in %.1f ms (%.3f ms per link)\n", n,
+			       (double)(t1 - t0) / 1000, (double)(t1 - t0) / 1000 / n,
+			       (double)(t2 - t1) / 1000, (double)(t2 - t1) / 1000 / n);
+		}
+		free(taps);
+	}
+	return 0;
+}
+
+/* ---- main ----------------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "";
+	int ret = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(cmd, "wire") && argc == 4)
+		return cmd_wire(argv[2], argv[3]);
+	open_ctx();
+	if (!strcmp(cmd, "vpc-create") && argc >= 4) {
+		struct netns_vpc_info info;
+
+		vpc_info_of(argv[2], argv[3], argc > 4 ? argv[4] : NULL, &info);
+		ret = netns_vpc_create(ctx, &info, &err);
+	} else if (!strcmp(cmd, "vpc-open") && argc == 3) {
+		ret = netns_vpc_open(ctx, argv[2], &err);
+	} else if (!strcmp(cmd, "vpc-destroy") && argc >= 3) {
+		ret = netns_vpc_destroy(ctx, argv[2],
+					argc > 3 && !strcmp(argv[3], "force") ? NETNS_DESTROY_FORCE : 0,
+					&err);
+	} else if (!strcmp(cmd, "prepare") && argc >= 4) {
+		struct netns_pod_net n;
+		struct in_addr want;
+
+		if (argc > 4)
+			want = ip(argv[4]);
+		ret = netns_vpc_open(ctx, argv[2], &err);
+		if (ret == 0)
+			ret = netns_pod_prepare(ctx, argv[2], argv[3], argc > 4 ? &want : NULL, &n, &err);
+		if (ret == 0)
+			print_pod(&n);
+	} else if ((!strcmp(cmd, "attach") || !strcmp(cmd, "release")) && argc == 4) {
+		ret = netns_vpc_open(ctx, argv[2], &err);
+		if (ret == 0)
+			ret = cmd[0] == 'a' ? netns_pod_attach(ctx, argv[2], argv[3], &err)
+					    : netns_pod_release(ctx, argv[2], argv[3], &err);
+	} else if (!strcmp(cmd, "flush")) {
+		struct netns_known k = { 0 };
+		(void)k;
+		/* a fresh process knows no VPC: open the ones given */
+		for (int i = 2; i < argc && ret == 0; i++)
+			ret = netns_vpc_open(ctx, argv[i], &err);
+		if (ret == 0)
+			ret = netns_flush(ctx, &err);
+	} else if (!strcmp(cmd, "cleanup")) {
+		const char *vpcs[16], *uids[16];
+		struct netns_known k = { vpcs, 0, uids, 0 };
+		struct netns_cleanup_report r;
+
+		for (int i = 2; i < argc; i++) {
+			if (!strncmp(argv[i], "vpc=", 4) && k.nvpcs < 16)
+				vpcs[k.nvpcs++] = argv[i] + 4;
+			else if (!strncmp(argv[i], "uid=", 4) && k.nuids < 16)
+				uids[k.nuids++] = argv[i] + 4;
+		}
+		ret = netns_cleanup(ctx, &k, &r, &err);
+		if (ret == 0)
+			printf("namespaces=%zu states=%zu links=%zu leases=%zu\n", r.namespaces,
+			       r.states, r.links, r.leases);
+	} else if (!strcmp(cmd, "arpcheck") && argc == 4) {
+		ret = netns_vpc_open(ctx, argv[2], &err);
+		if (ret == 0)
+			ret = cmd_arpcheck(argv[2], argv[3]);
+		netns_ctx_free(ctx);
+		return ret;
+	} else if (!strcmp(cmd, "cycles") && argc == 3) {
+		ret = cmd_cycles(atoi(argv[2]));
+		netns_ctx_free(ctx);
+		return ret;
+	} else if (!strcmp(cmd, "faults")) {
+		ret = cmd_faults();
+		netns_ctx_free(ctx);
+		return ret;
+	} else if (!strcmp(cmd, "bench-once") && argc == 4) {
+		ret = netns_vpc_open(ctx, argv[2], &err);
+		if (ret == 0)
+			ret = cmd_bench_once(argv[2], argv[3]);
+	} else if (!strcmp(cmd, "bench-del") && argc == 4) {
+		ret = netns_vpc_open(ctx, argv[2], &err);
+		if (ret == 0)
+			ret = cmd_bench_del(argv[2], atoi(argv[3]));
+	} else {
+		fprintf(stderr, "usage: see tests/integration/netns_helper.c\n");
+		netns_ctx_free(ctx);
+		return 2;
+	}
+	if (ret < 0) {
+		fprintf(stderr, "netns_helper %s: %s (%s)\n", cmd, err.msg, strerror(-ret));
+		netns_ctx_free(ctx);
+		return 1;
+	}
+	netns_ctx_free(ctx);
+	return 0;
+}
