@@ -14,10 +14,20 @@ struct cli_env {
 	const char *run_dir;     /* PODVM_RUN_DIR, default /run/podvm */
 	const char *guest_dir;   /* PODVM_GUEST_DIR, default <dir of podvm>/guest */
 	const char *libvirt_uri; /* PODVM_LIBVIRT_URI, NULL: embedded driver */
+	/* podvmd connection (client commands, cli/client.c) */
+	const char *socket_path; /* PODVM_SOCKET, default /run/podvm/podvmd.sock */
+	const char *server;      /* --server / PODVM_SERVER: http(s)://HOST:PORT */
+	const char *token_file;  /* --token-file / PODVM_TOKEN_FILE: bearer token */
 };
 
 int cli_run(const struct cli_env *env, int argc, char **argv);    /* cli/run.c */
 int cli_image(const struct cli_env *env, int argc, char **argv);  /* cli/image.c */
+/* Clients of podvmd, kubectl-style (cli/client.c and the files named). */
+int cli_apply(const struct cli_env *env, int argc, char **argv);    /* cli/apply.c */
+int cli_get(const struct cli_env *env, int argc, char **argv);      /* cli/get.c */
+int cli_describe(const struct cli_env *env, int argc, char **argv); /* cli/describe.c */
+int cli_logs(const struct cli_env *env, int argc, char **argv);     /* cli/logs.c */
+int cli_delete(const struct cli_env *env, int argc, char **argv);   /* cli/delete.c */
 
 /* Read a Kubernetes manifest (YAML or JSON, detected by content) into a
  * json-c tree. Errors name the file and, for syntax errors, line and column.

@@ -20,18 +20,27 @@ struct cli_cmd {
 static const struct cli_cmd cli_cmds[] = {
 	{ "run",   cli_run,   "run [--verbose] FILE   run a Pod manifest in a microVM, in the foreground" },
 	{ "image", cli_image, "image import|ls|convert   manage the local image store" },
+	{ "apply", cli_apply, "apply -f FILE [-n NS]   create a pod on podvmd (unchanged if identical)" },
+	{ "get", cli_get, "get pods [NAME] [-n NS|-A] [-o wide|json|yaml|name] [-w] [-l SEL]   list pods" },
+	{ "describe", cli_describe, "describe pod NAME [-n NS]   show a pod in detail" },
+	{ "logs", cli_logs, "logs [-f] [-c CTR] [--tail N] [--timestamps] [-p] NAME   a container's output" },
+	{ "delete", cli_delete, "delete [pod] NAME [--grace-period N] [--wait=false]   delete a pod" },
 };
 
 static void usage(FILE *fp)
 {
-	fprintf(fp, "usage: podvm [--state-dir DIR] COMMAND [ARGS]\n\ncommands:\n");
+	fprintf(fp, "usage: podvm [--state-dir DIR] [--server URL] [--token-file FILE] "
+		"COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(cli_cmds) / sizeof(cli_cmds[0]); i++)
 		fprintf(fp, "  %s\n", cli_cmds[i].help);
 	fprintf(fp, "\nenvironment: PODVM_STATE_DIR (default /var/lib/podvm), "
 		"PODVM_RUN_DIR (default /run/podvm),\n  PODVM_GUEST_DIR (kernel "
 		"and initramfs; default: guest/ beside the podvm binary),\n"
 		"  PODVM_LIBVIRT_URI (default: libvirt's embedded QEMU driver), "
-		"PODVM_ACCEL (kvm|tcg)\n");
+		"PODVM_ACCEL (kvm|tcg),\n"
+		"  PODVM_SOCKET (podvmd's socket, default /run/podvm/podvmd.sock), "
+		"PODVM_SERVER (http://HOST:PORT),\n  PODVM_TOKEN_FILE (bearer "
+		"token for --server)\n");
 }
 
 /* guest/ next to the binary: build/podvm finds build/guest/. */
@@ -59,10 +68,21 @@ int main(int argc, char **argv)
 	env.run_dir = getenv("PODVM_RUN_DIR");
 	env.guest_dir = getenv("PODVM_GUEST_DIR");
 	env.libvirt_uri = getenv("PODVM_LIBVIRT_URI");
+	env.socket_path = getenv("PODVM_SOCKET");
+	env.server = getenv("PODVM_SERVER");
+	env.token_file = getenv("PODVM_TOKEN_FILE");
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--state-dir") && i + 1 < argc) {
 			env.state_dir = argv[++i];
+		} else if (!strcmp(argv[i], "--server") && i + 1 < argc) {
+			env.server = argv[++i];
+		} else if (!strncmp(argv[i], "--server=", 9)) {
+			env.server = argv[i] + 9;
+		} else if (!strcmp(argv[i], "--token-file") && i + 1 < argc) {
+			env.token_file = argv[++i];
+		} else if (!strncmp(argv[i], "--token-file=", 13)) {
+			env.token_file = argv[i] + 13;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;

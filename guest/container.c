@@ -1,6 +1,8 @@
-/* One container process: clone() into new PID, mount, UTS and IPC
- * namespaces (the network is the VM's), pivot_root into the overlay,
- * populate /proc /sys /dev, switch user, exec.
+/* One container process: clone3() into its cgroup and new PID, mount,
+ * UTS, IPC and cgroup namespaces (the network is the VM's); volumes and
+ * /etc files bind-mounted into the overlay, pivot_root, populate /proc,
+ * read-only /sys (+ its own cgroup), /dev, terminationMessagePath,
+ * read-only root if asked, then securityContext and exec.
  *
  * Start errors are reported the way Kubernetes shows them: a CLOEXEC
  * status pipe carries errno and a message from the child; EOF on it means
@@ -26,8 +28,11 @@
 
 #define GUEST_CHILD_STACK (256 * 1024)
 
+#define GUEST_CLONE_INTO_CGROUP 0x200000000ULL
+
 struct guest_start_status {
 	int32_t errnum;
+	int32_t config_error;   /* CreateContainerConfigError, not StartError */
 	char msg[900];   /* < PIPE_BUF with errnum: one atomic write */
 };
 
@@ -35,6 +40,14 @@ struct guest_child {
 	const struct guest_ctr_spawn *s;
 	int status_w;
 	int devnull;
+	int term_fd;     /* O_PATH of the termination message file, or -1 */
+	bool config_error;
+};
+
+/* linux/sched.h's struct clone_args, without its header clashes */
+struct guest_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack,
+		 stack_size, tls, set_tid, set_tid_size, cgroup;
 };
 
 const char *guest_env_get(char *const *env, size_t n, const char *key)
@@ -118,6 +131,7 @@ static void guest_child_fail(struct guest_child *c, const struct pv_err *err)
 
 	memset(&st, 0, sizeof(st));
 	st.errnum = err->errnum ? err->errnum : EINVAL;
+	st.config_error = c->config_error;
 	/* Truncation is fine here: the message is a diagnostic. */
 	memcpy(st.msg, err->msg, strnlen(err->msg, sizeof(st.msg) - 1));
 	n = write(c->status_w, &st, sizeof(st));
@@ -125,9 +139,9 @@ static void guest_child_fail(struct guest_child *c, const struct pv_err *err)
 	_exit(127);
 }
 
-static int guest_child_mount(const char *src, const char *dst, const char *type,
-			     unsigned long flags, const char *data, mode_t mode,
-			     struct pv_err *err)
+int guest_child_mount(const char *src, const char *dst, const char *type,
+		      unsigned long flags, const char *data, mode_t mode,
+		      struct pv_err *err)
 {
 	if (mkdir(dst, mode) < 0 && errno != EEXIST)
 		return pv_err_sys(err, errno, "mkdir %s", dst);
@@ -177,6 +191,34 @@ static int guest_child_dev(struct pv_err *err)
 	return 0;
 }
 
+/* terminationMessagePath: a file of ours bind-mounted at the path, so
+ * that what the container writes survives its mount namespace. */
+static int guest_child_termlog(struct guest_child *c, struct pv_err *err)
+{
+	const char *path = c->s->pc && c->s->pc->term_msg_path ?
+			   c->s->pc->term_msg_path : "/dev/termination-log";
+	int root = -1, dst = -1, rc;
+
+	if (c->term_fd < 0)
+		return 0;
+	root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return pv_err_sys(err, errno, "open /");
+	dst = guest_path_in_root(root, path, true, true, 0666, err);
+	if (dst < 0) {
+		rc = dst;
+		goto out;
+	}
+	rc = guest_bind_fds(c->term_fd, dst, false, err);
+	if (rc < 0)
+		pv_err_prefix(err, "terminationMessagePath %s", path);
+out:
+	if (dst >= 0)
+		close(dst);
+	close(root);
+	return rc < 0 ? rc : 0;
+}
+
 static int guest_child_setup(struct guest_child *c, struct guest_user *user,
 			     struct pv_err *err)
 {
@@ -200,6 +242,15 @@ static int guest_child_setup(struct guest_child *c, struct guest_user *user,
 		return pv_err_sys(err, errno, "setsid");
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return pv_err_sys(err, errno, "make / rprivate");
+	/* Still seeing the VM's tree: volumes and /etc files go in now. */
+	rc = guest_etc_mount(s->rootfs, err);
+	if (rc < 0)
+		return rc;
+	if (s->pc && s->pod) {
+		rc = guest_volumes_mount(s->pod, s->pc, s->rootfs, err);
+		if (rc < 0)
+			return rc;
+	}
 	if (chdir(s->rootfs) < 0)
 		return pv_err_sys(err, errno, "chdir to the container root");
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
@@ -217,7 +268,15 @@ static int guest_child_setup(struct guest_child *c, struct guest_user *user,
 			       MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0555, err);
 	if (rc < 0)
 		return rc;
+	/* Its own cgroup, read-only (cgroup namespace root = its group). */
+	if (s->cgroup_fd >= 0 &&
+	    mount("cgroup2", "/sys/fs/cgroup", "cgroup2",
+		  MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return pv_err_sys(err, errno, "mount cgroup2 in the container");
 	rc = guest_child_dev(err);
+	if (rc < 0)
+		return rc;
+	rc = guest_child_termlog(c, err);
 	if (rc < 0)
 		return rc;
 
@@ -225,7 +284,11 @@ static int guest_child_setup(struct guest_child *c, struct guest_user *user,
 	if (hl && sethostname(s->hostname, hl) < 0)
 		return pv_err_sys(err, errno, "sethostname");
 
-	rc = guest_user_resolve(rc_->user, "/etc/passwd", "/etc/group", user, err);
+	rc = guest_sec_user(s->sec, rc_->user, user, err);
+	if (rc == -EPERM) {
+		c->config_error = true;   /* runAsNonRoot */
+		return rc;
+	}
 	if (rc < 0)
 		return rc;
 	/* Like container runtimes: a missing working directory is created. */
@@ -236,12 +299,10 @@ static int guest_child_setup(struct guest_child *c, struct guest_user *user,
 		return pv_err_sys(err, -rc, "mkdir %s", cwd);
 	if (chdir(cwd) < 0)
 		return pv_err_sys(err, errno, "chdir to %s", cwd);
-	if (setgroups(user->n_groups, user->groups) < 0)
-		return pv_err_sys(err, errno, "setgroups");
-	if (setresgid(user->gid, user->gid, user->gid) < 0)
-		return pv_err_sys(err, errno, "setgid %u", (unsigned)user->gid);
-	if (setresuid(user->uid, user->uid, user->uid) < 0)
-		return pv_err_sys(err, errno, "setuid %u", (unsigned)user->uid);
+	/* Last: mkdir of the working directory needed a writable root. */
+	if (s->sec->read_only_root &&
+	    mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+		return pv_err_sys(err, errno, "remount the root read-only");
 	return 0;
 }
 
@@ -252,7 +313,7 @@ static int guest_ctr_child(void *arg)
 	struct guest_user user;
 	struct pv_err err;
 	char path[4096];
-	char **envp;
+	char **envp, **argv;
 
 	pv_err_clear(&err);
 	if (guest_child_setup(c, &user, &err) < 0)
@@ -261,39 +322,35 @@ static int guest_ctr_child(void *arg)
 			   guest_env_get(rc_->env, rc_->n_env, "PATH"),
 			   path, sizeof(path), &err) < 0)
 		guest_child_fail(c, &err);
-	/* env arrays are NULL-terminated by the decoder? Do not rely on it. */
 	envp = calloc(rc_->n_env + 1, sizeof(*envp));
-	if (!envp) {
+	argv = calloc(rc_->argc + 1, sizeof(*argv));
+	if (!envp || !argv) {
 		pv_err_set(&err, ENOMEM, "out of memory");
 		guest_child_fail(c, &err);
 	}
 	if (rc_->n_env)
 		memcpy(envp, rc_->env, rc_->n_env * sizeof(*envp));
-	{
-		char **argv = calloc(rc_->argc + 1, sizeof(*argv));
-
-		if (!argv) {
-			pv_err_set(&err, ENOMEM, "out of memory");
-			guest_child_fail(c, &err);
-		}
-		memcpy(argv, rc_->argv, rc_->argc * sizeof(*argv));
-		execve(path, argv, envp);
-	}
+	memcpy(argv, rc_->argv, rc_->argc * sizeof(*argv));
+	/* Last before exec: seccomp may forbid what setup needed. */
+	if (guest_sec_apply(c->s->sec, &user, &err) < 0)
+		guest_child_fail(c, &err);
+	execve(path, argv, envp);
 	pv_err_sys(&err, errno, "exec: \"%s\"", rc_->argv[0]);
 	guest_child_fail(c, &err);
 }
 
 int guest_ctr_spawn(const struct guest_ctr_spawn *s, pid_t *pid,
-		    struct pv_err *err)
+		    bool *config_error, struct pv_err *err)
 {
 	struct guest_start_status st;
-	struct guest_child c = { .s = s, .status_w = -1, .devnull = -1 };
+	struct guest_child c = { .s = s, .status_w = -1, .devnull = -1, .term_fd = -1 };
+	struct guest_clone_args ca;
 	int status_p[2] = { -1, -1 };
-	char *stack = NULL;
 	ssize_t n;
 	int rc;
 
 	*pid = -1;
+	*config_error = false;
 	if (!s->rc->argc || !s->rc->argv || !s->rc->argv[0]) {
 		rc = pv_err_set(err, EINVAL, "no command to run");
 		goto out;
@@ -308,16 +365,26 @@ int guest_ctr_spawn(const struct guest_ctr_spawn *s, pid_t *pid,
 		rc = pv_err_sys(err, errno, "open /dev/null");
 		goto out;
 	}
-	stack = malloc(GUEST_CHILD_STACK);
-	if (!stack) {
-		rc = pv_err_set(err, ENOMEM, "out of memory");
-		goto out;
+	if (s->term_file) {
+		c.term_fd = open(s->term_file, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+		if (c.term_fd < 0) {
+			rc = pv_err_sys(err, errno, "open %s", s->term_file);
+			goto out;
+		}
 	}
-	*pid = clone(guest_ctr_child, stack + GUEST_CHILD_STACK,
-		     CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD,
-		     &c);
+	memset(&ca, 0, sizeof(ca));
+	ca.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+	if (s->cgroup_fd >= 0) {
+		/* born in its group; the cgroup namespace is rooted there */
+		ca.flags |= GUEST_CLONE_INTO_CGROUP | CLONE_NEWCGROUP;
+		ca.cgroup = (uint64_t)s->cgroup_fd;
+	}
+	ca.exit_signal = SIGCHLD;
+	*pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	if (*pid == 0)
+		_exit(guest_ctr_child(&c));   /* never returns */
 	if (*pid < 0) {
-		rc = pv_err_sys(err, errno, "clone");
+		rc = pv_err_sys(err, errno, "clone3");
 		goto out;
 	}
 	close(status_p[1]);
@@ -331,6 +398,7 @@ int guest_ctr_spawn(const struct guest_ctr_spawn *s, pid_t *pid,
 	}
 	if (n == (ssize_t)sizeof(st)) {
 		st.msg[sizeof(st.msg) - 1] = '\0';
+		*config_error = st.config_error != 0;
 		rc = pv_err_set(err, st.errnum > 0 ? st.errnum : EINVAL, "%s", st.msg);
 	} else {
 		rc = pv_err_sys(err, n < 0 ? errno : EPROTO, "container start status");
@@ -347,6 +415,7 @@ out:
 		close(status_p[1]);
 	if (c.devnull >= 0)
 		close(c.devnull);
-	free(stack);
+	if (c.term_fd >= 0)
+		close(c.term_fd);
 	return rc;
 }

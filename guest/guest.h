@@ -12,6 +12,17 @@
  *   user.c       "uid[:gid]" / passwd / group lookups
  *   status.c     wait status -> Kubernetes exit code / reason
  *   power.c      power off
+ *   restart.c    restart policy, back-off, init container sequencing
+ *   etc.c        /etc/hosts, /etc/hostname, /etc/resolv.conf for containers
+ *   cgroup.c     cgroup v2 group per container, limits, OOM detection
+ *   volumes.c    emptyDir volumes, safe mount points in a container root
+ *   security.c   securityContext: user, groups, no_new_privs, caps apply
+ *   caps.c       capability names and the container's capability set
+ *   seccomp.c    RuntimeDefault seccomp filter (libseccomp)
+ *   jobs.c       helper processes: probes, hooks, exec (enter a container)
+ *   probe.c      liveness / readiness / startup probes
+ *   hooks.c      postStart / preStop, termination messages
+ *   exec.c       exec sessions (EXEC_* messages)
  */
 #ifndef PODVM_GUEST_GUEST_H
 #define PODVM_GUEST_GUEST_H
@@ -31,6 +42,12 @@
 #define GUEST_MODULE_DIR      "/lib/modules/podvm"
 #define GUEST_MODULE_LIST     GUEST_MODULE_DIR "/load.list"
 #define GUEST_RUN_DIR         "/run/podvm"
+#define GUEST_ETC_DIR         GUEST_RUN_DIR "/etc"
+#define GUEST_VOL_DIR         GUEST_RUN_DIR "/volumes"
+#define GUEST_TERM_DIR        GUEST_RUN_DIR "/term"
+#define GUEST_CGROUP_ROOT     "/sys/fs/cgroup"
+#define GUEST_CGROUP_PODVM    GUEST_CGROUP_ROOT "/podvm"
+#define GUEST_MAX_CTRS        AGENT_MAX_CTRS   /* init + regular containers */
 #define GUEST_PATH_DEFAULT    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* Log queue caps: output beyond them is dropped (never block a container
@@ -78,8 +95,9 @@ struct guest_outmsg {
 struct guest_outq {
 	struct guest_outmsg *head, *tail;
 	size_t total_log;                         /* queued log bytes */
-	size_t ctr_log[POD_MAX_CONTAINERS];       /* per container */
-	uint64_t dropped[POD_MAX_CONTAINERS];     /* not yet reported */
+	size_t ctr_log[GUEST_MAX_CTRS];           /* per container */
+	uint64_t dropped[GUEST_MAX_CTRS];         /* not yet reported */
+	size_t raw_bytes;                         /* queued exec output */
 	uint64_t dropped_total;
 	size_t cap_ctr, cap_total;
 };
@@ -104,6 +122,10 @@ int guest_outq_report_final(struct guest_outq *q, int ctr);
  * <0: -errno (EPIPE when the host is gone). */
 int guest_outq_flush(struct guest_outq *q, int fd);
 bool guest_outq_empty(const struct guest_outq *q);
+/* Raw data frame (exec output) on channel chan: never dropped; the
+ * producer pauses reading while raw_bytes is over its cap. */
+int guest_outq_raw(struct guest_outq *q, uint16_t type, uint16_t chan,
+		   const void *data, size_t len);
 /* Drop a frame that was partly written to a peer that went away. */
 void guest_outq_drop_partial(struct guest_outq *q);
 
@@ -140,33 +162,139 @@ int guest_rootfs_prepare(const char *name, const char *lower, char *rootfs,
 bool guest_serial_valid(const char *s);
 int guest_mkdir_p(const char *path, mode_t mode);   /* -errno */
 
+/* ---- security.c / caps.c / seccomp.c ---- */
+/* What a container's process (and every process exec'd into it) runs
+ * with, merged from the pod's and the container's securityContext. */
+struct guest_sec {
+	bool has_uid, has_gid;
+	uid_t uid;                   /* runAsUser */
+	gid_t gid;                   /* runAsGroup */
+	bool run_as_non_root;
+	gid_t extra_groups[GUEST_MAX_GROUPS];   /* supplementalGroups + fsGroup */
+	size_t n_extra_groups;
+	bool read_only_root;
+	bool no_new_privs;           /* allowPrivilegeEscalation: false */
+	uint64_t caps;               /* bounding/permitted/effective set */
+	bool seccomp;                /* RuntimeDefault (the default) */
+};
+/* Merge the pod's and the container's securityContext (container wins). */
+int guest_sec_build(const struct pod *pod, const struct pod_container *pc,
+		    struct guest_sec *out, struct pv_err *err);
+/* Resolve the user in the current root (image /etc/passwd, /etc/group),
+ * then apply runAsUser/runAsGroup/groups. runAsNonRoot violations return
+ * -EPERM with the Kubernetes message. */
+int guest_sec_user(const struct guest_sec *sec, const char *image_user,
+		   struct guest_user *out, struct pv_err *err);
+/* In the child, right before execve: groups, uid/gid, capabilities,
+ * no_new_privs, seccomp. */
+int guest_sec_apply(const struct guest_sec *sec, const struct guest_user *u,
+		    struct pv_err *err);
+/* "NET_ADMIN" / "CAP_NET_ADMIN" -> number, -1 if unknown. */
+int guest_cap_from_name(const char *name);
+int guest_cap_last(void);    /* highest capability the kernel knows */
+uint64_t guest_caps_default(void);
+/* Default set, minus drop ("ALL" supported), plus add. */
+int guest_caps_compute(char *const *add, size_t n_add, char *const *drop,
+		       size_t n_drop, uint64_t *out, struct pv_err *err);
+int guest_caps_bound(uint64_t caps, struct pv_err *err);
+int guest_caps_apply(uint64_t caps, struct pv_err *err);
+int guest_seccomp_load(uint64_t caps, struct pv_err *err);
+/* Names the RuntimeDefault filter blocks for caps (tests, docs). */
+bool guest_seccomp_blocks(const char *syscall, uint64_t caps);
+
+/* ---- volumes.c ---- */
+/* Open (creating directories as needed, or a regular file when
+ * want_file) path below the directory rootfd without following any
+ * symlink; "..", "." and empty components are refused. Returns an O_PATH
+ * fd or -errno. */
+int guest_path_in_root(int rootfd, const char *path, bool create,
+		       bool want_file, mode_t mode, struct pv_err *err);
+/* Bind mount the fd src onto the fd dst (both O_PATH); ro remounts. */
+int guest_bind_fds(int src, int dst, bool ro, struct pv_err *err);
+/* Create the pod's emptyDir volumes under GUEST_VOL_DIR. */
+int guest_volumes_setup(const struct pod *pod, struct pv_err *err);
+/* In the container child, before pivot_root: each volumeMount. */
+int guest_volumes_mount(const struct pod *pod, const struct pod_container *pc,
+			const char *rootfs, struct pv_err *err);
+
+/* ---- etc.c ---- */
+/* Write GUEST_ETC_DIR/{hosts,hostname,resolv.conf}. */
+int guest_etc_write(const char *hostname, const char *pod_ip,
+		    const char *resolv_conf, struct pv_err *err);
+/* Text of the hosts file (exposed for tests). */
+int guest_etc_hosts_text(const char *hostname, const char *pod_ip, char *buf,
+			 size_t len);
+/* In the container child, before pivot_root. */
+int guest_etc_mount(const char *rootfs, struct pv_err *err);
+
+/* ---- cgroup.c ---- */
+int guest_cgroup_init(struct pv_err *err);
+/* Create (or reuse) GUEST_CGROUP_PODVM/NAME with the container's limits;
+ * *dirfd is an O_DIRECTORY fd for clone3(CLONE_INTO_CGROUP). */
+int guest_cgroup_prepare(const char *name, const struct pod_resources *res,
+			 int *dirfd, struct pv_err *err);
+/* memory.events oom_kill counter; 0 when unknown. */
+uint64_t guest_cgroup_oom_kills(const char *name);
+/* "max" or bytes / cpu.max line (exposed for tests). */
+void guest_cgroup_cpu_max(int64_t millicores, char *buf, size_t len);
+#define GUEST_PIDS_MAX_DEFAULT 4096
+
 /* ---- container.c ---- */
 struct guest_ctr_spawn {
+	const struct pod *pod;
+	const struct pod_container *pc;
 	const struct runtime_container *rc;
+	const struct guest_sec *sec;
 	const char *hostname;
 	const char *rootfs;
+	const char *term_file;     /* host side of terminationMessagePath */
+	int cgroup_fd;             /* -1: stay in our cgroup */
 	int out_w, err_w;          /* write ends, become stdout / stderr */
 };
 /* Start the container; on success *pid is its init. A start failure
  * (before or at exec) returns <0 with err holding a Kubernetes-like
- * message. */
+ * message; *config_error tells CreateContainerConfigError (runAsNonRoot)
+ * from StartError. */
 int guest_ctr_spawn(const struct guest_ctr_spawn *s, pid_t *pid,
-		    struct pv_err *err);
+		    bool *config_error, struct pv_err *err);
 /* PATH lookup the way Go's exec.LookPath reports it (exposed for tests). */
 int guest_lookpath(const char *file, const char *path, char *out,
 		   size_t outlen, struct pv_err *err);
 const char *guest_env_get(char *const *env, size_t n, const char *key);
+/* The /dev the container sees (also for tests: the node list). */
+int guest_child_mount(const char *src, const char *dst, const char *type,
+		      unsigned long flags, const char *data, mode_t mode,
+		      struct pv_err *err);
 
-/* ---- ctrs.c ---- */
+/* ---- ctrs.c / restart.c ---- */
 enum guest_ctr_phase {
-	GUEST_CTR_WAITING = 0,
+	GUEST_CTR_WAITING = 0,      /* not started yet, or backing off */
 	GUEST_CTR_RUNNING,          /* process alive */
 	GUEST_CTR_EXITED,           /* reaped, pipes still draining */
-	GUEST_CTR_TERMINATED,       /* event sent */
+	GUEST_CTR_TERMINATED,       /* final: will not run again */
 };
 
+enum guest_probe_kind { GUEST_PROBE_STARTUP = 0, GUEST_PROBE_LIVENESS,
+			GUEST_PROBE_READINESS, GUEST_PROBE_N };
+
+struct guest_probe_st {
+	const struct pod_probe *p;  /* NULL: none */
+	int64_t next_ms;            /* monotonic: next run */
+	pid_t pid;                  /* running check, -1 */
+	int successes, failures;
+	bool ok;                    /* settled result */
+};
+
+#define GUEST_TAIL_MAX 2048
+
 struct guest_ctr {
-	int index;
+	int index;                  /* agent index: [init..., regular...] */
+	bool is_init;
+	const struct pod_container *pc;
+	const struct runtime_container *rc;
+	struct guest_sec sec;
+	bool sec_ok;                /* sec built; else sec_err says why */
+	char sec_err[AGENT_MESSAGE_MAX];
 	enum guest_ctr_phase phase;
 	pid_t pid;
 	int out_r, err_r;           /* pipe read ends, -1 when at EOF */
@@ -176,38 +304,96 @@ struct guest_ctr {
 	int64_t drain_deadline;     /* monotonic ms */
 	int64_t started_ms;         /* wall clock of the RUNNING event */
 	int64_t finished_ms;        /* wall clock of the TERMINATED event */
+	/* restarts */
+	int restart_count;
+	int64_t backoff_ms;         /* delay before the next restart */
+	int64_t restart_at;         /* monotonic ms; 0 = none scheduled */
+	int64_t run_mono;           /* monotonic start of this run */
+	bool has_last;
+	struct agent_ctr_last last;
+	bool never_started;         /* final, reported as WAITING */
+	bool ran;                   /* started at least once */
+	char wait_reason[AGENT_REASON_MAX];
+	char wait_message[AGENT_MESSAGE_MAX];
+	/* resources */
+	uint64_t oom_base;
+	/* termination */
+	bool terminating;
+	bool sigterm_sent;
+	int64_t kill_at;            /* monotonic: SIGKILL; 0 none */
+	bool killed;
+	pid_t prestop_pid, poststart_pid;
+	char force_reason[AGENT_REASON_MAX];   /* e.g. FailedPostStartHook */
+	/* probes */
+	struct guest_probe_st probes[GUEST_PROBE_N];
+	bool startup_ok;
+	bool ready;
+	/* logs for FallbackToLogsOnError */
+	char tail[GUEST_TAIL_MAX];
+	size_t tail_len;
 };
+
+#define GUEST_MAX_JOBS 64
+enum guest_job_kind { GUEST_JOB_PROBE = 1, GUEST_JOB_POSTSTART,
+		      GUEST_JOB_PRESTOP, GUEST_JOB_EXEC };
+
+struct guest_job {
+	pid_t pid;                  /* 0: free slot */
+	enum guest_job_kind kind;
+	int ctr;
+	int probe;                  /* enum guest_probe_kind */
+	int exec_slot;
+	int64_t deadline;           /* monotonic: SIGKILL; 0 none */
+	bool timed_out;
+};
+
+struct guest_exec;              /* exec.c */
 
 struct guest_pod {
 	struct pod *pod;
 	struct pod_runtime rt;
 	bool have_rt;
-	struct guest_ctr ctrs[POD_MAX_CONTAINERS];
-	size_t n;
+	struct guest_ctr ctrs[GUEST_MAX_CTRS];
+	size_t n;                   /* all containers */
+	size_t n_init;              /* the first n_init are init containers */
+	size_t init_next;           /* next init container to run */
+	bool init_done;
 	bool stopping;
-	int64_t kill_deadline;      /* monotonic ms, 0 when none */
-	bool killed;
+	bool failed;                /* an init container failed for good */
+	int64_t deadline_at;        /* activeDeadlineSeconds, monotonic; 0 none */
+	char reason[AGENT_REASON_MAX];      /* pod-level, POD_DONE */
+	char message[AGENT_MESSAGE_MAX];
+	struct guest_job jobs[GUEST_MAX_JOBS];
+	struct guest_exec *execs;   /* exec.c */
+	int epfd;
+	struct guest_outq *q;
 };
 
 /* epoll tags */
 #define GUEST_TAG_PORT           1u
 #define GUEST_TAG_SIG            2u
 #define GUEST_TAG_PIPE(i, e)     (0x100u + (uint64_t)(i) * 2u + (uint64_t)(e))
+#define GUEST_TAG_EXEC(s, e)     (0x1000u + (uint64_t)(s) * 4u + (uint64_t)(e))
 
 void guest_pod_init(struct guest_pod *gp);
+/* Bind containers to the spec (pod + runtime) after POD_SPEC. */
+int guest_pod_bind(struct guest_pod *gp, struct pv_err *err);
 /* After a host reconnects: queue every started container's current state
  * so the new host rebuilds its view (events carry their original times). */
 int guest_pod_snapshot(struct guest_pod *gp, struct guest_outq *q);
 void guest_pod_free(struct guest_pod *gp);
-/* Start every container in order; a start failure is a TERMINATED event
- * (StartError), not an error. <0 only for -ENOMEM. */
+/* Prepare the pod (etc files, cgroups, volumes) and start the first
+ * containers; a start failure is an event, not an error. <0 only for
+ * -ENOMEM. */
 int guest_pod_start(struct guest_pod *gp, struct guest_outq *q, int epfd);
 void guest_pod_reap(struct guest_pod *gp);
 struct guest_ctr *guest_pod_find_pid(struct guest_pod *gp, pid_t pid);
+struct guest_ctr *guest_pod_find_name(struct guest_pod *gp, const char *name);
 void guest_pipe_read(struct guest_pod *gp, struct guest_outq *q, int epfd,
 		     int idx, int is_err);
 void guest_pipe_close(int epfd, int *fd);
-/* Timers (SIGKILL after grace, drain limits) and final events. */
+/* Timers (restarts, probes, SIGKILL after grace, drain limits, deadline)
+ * and final events. */
 int guest_pod_progress(struct guest_pod *gp, struct guest_outq *q, int epfd,
 		       int64_t now);
 int64_t guest_pod_next_deadline(const struct guest_pod *gp);  /* 0: none */
@@ -216,6 +402,84 @@ bool guest_pod_all_terminated(const struct guest_pod *gp);
 void guest_pod_stop(struct guest_pod *gp, int64_t grace_s, int64_t now);
 void guest_pod_kill_all(struct guest_pod *gp);
 char *guest_pod_done_json(const struct guest_pod *gp);
+/* Queue the container's current state as a CONTAINER event. */
+int guest_ctr_event(struct guest_outq *q, struct guest_ctr *c);
+int guest_ctr_start(struct guest_pod *gp, struct guest_ctr *c, int epfd,
+		    bool *config_error, struct pv_err *err);
+/* Begin terminating one container: preStop, SIGTERM, SIGKILL at grace. */
+void guest_ctr_kill(struct guest_pod *gp, struct guest_ctr *c, int64_t grace_ms,
+		    int64_t now);
+
+/* restart.c */
+/* The container's run ended (exit, start failure): events, then restart
+ * with back-off, next init container, or final state. */
+int guest_ctr_finish(struct guest_pod *gp, struct guest_outq *q,
+		     struct guest_ctr *c);
+/* Start whatever is due (init sequencing, restarts after back-off). */
+int guest_restart_progress(struct guest_pod *gp, struct guest_outq *q,
+			   int epfd, int64_t now);
+/* Kubernetes back-off: 10 s doubling to 5 min; reset after 10 min of run. */
+int64_t guest_backoff_next(int64_t cur_ms, int64_t ran_ms);
+#define GUEST_BACKOFF_INITIAL_MS 10000
+#define GUEST_BACKOFF_MAX_MS     300000
+#define GUEST_BACKOFF_RESET_MS   600000
+/* Whether a container that exited with exit_code runs again. */
+bool guest_restart_wanted(enum pod_restart_policy pol, bool is_init,
+			  int exit_code);
+
+/* ---- jobs.c ---- */
+struct guest_job *guest_job_alloc(struct guest_pod *gp);
+struct guest_job *guest_job_find(struct guest_pod *gp, pid_t pid);
+/* Fork a process that enters container c (namespaces, cgroup, user,
+ * caps, no_new_privs, seccomp, env, cwd) and execs argv. fds[0..2]
+ * become its stdin/stdout/stderr (-1: /dev/null). tty_slave_name: when
+ * not NULL, a pty is allocated in the container's devpts: *ptm_out gets
+ * the master. */
+int guest_enter_spawn(struct guest_pod *gp, struct guest_ctr *c,
+		      char *const *argv, const int fds[3], bool tty,
+		      int *ptm_out, pid_t *pid, struct pv_err *err);
+/* Fork a plain helper (http/tcp probe) in the VM; returns its pid. */
+pid_t guest_job_fork_fn(int (*fn)(void *), void *arg);
+void guest_job_done(struct guest_pod *gp, struct guest_outq *q,
+		    struct guest_job *j, int wstatus);
+void guest_jobs_timeouts(struct guest_pod *gp, int64_t now);
+int64_t guest_jobs_next_deadline(const struct guest_pod *gp);
+
+/* ---- probe.c ---- */
+void guest_probes_reset(struct guest_ctr *c, int64_t now);
+int guest_probes_progress(struct guest_pod *gp, struct guest_outq *q,
+			  struct guest_ctr *c, int64_t now);
+int64_t guest_probes_next(const struct guest_ctr *c);
+void guest_probe_result(struct guest_pod *gp, struct guest_outq *q,
+			struct guest_ctr *c, int kind, bool ok);
+/* The HTTP check, exposed for tests: status line -> code or -1. */
+int guest_http_status(const char *resp, size_t len);
+
+/* ---- hooks.c ---- */
+int guest_hook_run(struct guest_pod *gp, struct guest_ctr *c,
+		   const struct pod_probe *h, enum guest_job_kind kind,
+		   int64_t timeout_ms, pid_t *pid);
+/* After exit: terminated message from terminationMessagePath / logs. */
+void guest_term_message(struct guest_ctr *c);
+void guest_tail_add(struct guest_ctr *c, const void *data, size_t len);
+/* Last lines of buf (<= max_lines, <= max_bytes): exposed for tests. */
+size_t guest_tail_lines(const char *buf, size_t len, size_t max_lines,
+			size_t max_bytes, const char **start);
+int guest_term_path(const char *name, char *buf, size_t len);
+
+/* ---- exec.c ---- */
+#define GUEST_MAX_EXECS 16
+int guest_exec_start(struct guest_pod *gp, struct guest_outq *q,
+		     const uint8_t *p, size_t n, struct pv_err *err);
+int guest_exec_stdin(struct guest_pod *gp, uint16_t id, const uint8_t *p,
+		     size_t n);
+int guest_exec_resize(struct guest_pod *gp, const uint8_t *p, size_t n,
+		      struct pv_err *err);
+void guest_exec_io(struct guest_pod *gp, struct guest_outq *q, uint64_t tag);
+void guest_exec_exited(struct guest_pod *gp, struct guest_outq *q, int slot,
+		       int wstatus);
+int guest_exec_progress(struct guest_pod *gp, struct guest_outq *q);
+void guest_exec_free(struct guest_pod *gp);
 
 /* ---- agent.c ---- */
 struct guest_agent;

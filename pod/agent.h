@@ -37,7 +37,15 @@ enum agent_type {
 	AGENT_POD_DONE = 8,     /* guest->host {"containers":[...]} all finished */
 	AGENT_SHUTDOWN = 9,     /* host->guest {} : host has everything, power off */
 	AGENT_ERROR = 10,       /* either way {"message":"..."}: fatal for the pod */
-	AGENT_TYPE_MAX = 10,    /* later protocol versions add types above this */
+	/* Exec sessions (still v1: host and guest ship together). The
+	 * channel of every exec frame is the exec id (1..65535). */
+	AGENT_EXEC_START = 11,  /* host->guest {"id","container","command",...} */
+	AGENT_EXEC_STDIN = 12,  /* host->guest raw bytes; empty payload = EOF */
+	AGENT_EXEC_STDOUT = 13, /* guest->host raw bytes */
+	AGENT_EXEC_STDERR = 14, /* guest->host raw bytes */
+	AGENT_EXEC_EXIT = 15,   /* guest->host {"id","exitCode","signal","error"} */
+	AGENT_EXEC_RESIZE = 16, /* host->guest {"id","rows","cols"} (tty only) */
+	AGENT_TYPE_MAX = 16,    /* later protocol versions add types above this */
 };
 
 struct agent_frame {

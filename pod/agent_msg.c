@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -291,14 +292,38 @@ out:
 	return rc;
 }
 
+static bool agent_json_add_last(struct json_object *o,
+				const struct agent_ctr_last *l)
+{
+	struct json_object *e = json_object_new_object();
+	bool ok = e != NULL;
+
+	ok = ok && agent_json_add_int(e, "exitCode", l->exit_code);
+	if (l->signal)
+		ok = ok && agent_json_add_int(e, "signal", l->signal);
+	if (l->reason[0])
+		ok = ok && agent_json_add_str(e, "reason", l->reason);
+	if (l->message[0])
+		ok = ok && agent_json_add_str(e, "message", l->message);
+	ok = ok && agent_json_add_int(e, "startedMs", l->started_ms);
+	ok = ok && agent_json_add_int(e, "finishedMs", l->finished_ms);
+	if (!ok) {
+		json_object_put(e);
+		return false;
+	}
+	return agent_json_add(o, "lastState", e);
+}
+
 char *agent_msg_ctr_event(const struct agent_ctr_event *ev)
 {
 	struct json_object *o = json_object_new_object();
 	bool ok = o != NULL;
 	bool term = ev->state == AGENT_CTR_TERMINATED;
+	const char *st = term ? "TERMINATED"
+		: ev->state == AGENT_CTR_WAITING ? "WAITING" : "RUNNING";
 
 	ok = ok && agent_json_add_int(o, "index", ev->index);
-	ok = ok && agent_json_add_str(o, "state", term ? "TERMINATED" : "RUNNING");
+	ok = ok && agent_json_add_str(o, "state", st);
 	if (term) {
 		ok = ok && agent_json_add_int(o, "exitCode", ev->exit_code);
 		if (ev->signal)
@@ -309,16 +334,64 @@ char *agent_msg_ctr_event(const struct agent_ctr_event *ev)
 	if (ev->message[0])
 		ok = ok && agent_json_add_str(o, "message", ev->message);
 	ok = ok && agent_json_add_int(o, "timeMs", ev->time_ms);
+	if (ev->restart_count)
+		ok = ok && agent_json_add_int(o, "restartCount", ev->restart_count);
+	if (ev->state == AGENT_CTR_RUNNING && ev->has_ready)
+		ok = ok && agent_json_add(o, "ready", json_object_new_boolean(ev->ready));
+	if (ev->has_last)
+		ok = ok && agent_json_add_last(o, &ev->last);
 	return agent_json_finish(o, ok);
+}
+
+static int agent_parse_last(struct json_object *o, struct agent_ctr_last *l,
+			    struct pv_err *err)
+{
+	static const char *const keys[] = { "exitCode", "signal", "reason",
+		"message", "startedMs", "finishedMs", NULL };
+	static const char *const what = "CONTAINER lastState";
+	int64_t v = 0;
+	int rc;
+
+	if (!json_object_is_type(o, json_type_object))
+		return pv_err_set(err, EBADMSG, "%s: not an object", what);
+	rc = agent_json_keys(o, what, keys, err);
+	if (rc < 0)
+		return rc;
+	rc = agent_json_int(o, what, "exitCode", 0, 255, true, &v, err);
+	if (rc < 0)
+		return rc;
+	l->exit_code = (int)v;
+	rc = agent_json_int(o, what, "signal", 0, AGENT_SIGNAL_MAX, false, &v, err);
+	if (rc < 0)
+		return rc;
+	l->signal = rc > 0 ? (int)v : 0;
+	rc = agent_json_str(o, what, "reason", false, false, l->reason,
+			    sizeof(l->reason), err);
+	if (rc < 0)
+		return rc;
+	rc = agent_json_str(o, what, "message", false, false, l->message,
+			    sizeof(l->message), err);
+	if (rc < 0)
+		return rc;
+	rc = agent_json_int(o, what, "startedMs", 0, INT64_MAX, false, &v, err);
+	if (rc < 0)
+		return rc;
+	l->started_ms = rc > 0 ? v : 0;
+	rc = agent_json_int(o, what, "finishedMs", 0, INT64_MAX, false, &v, err);
+	if (rc < 0)
+		return rc;
+	l->finished_ms = rc > 0 ? v : 0;
+	return 0;
 }
 
 int agent_parse_ctr_event(const uint8_t *p, size_t n,
 			  struct agent_ctr_event *ev, struct pv_err *err)
 {
 	static const char *const keys[] = { "index", "state", "exitCode", "signal",
-		"reason", "message", "timeMs", NULL };
+		"reason", "message", "timeMs", "restartCount", "ready",
+		"lastState", NULL };
 	static const char *const what = "CONTAINER";
-	struct json_object *o = NULL;
+	struct json_object *o = NULL, *x;
 	char state[16];
 	int64_t v = 0;
 	int rc;
@@ -330,7 +403,7 @@ int agent_parse_ctr_event(const uint8_t *p, size_t n,
 	rc = agent_json_keys(o, what, keys, err);
 	if (rc < 0)
 		goto out;
-	rc = agent_json_int(o, what, "index", 0, POD_MAX_CONTAINERS - 1, true, &v, err);
+	rc = agent_json_int(o, what, "index", 0, AGENT_MAX_CTRS - 1, true, &v, err);
 	if (rc < 0)
 		goto out;
 	ev->index = (uint16_t)v;
@@ -341,6 +414,8 @@ int agent_parse_ctr_event(const uint8_t *p, size_t n,
 		ev->state = AGENT_CTR_RUNNING;
 	} else if (strcmp(state, "TERMINATED") == 0) {
 		ev->state = AGENT_CTR_TERMINATED;
+	} else if (strcmp(state, "WAITING") == 0) {
+		ev->state = AGENT_CTR_WAITING;
 	} else {
 		rc = pv_err_set(err, EBADMSG, "%s: unknown state \"%s\"", what, state);
 		goto out;
@@ -349,8 +424,8 @@ int agent_parse_ctr_event(const uint8_t *p, size_t n,
 			    ev->state == AGENT_CTR_TERMINATED, &v, err);
 	if (rc < 0)
 		goto out;
-	if (rc > 0 && ev->state == AGENT_CTR_RUNNING) {
-		rc = pv_err_set(err, EBADMSG, "%s: exitCode on a RUNNING event", what);
+	if (rc > 0 && ev->state != AGENT_CTR_TERMINATED) {
+		rc = pv_err_set(err, EBADMSG, "%s: exitCode on a %s event", what, state);
 		goto out;
 	}
 	ev->exit_code = rc > 0 ? (int)v : 0;
@@ -370,6 +445,26 @@ int agent_parse_ctr_event(const uint8_t *p, size_t n,
 	if (rc < 0)
 		goto out;
 	ev->time_ms = rc > 0 ? v : 0;
+	rc = agent_json_int(o, what, "restartCount", 0, INT32_MAX, false, &v, err);
+	if (rc < 0)
+		goto out;
+	ev->restart_count = rc > 0 ? (int)v : 0;
+	if (json_object_object_get_ex(o, "ready", &x)) {
+		if (!json_object_is_type(x, json_type_boolean) ||
+		    ev->state != AGENT_CTR_RUNNING) {
+			rc = pv_err_set(err, EBADMSG, "%s: \"ready\" must be a boolean "
+					"on a RUNNING event", what);
+			goto out;
+		}
+		ev->has_ready = true;
+		ev->ready = json_object_get_boolean(x);
+	}
+	if (json_object_object_get_ex(o, "lastState", &x)) {
+		rc = agent_parse_last(x, &ev->last, err);
+		if (rc < 0)
+			goto out;
+		ev->has_last = true;
+	}
 	rc = 0;
 out:
 	json_object_put(o);
@@ -459,7 +554,7 @@ char *agent_msg_pod_done(const struct agent_pod_done *d)
 	bool ok = o && arr;
 	size_t i;
 
-	for (i = 0; ok && i < d->n && i < POD_MAX_CONTAINERS; i++) {
+	for (i = 0; ok && i < d->n && i < AGENT_MAX_CTRS; i++) {
 		const struct agent_pod_done_ctr *c = &d->containers[i];
 		struct json_object *e = json_object_new_object();
 
@@ -470,6 +565,10 @@ char *agent_msg_pod_done(const struct agent_pod_done *d)
 			ok = ok && agent_json_add_int(e, "signal", c->signal);
 		if (c->reason[0])
 			ok = ok && agent_json_add_str(e, "reason", c->reason);
+		if (c->waiting)
+			ok = ok && agent_json_add_str(e, "state", "WAITING");
+		if (c->restart_count)
+			ok = ok && agent_json_add_int(e, "restartCount", c->restart_count);
 		if (e && json_object_array_add(arr, e) != 0) {
 			json_object_put(e);
 			ok = false;
@@ -481,6 +580,10 @@ char *agent_msg_pod_done(const struct agent_pod_done *d)
 		ok = agent_json_add(o, "containers", arr);
 		arr = NULL;
 	}
+	if (ok && d->reason[0])
+		ok = agent_json_add_str(o, "reason", d->reason);
+	if (ok && d->message[0])
+		ok = agent_json_add_str(o, "message", d->message);
 	json_object_put(arr);
 	return agent_json_finish(o, ok);
 }
@@ -488,11 +591,12 @@ char *agent_msg_pod_done(const struct agent_pod_done *d)
 int agent_parse_pod_done(const uint8_t *p, size_t n, struct agent_pod_done *d,
 			 struct pv_err *err)
 {
-	static const char *const keys[] = { "containers", NULL };
+	static const char *const keys[] = { "containers", "reason", "message", NULL };
 	static const char *const ckeys[] = { "index", "exitCode", "signal",
-		"reason", NULL };
+		"reason", "state", "restartCount", NULL };
 	static const char *const what = "POD_DONE";
 	struct json_object *o = NULL, *arr;
+	char state[16];
 	size_t i, len;
 	int64_t v = 0;
 	int rc;
@@ -510,9 +614,9 @@ int agent_parse_pod_done(const uint8_t *p, size_t n, struct agent_pod_done *d,
 		goto out;
 	}
 	len = json_object_array_length(arr);
-	if (len > POD_MAX_CONTAINERS) {
+	if (len > AGENT_MAX_CTRS) {
 		rc = pv_err_set(err, E2BIG, "%s: more than %d containers", what,
-				POD_MAX_CONTAINERS);
+				AGENT_MAX_CTRS);
 		goto out;
 	}
 	for (i = 0; i < len; i++) {
@@ -527,7 +631,7 @@ int agent_parse_pod_done(const uint8_t *p, size_t n, struct agent_pod_done *d,
 		rc = agent_json_keys(e, what, ckeys, err);
 		if (rc < 0)
 			goto out;
-		rc = agent_json_int(e, what, "index", 0, POD_MAX_CONTAINERS - 1, true,
+		rc = agent_json_int(e, what, "index", 0, AGENT_MAX_CTRS - 1, true,
 				    &v, err);
 		if (rc < 0)
 			goto out;
@@ -544,8 +648,266 @@ int agent_parse_pod_done(const uint8_t *p, size_t n, struct agent_pod_done *d,
 				    sizeof(c->reason), err);
 		if (rc < 0)
 			goto out;
+		rc = agent_json_str(e, what, "state", false, true, state,
+				    sizeof(state), err);
+		if (rc < 0)
+			goto out;
+		if (rc > 0 && strcmp(state, "WAITING") != 0 &&
+		    strcmp(state, "TERMINATED") != 0) {
+			rc = pv_err_set(err, EBADMSG, "%s: unknown state \"%s\"", what, state);
+			goto out;
+		}
+		c->waiting = rc > 0 && strcmp(state, "WAITING") == 0;
+		rc = agent_json_int(e, what, "restartCount", 0, INT32_MAX, false, &v, err);
+		if (rc < 0)
+			goto out;
+		c->restart_count = rc > 0 ? (int)v : 0;
 	}
 	d->n = len;
+	rc = agent_json_str(o, what, "reason", false, false, d->reason,
+			    sizeof(d->reason), err);
+	if (rc < 0)
+		goto out;
+	rc = agent_json_str(o, what, "message", false, false, d->message,
+			    sizeof(d->message), err);
+	if (rc < 0)
+		goto out;
+	rc = 0;
+out:
+	json_object_put(o);
+	return rc;
+}
+
+/* ---- exec ------------------------------------------------------------------ */
+
+void agent_exec_start_free(struct agent_exec_start *x)
+{
+	size_t i;
+
+	for (i = 0; x->command && i < x->n_command; i++)
+		free(x->command[i]);
+	free(x->command);
+	x->command = NULL;
+	x->n_command = 0;
+}
+
+char *agent_msg_exec_start(const struct agent_exec_start *x)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *arr = json_object_new_array();
+	bool ok = o && arr;
+	size_t i;
+
+	ok = ok && agent_json_add_int(o, "id", x->id);
+	ok = ok && agent_json_add_str(o, "container", x->container);
+	for (i = 0; ok && i < x->n_command; i++) {
+		struct json_object *s = json_object_new_string(x->command[i]);
+
+		if (!s || json_object_array_add(arr, s) != 0) {
+			json_object_put(s);
+			ok = false;
+		}
+	}
+	if (ok) {
+		ok = agent_json_add(o, "command", arr);
+		arr = NULL;
+	}
+	ok = ok && agent_json_add(o, "tty", json_object_new_boolean(x->tty));
+	ok = ok && agent_json_add(o, "stdin", json_object_new_boolean(x->stdin_open));
+	if (ok && x->rows && x->cols) {
+		ok = agent_json_add_int(o, "rows", x->rows);
+		ok = ok && agent_json_add_int(o, "cols", x->cols);
+	}
+	json_object_put(arr);
+	return agent_json_finish(o, ok);
+}
+
+static int agent_json_bool(struct json_object *o, const char *what,
+			   const char *key, bool *out, struct pv_err *err)
+{
+	struct json_object *v;
+
+	*out = false;
+	if (!json_object_object_get_ex(o, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_boolean))
+		return pv_err_set(err, EBADMSG, "%s: \"%s\" must be a boolean", what, key);
+	*out = json_object_get_boolean(v);
+	return 1;
+}
+
+int agent_parse_exec_start(const uint8_t *p, size_t n,
+			   struct agent_exec_start *x, struct pv_err *err)
+{
+	static const char *const keys[] = { "id", "container", "command", "tty",
+		"stdin", "rows", "cols", NULL };
+	static const char *const what = "EXEC_START";
+	struct json_object *o = NULL, *arr;
+	size_t i, len;
+	int64_t v = 0;
+	int rc;
+
+	memset(x, 0, sizeof(*x));
+	rc = agent_json_parse(p, n, what, &o, err);
+	if (rc < 0)
+		goto out;
+	rc = agent_json_keys(o, what, keys, err);
+	if (rc < 0)
+		goto out;
+	rc = agent_json_int(o, what, "id", 1, UINT16_MAX, true, &v, err);
+	if (rc < 0)
+		goto out;
+	x->id = (uint16_t)v;
+	rc = agent_json_str(o, what, "container", true, true, x->container,
+			    sizeof(x->container), err);
+	if (rc < 0)
+		goto out;
+	if (!json_object_object_get_ex(o, "command", &arr) ||
+	    !json_object_is_type(arr, json_type_array) ||
+	    (len = json_object_array_length(arr)) == 0 || len > AGENT_EXEC_MAX_ARGS) {
+		rc = pv_err_set(err, EBADMSG, "%s: \"command\" must be an array of 1-%d "
+				"strings", what, AGENT_EXEC_MAX_ARGS);
+		goto out;
+	}
+	x->command = calloc(len + 1, sizeof(*x->command));
+	if (!x->command) {
+		rc = pv_err_set(err, ENOMEM, "%s: out of memory", what);
+		goto out;
+	}
+	for (i = 0; i < len; i++) {
+		struct json_object *s = json_object_array_get_idx(arr, i);
+		int sl;
+
+		if (!json_object_is_type(s, json_type_string) ||
+		    (sl = json_object_get_string_len(s)) < 0 || sl >= AGENT_EXEC_ARG_MAX ||
+		    memchr(json_object_get_string(s), '\0', (size_t)sl)) {
+			rc = pv_err_set(err, EBADMSG, "%s: command[%zu]: want a string "
+					"without NUL, < %d bytes", what, i, AGENT_EXEC_ARG_MAX);
+			goto out;
+		}
+		x->command[i] = strdup(json_object_get_string(s));
+		if (!x->command[i]) {
+			rc = pv_err_set(err, ENOMEM, "%s: out of memory", what);
+			goto out;
+		}
+		x->n_command = i + 1;
+	}
+	if (!x->command[0][0]) {
+		rc = pv_err_set(err, EBADMSG, "%s: command[0] is empty", what);
+		goto out;
+	}
+	rc = agent_json_bool(o, what, "tty", &x->tty, err);
+	if (rc < 0)
+		goto out;
+	rc = agent_json_bool(o, what, "stdin", &x->stdin_open, err);
+	if (rc < 0)
+		goto out;
+	rc = agent_json_int(o, what, "rows", 0, UINT16_MAX, false, &v, err);
+	if (rc < 0)
+		goto out;
+	x->rows = rc > 0 ? (uint16_t)v : 0;
+	rc = agent_json_int(o, what, "cols", 0, UINT16_MAX, false, &v, err);
+	if (rc < 0)
+		goto out;
+	x->cols = rc > 0 ? (uint16_t)v : 0;
+	rc = 0;
+out:
+	if (rc < 0)
+		agent_exec_start_free(x);
+	json_object_put(o);
+	return rc;
+}
+
+char *agent_msg_exec_exit(const struct agent_exec_exit *x)
+{
+	struct json_object *o = json_object_new_object();
+	bool ok = o != NULL;
+
+	ok = ok && agent_json_add_int(o, "id", x->id);
+	ok = ok && agent_json_add_int(o, "exitCode", x->exit_code);
+	if (x->signal)
+		ok = ok && agent_json_add_int(o, "signal", x->signal);
+	if (x->error[0])
+		ok = ok && agent_json_add_str(o, "error", x->error);
+	return agent_json_finish(o, ok);
+}
+
+int agent_parse_exec_exit(const uint8_t *p, size_t n,
+			  struct agent_exec_exit *x, struct pv_err *err)
+{
+	static const char *const keys[] = { "id", "exitCode", "signal", "error", NULL };
+	static const char *const what = "EXEC_EXIT";
+	struct json_object *o = NULL;
+	int64_t v = 0;
+	int rc;
+
+	memset(x, 0, sizeof(*x));
+	rc = agent_json_parse(p, n, what, &o, err);
+	if (rc < 0)
+		goto out;
+	rc = agent_json_keys(o, what, keys, err);
+	if (rc < 0)
+		goto out;
+	rc = agent_json_int(o, what, "id", 1, UINT16_MAX, true, &v, err);
+	if (rc < 0)
+		goto out;
+	x->id = (uint16_t)v;
+	rc = agent_json_int(o, what, "exitCode", 0, 255, true, &v, err);
+	if (rc < 0)
+		goto out;
+	x->exit_code = (int)v;
+	rc = agent_json_int(o, what, "signal", 0, AGENT_SIGNAL_MAX, false, &v, err);
+	if (rc < 0)
+		goto out;
+	x->signal = rc > 0 ? (int)v : 0;
+	rc = agent_json_str(o, what, "error", false, false, x->error,
+			    sizeof(x->error), err);
+	if (rc < 0)
+		goto out;
+	rc = 0;
+out:
+	json_object_put(o);
+	return rc;
+}
+
+char *agent_msg_exec_resize(uint16_t id, uint16_t rows, uint16_t cols)
+{
+	struct json_object *o = json_object_new_object();
+	bool ok = o != NULL;
+
+	ok = ok && agent_json_add_int(o, "id", id);
+	ok = ok && agent_json_add_int(o, "rows", rows);
+	ok = ok && agent_json_add_int(o, "cols", cols);
+	return agent_json_finish(o, ok);
+}
+
+int agent_parse_exec_resize(const uint8_t *p, size_t n, uint16_t *id,
+			    uint16_t *rows, uint16_t *cols, struct pv_err *err)
+{
+	static const char *const keys[] = { "id", "rows", "cols", NULL };
+	static const char *const what = "EXEC_RESIZE";
+	struct json_object *o = NULL;
+	int64_t v = 0;
+	int rc;
+
+	rc = agent_json_parse(p, n, what, &o, err);
+	if (rc < 0)
+		goto out;
+	rc = agent_json_keys(o, what, keys, err);
+	if (rc < 0)
+		goto out;
+	rc = agent_json_int(o, what, "id", 1, UINT16_MAX, true, &v, err);
+	if (rc < 0)
+		goto out;
+	*id = (uint16_t)v;
+	rc = agent_json_int(o, what, "rows", 1, UINT16_MAX, true, &v, err);
+	if (rc < 0)
+		goto out;
+	*rows = (uint16_t)v;
+	rc = agent_json_int(o, what, "cols", 1, UINT16_MAX, true, &v, err);
+	if (rc < 0)
+		goto out;
+	*cols = (uint16_t)v;
 	rc = 0;
 out:
 	json_object_put(o);

@@ -13,6 +13,8 @@
 
 #define AGENT_REASON_MAX   64
 #define AGENT_MESSAGE_MAX  1024
+/* Container index = position in [initContainers..., containers...]. */
+#define AGENT_MAX_CTRS     (2 * POD_MAX_CONTAINERS)
 
 /* AGENT_HELLO, guest -> host */
 struct agent_hello {
@@ -24,17 +26,33 @@ struct agent_hello {
 enum agent_ctr_state {
 	AGENT_CTR_RUNNING = 1,    /* process started (exec succeeded) */
 	AGENT_CTR_TERMINATED,     /* exited, killed, or failed to start */
+	AGENT_CTR_WAITING,        /* not running now (back-off, PodInitializing) */
+};
+
+/* The previous termination of a restarted container (lastState). */
+struct agent_ctr_last {
+	int exit_code;
+	int signal;
+	char reason[AGENT_REASON_MAX];
+	char message[AGENT_MESSAGE_MAX];
+	int64_t started_ms, finished_ms;
 };
 
 /* AGENT_CONTAINER, guest -> host */
 struct agent_ctr_event {
-	uint16_t index;           /* position in pod->containers */
+	uint16_t index;           /* position in [initContainers, containers] */
 	enum agent_ctr_state state;
 	int exit_code;            /* TERMINATED: 0-255; 128+N for signal N */
 	int signal;               /* TERMINATED by a signal: N, else 0 */
 	char reason[AGENT_REASON_MAX];   /* Completed, Error, StartError, ... */
 	char message[AGENT_MESSAGE_MAX]; /* e.g. exec error text */
 	int64_t time_ms;          /* guest wall clock, ms since the epoch */
+	/* additive (still v1): */
+	int restart_count;        /* "restartCount", omitted when 0 */
+	bool ready;               /* "ready": RUNNING only, readiness */
+	bool has_ready;
+	bool has_last;            /* "lastState" present */
+	struct agent_ctr_last last;
 };
 
 /* AGENT_POD_DONE, guest -> host: the final state of every container. */
@@ -43,11 +61,37 @@ struct agent_pod_done_ctr {
 	int exit_code;            /* 0-255 */
 	int signal;               /* 0 unless killed by a signal */
 	char reason[AGENT_REASON_MAX];
+	bool waiting;             /* "state":"WAITING": never started */
+	int restart_count;        /* "restartCount", omitted when 0 */
 };
 
 struct agent_pod_done {
 	size_t n;
-	struct agent_pod_done_ctr containers[POD_MAX_CONTAINERS];
+	struct agent_pod_done_ctr containers[AGENT_MAX_CTRS];
+	/* pod-level outcome, e.g. "DeadlineExceeded"; "" when none */
+	char reason[AGENT_REASON_MAX];
+	char message[AGENT_MESSAGE_MAX];
+};
+
+/* AGENT_EXEC_START, host -> guest */
+#define AGENT_EXEC_MAX_ARGS  256
+#define AGENT_EXEC_ARG_MAX   4096
+struct agent_exec_start {
+	uint16_t id;              /* 1..65535; the channel of its frames */
+	char container[POD_LABEL_NAME_MAX + 1];
+	char **command;           /* NULL-terminated, malloc'd */
+	size_t n_command;
+	bool tty, stdin_open;
+	uint16_t rows, cols;      /* initial tty size, 0 = unknown */
+};
+void agent_exec_start_free(struct agent_exec_start *x);
+
+/* AGENT_EXEC_EXIT, guest -> host */
+struct agent_exec_exit {
+	uint16_t id;
+	int exit_code;            /* 0-255; 128+N when killed by signal N */
+	int signal;
+	char error[AGENT_MESSAGE_MAX];   /* could not start: why; exitCode 126/127 */
 };
 
 /* STOP without "gracePeriodSeconds": use the pod's own grace period. */
@@ -77,6 +121,16 @@ int agent_parse_pod_done(const uint8_t *p, size_t n, struct agent_pod_done *d,
 			 struct pv_err *err);
 /* SHUTDOWN carries "{}"; anything else in it is an error. */
 int agent_parse_empty(const uint8_t *p, size_t n, struct pv_err *err);
+
+char *agent_msg_exec_start(const struct agent_exec_start *x);
+int agent_parse_exec_start(const uint8_t *p, size_t n,
+			   struct agent_exec_start *x, struct pv_err *err);
+char *agent_msg_exec_exit(const struct agent_exec_exit *x);
+int agent_parse_exec_exit(const uint8_t *p, size_t n,
+			  struct agent_exec_exit *x, struct pv_err *err);
+char *agent_msg_exec_resize(uint16_t id, uint16_t rows, uint16_t cols);
+int agent_parse_exec_resize(const uint8_t *p, size_t n, uint16_t *id,
+			    uint16_t *rows, uint16_t *cols, struct pv_err *err);
 
 /* Pick the protocol version both ends speak, or -1. */
 int agent_proto_negotiate(int peer_min, int peer_max);

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "pod/pod.h"
 
@@ -18,6 +19,16 @@ struct json_object;
 #define R_DUP       "FieldValueDuplicate"
 #define R_FORBIDDEN "FieldValueForbidden"
 #define R_TOOLONG   "FieldValueTooLong"
+#define R_NOTFOUND  "FieldValueNotFound"
+
+/* Bounds for lists the model leaves open (Kubernetes has none). */
+#define POD_MAX_VOLUMES  64   /* spec.volumes */
+#define POD_MAX_PORTS    64   /* per container */
+#define POD_MAX_MOUNTS   64   /* per container */
+#define POD_MAX_CAPS     64   /* capabilities.add / drop */
+#define POD_MAX_GROUPS   32   /* supplementalGroups */
+#define POD_MAX_HEADERS  32   /* httpGet.httpHeaders */
+#define POD_QTY_MAX      64   /* quantity text */
 
 #define POD_PATH_MAX 256   /* = sizeof(struct pod_cause.field) */
 
@@ -40,6 +51,8 @@ void pod_dec_too_many(struct pod_dec *d, const char *path, size_t n,
 /* "parent.key" / "parent[i]" into buf[POD_PATH_MAX], cut with "...". */
 void pod_dec_path(char *buf, const char *parent, const char *key);
 void pod_dec_path_idx(char *buf, const char *parent, size_t i);
+/* "parent[key]": a map entry (resources.limits[cpu]). */
+void pod_dec_path_key(char *buf, const char *parent, const char *key);
 
 /* JSON null: the field counts as not given. */
 bool pod_dec_is_null(struct json_object *v);
@@ -64,5 +77,49 @@ void pod_dec_strv(struct pod_dec *d, const char *path, struct json_object *v,
 /* labels (values checked as label values) or annotations. */
 void pod_dec_kv(struct pod_dec *d, const char *path, struct json_object *v,
 		bool is_labels, struct pod_kv **out, size_t *n_out);
+
+/* "not supported: why" (FieldValueNotSupported): a Kubernetes field
+ * podvm refuses. */
+void pod_dec_unsupp(struct pod_dec *d, const char *path, const char *why);
+/* An object, else "expected object" is recorded. */
+bool pod_dec_obj(struct pod_dec *d, const char *path, struct json_object *v);
+/* An integer in [min, max], else Kubernetes' range message. */
+bool pod_dec_int(struct pod_dec *d, const char *path, struct json_object *v,
+		 int64_t min, int64_t max, int64_t *out);
+/* A quantity (string or JSON number): millicores when cpu, else bytes,
+ * rounded up; negative or beyond int64 is Invalid. */
+bool pod_dec_quantity(struct pod_dec *d, const char *path,
+		      struct json_object *v, bool cpu, int64_t *out);
+/* The text of a quantity given as string or number (num: n bytes of
+ * scratch), or NULL once a wrong type is recorded. */
+const char *pod_dec_qty_text(struct pod_dec *d, const char *path,
+			     struct json_object *v, char *num, size_t n);
+/* IANA_SVC_NAME (named ports); on false *why is the apimachinery text. */
+bool pod_is_port_name(const char *s, const char **why);
+/* An absolute path without control characters. */
+bool pod_is_abs_path(const char *s);
+/* Whether s has ".." as a path component. */
+bool pod_has_dotdot(const char *s);
+
+/* Parts of the decoder, one per file. */
+void pod_dec_container(struct pod_dec *d, const char *cpath,
+		       struct json_object *o, struct pod_container *c,
+		       bool is_init);
+void pod_dec_env(struct pod_dec *d, const char *path, struct json_object *v,
+		 struct pod_container *c);
+enum pod_dec_probe_use { POD_DEC_LIVENESS, POD_DEC_READINESS,
+			 POD_DEC_STARTUP, POD_DEC_HANDLER };
+void pod_dec_probe(struct pod_dec *d, const char *path, struct json_object *v,
+		   struct pod_probe *p, enum pod_dec_probe_use use);
+void pod_dec_lifecycle(struct pod_dec *d, const char *path,
+		       struct json_object *v, struct pod_container *c);
+void pod_dec_security(struct pod_dec *d, const char *path,
+		      struct json_object *v, struct pod_security *s,
+		      bool pod_level);
+/* Frees what the model structs own (pod.c). */
+void pod_probe_clear(struct pod_probe *p);
+void pod_security_clear(struct pod_security *s);
+void pod_env_clear(struct pod_env *e);
+void pod_container_clear(struct pod_container *c);
 
 #endif

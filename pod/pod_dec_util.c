@@ -2,6 +2,7 @@
 #include "pod/pod_dec.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,11 @@ void pod_dec_path(char *buf, const char *parent, const char *key)
 					    key));
 	else
 		pod_dec_path_mark(buf, snprintf(buf, POD_PATH_MAX, "%s", key));
+}
+
+void pod_dec_path_key(char *buf, const char *parent, const char *key)
+{
+	pod_dec_path_mark(buf, snprintf(buf, POD_PATH_MAX, "%s[%s]", parent, key));
 }
 
 void pod_dec_path_idx(char *buf, const char *parent, size_t i)
@@ -267,4 +273,141 @@ void pod_dec_kv(struct pod_dec *d, const char *path,
 			i++;
 		}
 	}
+}
+
+void pod_dec_unsupp(struct pod_dec *d, const char *path, const char *why)
+{
+	pod_dec_fail(d, path, R_UNSUPP, "not supported: %s", why);
+}
+
+bool pod_dec_obj(struct pod_dec *d, const char *path, struct json_object *v)
+{
+	if (json_object_is_type(v, json_type_object))
+		return true;
+	pod_dec_fail(d, path, R_INVALID, "expected object");
+	return false;
+}
+
+bool pod_dec_int(struct pod_dec *d, const char *path, struct json_object *v,
+		 int64_t min, int64_t max, int64_t *out)
+{
+	int64_t n;
+
+	if (!json_object_is_type(v, json_type_int)) {
+		pod_dec_fail(d, path, R_INVALID, "expected integer");
+		return false;
+	}
+	n = json_object_get_int64(v);
+	/* json-c keeps values above INT64_MAX as uint64 and clamps. */
+	if (n == INT64_MAX && json_object_get_uint64(v) > (uint64_t)INT64_MAX) {
+		pod_dec_fail(d, path, R_INVALID, "Invalid value: out of range "
+			     "for int64");
+		return false;
+	}
+	if (n < min || n > max) {
+		if (max == INT64_MAX)
+			pod_dec_fail(d, path, R_INVALID, "Invalid value: %" PRId64
+				     ": must be greater than or equal to %" PRId64,
+				     n, min);
+		else
+			pod_dec_fail(d, path, R_INVALID, "Invalid value: %" PRId64
+				     ": must be between %" PRId64 " and %" PRId64
+				     ", inclusive", n, min, max);
+		return false;
+	}
+	*out = n;
+	return true;
+}
+
+const char *pod_dec_qty_text(struct pod_dec *d, const char *path,
+			     struct json_object *v, char *num, size_t n)
+{
+	/* YAML `cpu: 1` or `cpu: 0.5` arrive as numbers, as in kubectl. */
+	if (json_object_is_type(v, json_type_int)) {
+		if (json_object_get_int64(v) == INT64_MAX)
+			snprintf(num, n, "%" PRIu64, json_object_get_uint64(v));
+		else
+			snprintf(num, n, "%" PRId64, json_object_get_int64(v));
+		return num;
+	}
+	if (json_object_is_type(v, json_type_double)) {
+		/* %.15g: 0.1 stays "0.1", not 0.1000000000000000055 */
+		snprintf(num, n, "%.15g", json_object_get_double(v));
+		return num;
+	}
+	return pod_dec_str_check(d, path, v, POD_MAX_STR,
+				 "expected quantity (string or number)");
+}
+
+bool pod_dec_quantity(struct pod_dec *d, const char *path,
+		      struct json_object *v, bool cpu, int64_t *out)
+{
+	char num[64];
+	const char *s;
+	int ret;
+
+	s = pod_dec_qty_text(d, path, v, num, sizeof(num));
+	if (!s)
+		return false;
+	ret = pod_quantity_parse(s, cpu ? 3 : 0, out, NULL);
+	if (ret == -ERANGE && s[0] == '-') {
+		pod_dec_invalid(d, path, s, "must be greater than or equal to 0");
+		return false;
+	}
+	if (ret == -ERANGE) {
+		pod_dec_invalid(d, path, s, "quantity too large");
+		return false;
+	}
+	if (ret < 0) {
+		pod_dec_invalid(d, path, s, "quantities must match the regular "
+				"expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
+		return false;
+	}
+	return true;
+}
+
+bool pod_is_port_name(const char *s, const char **why)
+{
+	size_t len = strlen(s);
+	bool letter = false;
+
+	*why = NULL;
+	if (len > 15) {
+		*why = "must be no more than 15 characters";
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] >= 'a' && s[i] <= 'z')
+			letter = true;
+		else if (!(s[i] >= '0' && s[i] <= '9') && s[i] != '-')
+			*why = "must contain only alpha-numeric characters "
+				"(a-z, 0-9), and hyphens (-)";
+	}
+	if (!*why && len == 0)
+		*why = "must contain only alpha-numeric characters (a-z, 0-9), "
+			"and hyphens (-)";
+	else if (!*why && !letter)
+		*why = "must contain at least one letter (a-z)";
+	else if (!*why && strstr(s, "--"))
+		*why = "must not contain consecutive hyphens";
+	else if (!*why && (s[0] == '-' || s[len - 1] == '-'))
+		*why = "must not begin or end with a hyphen";
+	return *why == NULL;
+}
+
+bool pod_is_abs_path(const char *s)
+{
+	return s[0] == '/' && !pod_has_ctl(s);
+}
+
+bool pod_has_dotdot(const char *s)
+{
+	const char *p = s;
+
+	while ((p = strstr(p, "..")) != NULL) {
+		if ((p == s || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
+			return true;
+		p += 2;
+	}
+	return false;
 }

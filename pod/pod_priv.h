@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* json_tokener nesting limit: a Pod is at most ~6 levels deep, and a low
  * limit keeps hostile input from costing stack in json-c. */
@@ -28,6 +29,19 @@ bool pod_has_ctl(const char *s);
 bool pod_is_label_key(const char *s, const char **why);
 /* Label value: empty, or <= 63 of [A-Za-z0-9._-] starting/ending alnum. */
 bool pod_is_label_value(const char *s);
+
+/* Quantity text scaled by 10^unit10 (3: millicores, 0: bytes), rounded
+ * up; *exact (may be NULL) is false when rounding happened. -EINVAL on
+ * bad syntax, -ERANGE when negative or beyond int64 (quantity.c). */
+int pod_quantity_parse(const char *s, int unit10, int64_t *out, bool *exact);
+/* Canonical text for a quantity ("500m", "2"; "3Gi", "1G", "100"), the
+ * form pod_to_json writes; buf of at least 32 bytes. */
+void pod_format_cpu(char *buf, size_t n, int64_t millicores);
+void pod_format_memory(char *buf, size_t n, int64_t bytes);
+
+/* Fargate's node-level ephemeral storage (20 GiB): the node allocatable
+ * for limits.ephemeral-storage, which podvm accepts but does not size. */
+#define POD_EPHEMERAL_BYTES (20LL << 30)
 
 #define POD_MSG_SUBDOMAIN "a lowercase RFC 1123 subdomain must consist of " \
 	"lower case alphanumeric characters, '-' or '.', and must start and " \

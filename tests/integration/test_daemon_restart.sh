@@ -72,6 +72,8 @@ last = int(sys.argv[3])
 rv2 = [int(e["object"]["metadata"]["resourceVersion"]) for e in w2]
 assert all(r > last for r in rv2), "resumed watch repeated an event"
 assert rv2 == sorted(set(rv2)), "resumed watch out of order or duplicated"
+# no selector: every event reaches the watch, so the versions are contiguous
+assert rv2 == list(range(last + 1, last + 1 + len(rv2))), "gap after %d: %r" % (last, rv2)
 PY
 
 # the control plane received every event up to the last one, in order
