@@ -43,7 +43,7 @@ STATE_DIR  ?= /var/lib/podvm
 
 .PHONY: all deps run test unit integration bench guest-image sample-image \
 	fuzz clean
-all: $(BUILD)/podvm $(BUILD)/podvm-init
+all: $(BUILD)/podvm $(BUILD)/podvmd $(BUILD)/podvm-init
 
 deps:
 	@sh scripts/deps.sh
@@ -71,7 +71,7 @@ $(BUILD)/podvm: $(HOST_OBJ) $(BUILD)/host/cli/main.o
 $(BUILD)/podvmd: $(HOST_OBJ) $(BUILD)/host/daemon/main.o
 	$(CC) -o $@ $^ $(PKG_LIBS) -lpthread
 
-GUEST_LIBS := $(shell pkg-config --static --libs json-c 2>/dev/null)
+GUEST_LIBS := $(shell pkg-config --static --libs json-c libseccomp 2>/dev/null)
 $(BUILD)/podvm-init: $(GUEST_OBJ) $(BUILD)/guest-obj/guest/main.o
 	$(CC) -static -o $@ $^ $(GUEST_LIBS)
 

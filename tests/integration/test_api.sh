@@ -137,7 +137,7 @@ treq GET /api/v1/pods; expect_code "TCP with token 200" 200
 curl -sSN --unix-socket "$SOCK" "$U$NS?watch=true&labelSelector=test%3Dapi&timeoutSeconds=400" >"$TMP/watch" 2>&1 &
 WPID=$!
 sleep 0.5
-req POST "$NS" -H 'Content-Type: application/json' -d "$(pod_json hello 'for i in 1 2 3; do echo line \$i; sleep 1; done')"
+req POST "$NS" -H 'Content-Type: application/json' -d "$(pod_json hello 'for i in 1 2 3; do echo line $i; sleep 1; done')"
 expect_code "create 201" 201
 expect_eq "created Pending" "$(jget 'd["status"]["phase"]')" Pending
 req POST "$NS" -H 'Content-Type: application/json' -d "$(pod_json hello 'true')"; expect_code "duplicate 409" 409

@@ -1,0 +1,157 @@
+/* The route table: {method, path pattern, handler}. A new endpoint (for
+ * example /metrics or /apis/podvm.io/v1/vpcs) is one row here plus its
+ * handler. Patterns are '/'-separated; a "{key}" segment matches one
+ * non-empty segment and is captured (bounded) into the request. */
+#include <pthread.h>
+#include <string.h>
+
+#include "api/api_priv.h"
+
+static const struct api_route api_routes[] = {
+	{ "GET", "/api", api_h_api, "api" },
+	{ "GET", "/api/v1", api_h_api_v1, "api_v1" },
+	{ "GET", "/apis", api_h_apis, "apis" },
+	{ "GET", "/version", api_h_version, "version" },
+	{ "GET", "/healthz", api_h_health, "healthz" },
+	{ "GET", "/readyz", api_h_health, "readyz" },
+	{ "GET", "/livez", api_h_health, "livez" },
+	{ "GET", "/openapi/v2", api_h_openapi, "openapi_v2" },
+	{ "GET", "/openapi/v3", api_h_openapi, "openapi_v3" },
+	{ "GET", "/api/v1/pods", api_h_pods_list_all, "pods_list_all" },
+	{ "GET", "/api/v1/namespaces/{ns}/pods", api_h_pods_list, "pods_list" },
+	{ "POST", "/api/v1/namespaces/{ns}/pods", api_h_pods_create, "pods_create" },
+	{ "GET", "/api/v1/namespaces/{ns}/pods/{name}", api_h_pod_get, "pod_get" },
+	{ "DELETE", "/api/v1/namespaces/{ns}/pods/{name}", api_h_pod_delete,
+	  "pod_delete" },
+	{ "GET", "/api/v1/namespaces/{ns}/pods/{name}/log", api_h_pod_log,
+	  "pod_log" },
+	{ "GET", "/api/v1/watch/pods", api_h_watch_all, "pods_watch_all" },
+	{ "GET", "/api/v1/watch/namespaces/{ns}/pods", api_h_watch_ns,
+	  "pods_watch" },
+	{ "GET", "/api/v1/watch/namespaces/{ns}/pods/{name}", api_h_watch_one,
+	  "pods_watch" },
+};
+
+#define API_N_ROUTES (sizeof(api_routes) / sizeof(api_routes[0]))
+
+/* Counters: one mutex is plenty (a few increments per request). */
+static const int api_stat_codes[API_STATS_CODES] = {
+	0, 200, 201, 400, 401, 404, 405, 409, 410, 413, 415, 422, 500, 503,
+	504, 406,
+};
+static struct api_route_stats api_stats[API_N_ROUTES];
+static pthread_mutex_t api_stats_lock = PTHREAD_MUTEX_INITIALIZER;
+
+size_t api_route_count(void)
+{
+	return API_N_ROUTES;
+}
+
+int api_stats_code_at(size_t j)
+{
+	return j < API_STATS_CODES ? api_stat_codes[j] : 0;
+}
+
+int api_route_stats(size_t i, struct api_route_stats *out)
+{
+	if (i >= API_N_ROUTES)
+		return -1;
+	pthread_mutex_lock(&api_stats_lock);
+	*out = api_stats[i];
+	pthread_mutex_unlock(&api_stats_lock);
+	out->route = api_routes[i].name;
+	return 0;
+}
+
+void api_route_record(size_t route_idx, int code, int64_t ms)
+{
+	struct api_route_stats *s;
+	size_t j, slot = 0;
+
+	if (route_idx >= API_N_ROUTES)
+		return;
+	for (j = 1; j < API_STATS_CODES; j++)
+		if (api_stat_codes[j] == code)
+			slot = j;
+	if (ms < 0)
+		ms = 0;
+	pthread_mutex_lock(&api_stats_lock);
+	s = &api_stats[route_idx];
+	s->requests++;
+	s->by_code[slot]++;
+	s->latency_ms_sum += (uint64_t)ms;
+	if ((uint64_t)ms > s->latency_ms_max)
+		s->latency_ms_max = (uint64_t)ms;
+	pthread_mutex_unlock(&api_stats_lock);
+}
+
+size_t api_route_index(const struct api_route *rt)
+{
+	return rt ? (size_t)(rt - api_routes) : API_N_ROUTES;
+}
+
+/* Match one pattern against path; captures go to r (bounded: a too long
+ * segment fails the match, which ends as 404). */
+static bool api_pattern_match(const char *pat, const char *path,
+			      struct api_req *r)
+{
+	const char *p = pat, *s = path;
+
+	r->n_params = 0;
+	while (*p && *s) {
+		const char *pe, *se;
+
+		if (*p != '/' || *s != '/')
+			return false;
+		p++;
+		s++;
+		pe = strchrnul(p, '/');
+		se = strchrnul(s, '/');
+		if (*p == '{') {
+			struct api_param *prm;
+			size_t n = (size_t)(se - s);
+
+			if (n == 0 || n >= API_PARAM_MAX ||
+			    r->n_params >= API_MAX_PARAMS)
+				return false;
+			prm = &r->params[r->n_params++];
+			/* The key points into the pattern: "{ns}" -> "ns". */
+			prm->key = p + 1;
+			prm->key_len = (size_t)(pe - p) - 2;
+			memcpy(prm->value, s, n);
+			prm->value[n] = '\0';
+		} else if ((size_t)(pe - p) != (size_t)(se - s) ||
+			   memcmp(p, s, (size_t)(pe - p)) != 0) {
+			return false;
+		}
+		p = pe;
+		s = se;
+	}
+	return *p == '\0' && *s == '\0';
+}
+
+const struct api_route *api_route_match(const char *method, const char *path,
+					struct api_req *r, bool *path_known)
+{
+	char buf[1024];
+	size_t n = strnlen(path, sizeof(buf));
+
+	*path_known = false;
+	if (n >= sizeof(buf) || path[0] != '/')
+		return NULL;
+	/* One trailing slash is tolerated ("/api/v1/" = "/api/v1"). */
+	memcpy(buf, path, n + 1);
+	if (n > 1 && buf[n - 1] == '/')
+		buf[n - 1] = '\0';
+	for (size_t i = 0; i < API_N_ROUTES; i++) {
+		if (!api_pattern_match(api_routes[i].pattern, buf, r))
+			continue;
+		if (strcmp(api_routes[i].method, method) == 0 ||
+		    (strcmp(method, "HEAD") == 0 &&
+		     strcmp(api_routes[i].method, "GET") == 0))
+			return &api_routes[i];
+		*path_known = true;
+	}
+	r->n_params = 0;
+	return NULL;
+}
