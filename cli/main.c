@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "util/util.h"
 
 #define PODVM_EXIT_ERROR 125  /* podvm itself failed (as docker run does) */
 
@@ -61,7 +62,7 @@ static char *default_guest_dir(void)
 int main(int argc, char **argv)
 {
 	struct cli_env env = { 0 };
-	char *guest_dir = NULL;
+	char *guest_dir = NULL, *abs_dirs[3] = { NULL, NULL, NULL };
 	int i = 1, ret;
 
 	env.state_dir = getenv("PODVM_STATE_DIR");
@@ -104,6 +105,18 @@ int main(int argc, char **argv)
 		guest_dir = default_guest_dir();
 		env.guest_dir = guest_dir ? guest_dir : "/usr/lib/podvm/guest";
 	}
+	/* Paths reach the VMM, which takes absolute ones only. */
+	abs_dirs[0] = util_abspath(env.state_dir);
+	abs_dirs[1] = util_abspath(env.run_dir);
+	abs_dirs[2] = util_abspath(env.guest_dir);
+	if (!abs_dirs[0] || !abs_dirs[1] || !abs_dirs[2]) {
+		fprintf(stderr, "podvm: out of memory\n");
+		ret = PODVM_EXIT_ERROR;
+		goto out;
+	}
+	env.state_dir = abs_dirs[0];
+	env.run_dir = abs_dirs[1];
+	env.guest_dir = abs_dirs[2];
 
 	ret = -1;
 	for (size_t c = 0; c < sizeof(cli_cmds) / sizeof(cli_cmds[0]); c++) {
@@ -116,6 +129,8 @@ int main(int argc, char **argv)
 	usage(stderr);
 	ret = 2;
 out:
+	for (size_t d = 0; d < 3; d++)
+		free(abs_dirs[d]);
 	free(guest_dir);
 	return ret;
 }

@@ -119,7 +119,11 @@ int launch_prepare(struct launch *l, struct pv_err *err)
 		serials[i] = l->disk_serial[disk_of[i]];
 	}
 
-	ret = runtime_build(pod, cfgs, serials, &l->rt, err);
+	/* No pod IP / host IP / node name known here yet: fieldRefs to them
+	 * resolve to "" (runtime.h). cfgs/serials index the combined list
+	 * [initContainers..., containers...]; only containers are resolved
+	 * above so far. */
+	ret = runtime_build(pod, cfgs, serials, NULL, &l->rt, err);
 	if (ret < 0)
 		goto out;
 	l->rt_built = true;
@@ -148,28 +152,6 @@ static unsigned long host_tsc_khz(void)
 	return khz;
 }
 
-static int share_caps_cache(const struct launch *l, const char *lvroot,
-			    struct pv_err *err)
-{
-	char shared[LAUNCH_PATH_MAX], cache[LAUNCH_PATH_MAX], link[LAUNCH_PATH_MAX];
-	int ret;
-
-	if (util_fmt(shared, sizeof(shared), "%s/cache/libvirt-qemu",
-		     l->opts.state_dir) < 0 ||
-	    util_fmt(cache, sizeof(cache), "%s/cache", lvroot) < 0 ||
-	    util_fmt(link, sizeof(link), "%s/cache/qemu", lvroot) < 0)
-		return pv_err_set(err, ENAMETOOLONG, "state dir path too long");
-	ret = util_mkdir_p(shared, 0755, err);
-	if (ret < 0)
-		return ret;
-	ret = util_mkdir_p(cache, 0755, err);
-	if (ret < 0)
-		return ret;
-	if (symlink(shared, link) < 0 && errno != EEXIST)
-		return pv_err_sys(err, errno, "symlink %s", link);
-	return 0;
-}
-
 static int check_readable(const char *what, const char *path,
 			  struct pv_err *err)
 {
@@ -185,7 +167,7 @@ int launch_boot(struct launch *l, struct pv_err *err)
 	const struct vmm_ops *ops = vmm_backend(NULL);
 	struct vmm_config cfg = { 0 };
 	struct vmm_machine m = { 0 };
-	char cmdline[512], lvroot[LAUNCH_PATH_MAX];
+	char cmdline[512], lvroot[LAUNCH_PATH_MAX], cache_dir[LAUNCH_PATH_MAX];
 	int ret;
 
 	if (util_fmt(l->kernel, sizeof(l->kernel), "%s/vmlinuz", l->opts.guest_dir) < 0 ||
@@ -201,7 +183,8 @@ int launch_boot(struct launch *l, struct pv_err *err)
 
 	/* Short paths: unix socket paths are limited to 108 bytes, and
 	 * libvirt puts its monitor socket below the embed root. */
-	if (util_fmt(lvroot, sizeof(lvroot), "%s/lv", l->dir) < 0)
+	if (util_fmt(lvroot, sizeof(lvroot), "%s/lv", l->dir) < 0 ||
+	    util_fmt(cache_dir, sizeof(cache_dir), "%s/cache", l->opts.state_dir) < 0)
 		return pv_err_set(err, ENAMETOOLONG, "run dir path too long: %s",
 				  l->opts.run_dir);
 
@@ -217,15 +200,9 @@ int launch_boot(struct launch *l, struct pv_err *err)
 	if (l->opts.vmm) {
 		l->vmm = l->opts.vmm;
 	} else {
-		/* Each `podvm run` has its own embedded root (one process per
-		 * root); sharing libvirt's QEMU capabilities cache between
-		 * them saves a ~4 s probe of QEMU on every run. libvirt
-		 * revalidates the cache against the QEMU binary itself. */
-		ret = share_caps_cache(l, lvroot, err);
-		if (ret < 0)
-			return ret;
 		cfg.uri = l->opts.libvirt_uri;
 		cfg.state_dir = lvroot;
+		cfg.cache_dir = cache_dir;
 		cfg.accel = VMM_ACCEL_AUTO;
 		cfg.quiet = l->opts.quiet;
 		ret = ops->open(&cfg, &l->vmm, err);

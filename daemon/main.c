@@ -22,6 +22,7 @@
 #include "daemon/supervisor.h"
 #include "pod/pod.h"
 #include "util/err.h"
+#include "util/util.h"
 
 struct podvmd_opts {
 	const char *state_dir;
@@ -205,7 +206,7 @@ int main(int argc, char **argv)
 	struct api_server *api = NULL;
 	struct pv_err err = { 0 };
 	char node[POD_NAME_MAX + 1];
-	char *guest_dir = NULL;
+	char *guest_dir = NULL, *abs_state = NULL, *abs_run = NULL, *abs_guest = NULL;
 	sigset_t sigs;
 	int ret, sig = 0, rc = 1;
 
@@ -225,6 +226,17 @@ int main(int argc, char **argv)
 	}
 	if (!o.api.socket_path)
 		o.api.socket_path = API_DEFAULT_SOCKET;
+	/* The daemon may be started from anywhere: keep absolute paths. */
+	abs_state = util_abspath(o.state_dir);
+	abs_run = util_abspath(o.run_dir);
+	abs_guest = util_abspath(o.guest_dir);
+	if (!abs_state || !abs_run || !abs_guest) {
+		fprintf(stderr, "podvmd: out of memory\n");
+		goto out_paths;
+	}
+	o.state_dir = abs_state;
+	o.run_dir = abs_run;
+	o.guest_dir = abs_guest;
 	podvmd_node_name(o.node_name, node, sizeof(node));
 
 	/* Every thread inherits this mask: only sigwait() below sees them. */
@@ -280,6 +292,10 @@ out:
 		supervisor_close(sv);
 	if (svc)
 		podsvc_close(svc);
+out_paths:
+	free(abs_state);
+	free(abs_run);
+	free(abs_guest);
 	free(guest_dir);
 	if (rc == 0)
 		log_info("podvmd stopped", LOG_END);

@@ -607,7 +607,7 @@ static void remove_orphans(struct supervisor *sv, const struct known *k)
 		char path[LAUNCH_PATH_MAX];
 
 		if (strlen(de->d_name) != LAUNCH_SHORT_ID ||
-		    strspn(de->d_name, "0123456789abcdef") != LAUNCH_SHORT_ID ||
+		    strspn(de->d_name, "0123456789abcdef-") != LAUNCH_SHORT_ID ||
 		    is_known(k, de->d_name, LAUNCH_SHORT_ID))
 			continue;
 		if (util_fmt(path, sizeof(path), "%s/%s", sv->cfg.run_dir, de->d_name) == 0 &&
@@ -623,7 +623,7 @@ int supervisor_open(const struct supervisor_config *cfg,
 {
 	struct supervisor *sv = calloc(1, sizeof(*sv));
 	struct vmm_config vc = { 0 };
-	char root[LAUNCH_PATH_MAX];
+	char root[LAUNCH_PATH_MAX], cache[LAUNCH_PATH_MAX];
 	int ret;
 
 	*out = NULL;
@@ -636,12 +636,14 @@ int supervisor_open(const struct supervisor_config *cfg,
 		goto fail;
 	/* One embedded libvirt root per process: every pod's VM lives in it,
 	 * and the next podvmd finds them there. */
-	if (util_fmt(root, sizeof(root), "%s/libvirt", cfg->run_dir) < 0) {
+	if (util_fmt(root, sizeof(root), "%s/libvirt", cfg->run_dir) < 0 ||
+	    util_fmt(cache, sizeof(cache), "%s/cache", cfg->state_dir) < 0) {
 		ret = pv_err_set(err, ENAMETOOLONG, "run dir path too long");
 		goto fail;
 	}
 	vc.uri = cfg->libvirt_uri;
 	vc.state_dir = root;
+	vc.cache_dir = cache;
 	vc.accel = VMM_ACCEL_AUTO;
 	vc.quiet = true;
 	ret = vmm_backend(NULL)->open(&vc, &sv->vmm, err);

@@ -222,3 +222,16 @@ int util_write_all(int fd, const void *buf, size_t len)
 	}
 	return 0;
 }
+
+char *util_abspath(const char *path)
+{
+	char cwd[4096], *out = NULL;
+
+	if (path[0] == '/')
+		return strdup(path);
+	if (!getcwd(cwd, sizeof(cwd)))
+		return NULL;
+	if (asprintf(&out, "%s/%s", cwd, path) < 0)
+		return NULL;
+	return out;
+}

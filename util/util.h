@@ -31,6 +31,11 @@ int util_fmt(char *buf, size_t len, const char *fmt, ...)
 int util_read_file(const char *path, size_t max, char **out, size_t *len,
 		   struct pv_err *err);
 
+/* Absolute form of path (relative to the current directory; the path
+ * need not exist): malloc'd, NULL on ENOMEM. Paths reach the VMM, which
+ * only takes absolute ones. */
+char *util_abspath(const char *path);
+
 /* Write all bytes, retrying on EINTR and short writes (blocking fd). */
 int util_write_all(int fd, const void *buf, size_t len);
 

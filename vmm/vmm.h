@@ -60,6 +60,8 @@ struct vmm_machine {
 struct vmm_config {
 	const char *uri;        /* backend-specific, NULL for the default */
 	const char *state_dir;  /* where the backend may keep its files */
+	const char *cache_dir;  /* optional persistent cache shared by every
+	                         * connection (libvirt: QEMU capabilities) */
 	enum vmm_accel accel;
 	bool quiet;             /* suppress the one-line accel notice */
 };

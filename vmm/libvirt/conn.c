@@ -289,6 +289,32 @@ out:
 
 /* ---- open / close ------------------------------------------------------ */
 
+/* Each embedded root would otherwise probe QEMU's capabilities afresh
+ * (~4 s): point ROOT/cache/qemu at a cache shared by every root. libvirt
+ * revalidates the cache against the QEMU binary itself. */
+static int lv_share_cache(const char *root, const char *cache_dir,
+			  struct pv_err *err)
+{
+	char shared[VMM_PATH_MAX + 32], dir[VMM_PATH_MAX + 32], link[VMM_PATH_MAX + 32];
+	int rc;
+
+	if (!cache_dir)
+		return 0;
+	if (!vmm_path_valid(cache_dir))
+		return pv_err_set(err, EINVAL, "libvirt: invalid cache dir");
+	snprintf(shared, sizeof(shared), "%s/libvirt-qemu", cache_dir);
+	snprintf(dir, sizeof(dir), "%s/cache", root);
+	snprintf(link, sizeof(link), "%s/cache/qemu", root);
+	rc = lv_mkdir_p(shared, 0755, err);
+	if (rc == 0)
+		rc = lv_mkdir_p(dir, 0755, err);
+	if (rc < 0)
+		return rc;
+	if (symlink(shared, link) < 0 && errno != EEXIST)
+		return pv_err_sys(err, errno, "libvirt: symlink %s", link);
+	return 0;
+}
+
 int lv_open(const struct vmm_config *cfg, struct vmm **out, struct pv_err *err)
 {
 	struct lv_conn *c = NULL;
@@ -337,6 +363,9 @@ int lv_open(const struct vmm_config *cfg, struct vmm **out, struct pv_err *err)
 		if (rc < 0)
 			goto out;
 		rc = lv_write_qemu_conf(c->root, err);
+		if (rc < 0)
+			goto out;
+		rc = lv_share_cache(c->root, cfg->cache_dir, err);
 		if (rc < 0)
 			goto out;
 		snprintf(uri, sizeof(uri), "qemu:///embed?root=%s", c->root);

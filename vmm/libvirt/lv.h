@@ -32,6 +32,7 @@ extern const struct vmm_ops vmm_libvirt_ops;
 int lv_open(const struct vmm_config *cfg, struct vmm **out, struct pv_err *err);
 /* Become a child subreaper and reap exited QEMU processes (reap.c). */
 void lv_reaper_start(void);
+
 void lv_close(struct vmm *v);
 enum vmm_accel lv_accel(struct vmm *v);
 /* pv_err_set() with libvirt's last error message appended. */

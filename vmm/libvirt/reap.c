@@ -5,9 +5,9 @@
  * zombie is not. A PID 1 that reaps late (as on the container hosts podvm
  * is developed on) adds over a second to every VM's end. So this process
  * becomes a child subreaper: QEMU is re-parented to it and a small thread
- * reaps exited QEMU processes at once. Other children (libvirt's helper
- * forks) are left for libvirt to wait for: they are only peeked at
- * (WNOWAIT), never reaped here. */
+ * reaps the daemonized ones (VMs, libvirt's capability probe) at once.
+ * libvirt's direct children, which libvirt waits for itself, are only
+ * peeked at (WNOWAIT), never reaped here. */
 #include "vmm/libvirt/lv.h"
 
 #include <errno.h>
@@ -19,20 +19,27 @@
 #include <unistd.h>
 
 static pthread_once_t lv_reap_once = PTHREAD_ONCE_INIT;
+static pid_t lv_our_sid;
 
-static bool lv_is_qemu(pid_t pid)
+/* Daemonized processes (QEMU VMs, libvirt's daemonized capability probe)
+ * run in a session of their own; libvirt's direct children, which libvirt
+ * waits for itself, stay in ours. A zombie's stat is still readable. */
+static bool lv_daemonized(pid_t pid)
 {
-	char path[64], comm[32] = "";
+	char path[64], buf[512], *p;
+	int sid = -1;
 	FILE *fp;
 
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	fp = fopen(path, "re");
 	if (!fp)
 		return false;
-	if (!fgets(comm, sizeof(comm), fp))
-		comm[0] = '\0';
+	p = fgets(buf, sizeof(buf), fp) ? strrchr(buf, ')') : NULL;
 	fclose(fp);
-	return strncmp(comm, "qemu-system", 11) == 0;
+	/* ") STATE PPID PGRP SESSION" */
+	if (!p || sscanf(p + 1, " %*c %*d %*d %d", &sid) != 1)
+		return false;
+	return sid != lv_our_sid;
 }
 
 static void *lv_reaper(void *arg)
@@ -47,7 +54,7 @@ static void *lv_reaper(void *arg)
 			usleep(errno == EINTR ? 0 : 100000);
 			continue;
 		}
-		if (si.si_pid > 0 && lv_is_qemu(si.si_pid))
+		if (si.si_pid > 0 && lv_daemonized(si.si_pid))
 			waitpid(si.si_pid, NULL, WNOHANG);
 		else
 			usleep(10000);  /* libvirt's own child: it will reap it */
@@ -62,6 +69,7 @@ static void lv_reap_start(void)
 
 	/* Without the reaper QEMU still ends, only later: failures here are
 	 * not fatal. */
+	lv_our_sid = getsid(0);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		return;
 	if (pthread_attr_init(&attr) != 0)

@@ -1,0 +1,290 @@
+/* `podvm apply -f FILE [-n NS]`: create a Pod from a YAML or JSON
+ * manifest through podvmd. Kubernetes would patch an existing pod; podvm
+ * pods are immutable (a pod is a VM booted from its spec), so an existing
+ * pod with the same spec is "unchanged" and a different one is an error
+ * that says to delete it first. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "cli/cli.h"
+#include "cli/client.h"
+#include "cli/podview.h"
+#include "pod/pod.h"
+
+static void apply_usage(FILE *fp)
+{
+	fprintf(fp, "usage: podvm apply -f FILE [-n NAMESPACE]   (FILE: YAML or "
+		"JSON Pod, - for stdin)\n");
+}
+
+/* Copy of key from src into dst when present (deep copy). */
+static int apply_copy_key(struct json_object *dst, struct json_object *src,
+			  const char *key)
+{
+	struct json_object *v, *copy = NULL;
+
+	if (!json_object_object_get_ex(src, key, &v))
+		return 0;
+	if (json_object_deep_copy(v, &copy, NULL) != 0)
+		return -ENOMEM;
+	if (json_object_object_add(dst, key, copy) != 0) {
+		json_object_put(copy);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int apply_add_str(struct json_object *o, const char *key, const char *s)
+{
+	struct json_object *v = json_object_new_string(s);
+
+	if (!v || json_object_object_add(o, key, v) != 0) {
+		json_object_put(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The parts of a Pod a user writes: apiVersion, kind, metadata.{name,
+ * labels, annotations}, spec without what the server fills in. */
+static int apply_trim(struct json_object *pod, const char *ns,
+		      struct json_object **out)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *meta = json_object_new_object();
+	struct json_object *src_meta = cli_jobj(pod, "metadata");
+	struct json_object *spec;
+	int ret = -ENOMEM;
+
+	*out = NULL;
+	if (!o || !meta)
+		goto out;
+	if (json_object_object_add(o, "metadata", meta) != 0)
+		goto out;
+	meta = NULL;   /* owned by o */
+	if (apply_copy_key(o, pod, "apiVersion") < 0 ||
+	    apply_copy_key(o, pod, "kind") < 0 ||
+	    apply_copy_key(o, pod, "spec") < 0)
+		goto out;
+	if (src_meta && (apply_copy_key(cli_jobj(o, "metadata"), src_meta, "name") < 0 ||
+			 apply_copy_key(cli_jobj(o, "metadata"), src_meta, "labels") < 0 ||
+			 apply_copy_key(cli_jobj(o, "metadata"), src_meta, "annotations") < 0))
+		goto out;
+	if (apply_add_str(cli_jobj(o, "metadata"), "namespace", ns) < 0)
+		goto out;
+	spec = cli_jobj(o, "spec");
+	if (spec)
+		json_object_object_del(spec, "nodeName");
+	*out = o;
+	o = NULL;
+	ret = 0;
+out:
+	json_object_put(meta);
+	json_object_put(o);
+	return ret;
+}
+
+/* Decode and re-encode: defaults applied, field order and nulls gone. */
+static int apply_normalise(struct json_object *pod, const char *ns,
+			   struct pod **out, struct pv_err *err)
+{
+	struct json_object *t = NULL;
+	int ret;
+
+	ret = apply_trim(pod, ns, &t);
+	if (ret < 0)
+		return pv_err_set(err, ENOMEM, "out of memory");
+	ret = pod_decode(t, out, NULL, err);
+	json_object_put(t);
+	if (ret == 0) {
+		free((*out)->uid);
+		(*out)->uid = NULL;
+	}
+	return ret;
+}
+
+int cli_apply_same(struct json_object *stored, struct json_object *manifest,
+		   const char *ns, bool *same, struct pv_err *err)
+{
+	struct pod *a = NULL, *b = NULL;
+	struct json_object *ja = NULL, *jb = NULL;
+	int ret;
+
+	*same = false;
+	ret = apply_normalise(manifest, ns, &b, err);
+	if (ret == -ENOMEM)
+		goto out;
+	if (ret < 0 || apply_normalise(stored, ns, &a, err) < 0) {
+		/* Either side not a pod podvm understands: not "unchanged". */
+		pv_err_clear(err);
+		ret = 0;
+		goto out;
+	}
+	/* The server may have resolved a default pull policy: not a change. */
+	for (size_t i = 0; i < a->n_containers && i < b->n_containers; i++)
+		if (b->containers[i].pull_policy == POD_PULL_DEFAULT)
+			a->containers[i].pull_policy = POD_PULL_DEFAULT;
+	ja = pod_to_json(a);
+	jb = pod_to_json(b);
+	if (!ja || !jb) {
+		ret = pv_err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	*same = json_object_equal(ja, jb) != 0;   /* key order ignored */
+	ret = 0;
+out:
+	json_object_put(ja);
+	json_object_put(jb);
+	pod_free(a);
+	pod_free(b);
+	return ret;
+}
+
+/* 409: compare with what is stored. */
+static int apply_existing(struct client *c, struct json_object *manifest,
+			  const char *ns, const char *name, struct pv_err *err)
+{
+	struct client_resp resp = { 0 };
+	char path[CLIENT_URL_MAX], nm[POD_NAME_MAX + 8];
+	bool same = false;
+	int ret;
+
+	cli_sanitize(name, nm, sizeof(nm));
+	if (client_path(path, sizeof(path), ns, name, NULL) < 0)
+		return pv_err_set(err, ENAMETOOLONG, "name too long");
+	ret = client_request(c, "GET", path, NULL, &resp, err);
+	if (ret < 0)
+		goto out;
+	if (resp.code != 200) {
+		client_print_error(&resp);
+		ret = CLIENT_E_SERVER;
+		goto out;
+	}
+	if (cli_jstr(resp.json, "metadata.deletionTimestamp")) {
+		ret = pv_err_set(err, EEXIST, "pod \"%s\" is being deleted; apply "
+				 "again once it is gone", nm);
+		goto out;
+	}
+	ret = cli_apply_same(resp.json, manifest, ns, &same, err);
+	if (ret < 0)
+		goto out;
+	if (!same) {
+		ret = pv_err_set(err, EEXIST, "pod \"%s\" already exists with a "
+				 "different spec; podvm pods cannot be updated, "
+				 "delete it first (podvm delete pod %s -n %s)",
+				 nm, nm, ns);
+		goto out;
+	}
+	printf("pod/%s unchanged\n", nm);
+	ret = 0;
+out:
+	client_resp_free(&resp);
+	return ret;
+}
+
+int cli_apply(const struct cli_env *env_in, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLIENT_LONG_OPTS,
+		{ "filename", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_env env = *env_in;
+	struct json_object *obj = NULL;
+	struct client *c = NULL;
+	struct client_resp resp = { 0 };
+	struct pv_err err = { 0 };
+	const char *file = NULL, *ns = NULL, *mns, *name, *kind, *body;
+	char path[CLIENT_URL_MAX], nm[POD_NAME_MAX + 8];
+	int ch, ret;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "f:n:h", opts, NULL)) != -1) {
+		if (client_common_opt(&env, ch, optarg, &ns))
+			continue;
+		if (ch == 'f') {
+			file = optarg;
+		} else if (ch == 'h') {
+			apply_usage(stdout);
+			return CLIENT_EXIT_OK;
+		} else {
+			apply_usage(stderr);
+			return CLIENT_EXIT_FAIL;
+		}
+	}
+	if (!file || optind < argc) {
+		fprintf(stderr, "podvm apply: %s\n", file ? "unexpected argument" :
+			"must specify -f FILE");
+		apply_usage(stderr);
+		return CLIENT_EXIT_FAIL;
+	}
+	client_signals();
+	ret = manifest_load(file, &obj, &err);
+	if (ret < 0)
+		goto out;
+	kind = cli_jstr(obj, "kind");
+	if (!json_object_is_type(obj, json_type_object) || !kind ||
+	    strcmp(kind, "Pod")) {
+		ret = pv_err_set(&err, EINVAL, "%s: podvm applies one Pod (kind: "
+				 "Pod), not %.60s", file, kind ? kind : "this");
+		goto out;
+	}
+	name = cli_jstr(obj, "metadata.name");
+	if (!name || !*name) {
+		ret = pv_err_set(&err, EINVAL, "%s: metadata.name is required", file);
+		goto out;
+	}
+	mns = cli_jstr(obj, "metadata.namespace");
+	if (mns && *mns && ns && *ns && strcmp(mns, ns)) {
+		ret = pv_err_set(&err, EINVAL, "the namespace from the provided "
+				 "object \"%.63s\" does not match the namespace "
+				 "\"%.63s\". You must pass '--namespace=%.63s' to "
+				 "perform this operation.", mns, ns, mns);
+		goto out;
+	}
+	if (!ns || !*ns)
+		ns = mns && *mns ? mns : "default";
+	if (client_path(path, sizeof(path), ns, NULL, NULL) < 0) {
+		ret = pv_err_set(&err, ENAMETOOLONG, "namespace too long");
+		goto out;
+	}
+	body = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!body) {
+		ret = pv_err_set(&err, ENOMEM, "out of memory");
+		goto out;
+	}
+	ret = client_open(&env, &c, &err);
+	if (ret < 0)
+		goto out;
+	ret = client_request(c, "POST", path, body, &resp, &err);
+	if (ret < 0)
+		goto out;
+	if (resp.code == 200 || resp.code == 201 || resp.code == 202) {
+		const char *got = cli_jstr(resp.json, "metadata.name");
+
+		cli_sanitize(got ? got : name, nm, sizeof(nm));
+		printf("pod/%s created\n", nm);
+		ret = 0;
+	} else if (resp.code == 409 &&
+		   (!cli_jstr(resp.json, "reason") ||
+		    !strcmp(cli_jstr(resp.json, "reason"), "AlreadyExists"))) {
+		ret = apply_existing(c, obj, ns, name, &err);
+	} else {
+		client_print_error(&resp);
+		ret = CLIENT_E_SERVER;
+	}
+out:
+	client_resp_free(&resp);
+	client_close(c);
+	json_object_put(obj);
+	if (ret < 0)
+		return client_fail(ret, &err);
+	return fflush(stdout) == 0 ? CLIENT_EXIT_OK : CLIENT_EXIT_FAIL;
+}

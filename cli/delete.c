@@ -1,0 +1,370 @@
+/* `podvm delete pod NAME...` / `podvm delete NAME` [--grace-period N]
+ * [--now] [--wait=true|false] [--timeout DURATION] [-n NS]: like kubectl,
+ * print `pod "NAME" deleted` once podvmd accepted the deletion, then (by
+ * default) wait until the pod is gone: a watch on metadata.name=NAME from
+ * the resourceVersion the DELETE returned, so the DELETED event cannot
+ * slip by; a GET settles it whenever the watch ends. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "cli/cli.h"
+#include "cli/client.h"
+#include "cli/podview.h"
+#include "pod/pod.h"
+#include "util/util.h"
+
+#define DELETE_MAX_NAMES 64
+#define DELETE_WAIT_SLACK_S 60   /* beyond the grace period */
+
+struct delete_pod {
+	const char *name;
+	char uid[128];
+	char rv[64];
+	int64_t grace;           /* -1: unknown */
+	bool gone;               /* no wait needed */
+};
+
+struct delete_wait {
+	struct delete_pod *p;
+	struct pv_err *err;
+	bool done;
+};
+
+static void delete_usage(FILE *fp)
+{
+	fprintf(fp, "usage: podvm delete [pod] NAME... [-n NAMESPACE] "
+		"[--grace-period N] [--now] [--wait=true|false] [--timeout 60s]\n");
+}
+
+/* "90", "90s", "2m", "1h" -> seconds. */
+int cli_parse_duration(const char *s, int64_t *out)
+{
+	char *end;
+	long long v;
+	int64_t mul = 1;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || v < 0)
+		return -EINVAL;
+	if (!strcmp(end, "m"))
+		mul = 60;
+	else if (!strcmp(end, "h"))
+		mul = 3600;
+	else if (*end && strcmp(end, "s"))
+		return -EINVAL;
+	if (v > INT64_MAX / 3600)
+		return -ERANGE;
+	*out = v * mul;
+	return 0;
+}
+
+static void delete_copy_id(char *dst, size_t len, const char *s)
+{
+	/* uid and resourceVersion go into comparisons and a URL: only keep
+	 * them when short and plain. */
+	if (s && strlen(s) < len &&
+	    strspn(s, "0123456789abcdefABCDEF-_.") == strlen(s))
+		snprintf(dst, len, "%s", s);
+	else
+		dst[0] = '\0';
+}
+
+static int delete_one(struct client *c, const char *ns, struct delete_pod *p,
+		      int64_t grace, struct pv_err *err)
+{
+	struct client_resp resp = { 0 };
+	char path[CLIENT_URL_MAX], g[32], body[160], nm[POD_NAME_MAX + 8];
+	const char *kind;
+	int64_t v;
+	int ret;
+
+	if (client_path(path, sizeof(path), ns, p->name, NULL) < 0)
+		return pv_err_set(err, ENAMETOOLONG, "name too long");
+	body[0] = '\0';
+	if (grace >= 0) {
+		/* Both forms Kubernetes accepts: query and DeleteOptions. */
+		snprintf(g, sizeof(g), "%" PRId64, grace);
+		snprintf(body, sizeof(body), "{\"kind\":\"DeleteOptions\","
+			 "\"apiVersion\":\"v1\",\"gracePeriodSeconds\":%" PRId64 "}",
+			 grace);
+		if (client_query(path, sizeof(path), "gracePeriodSeconds", g) < 0)
+			return pv_err_set(err, ENAMETOOLONG, "name too long");
+	}
+	ret = client_request(c, "DELETE", path, body[0] ? body : NULL, &resp, err);
+	if (ret < 0)
+		goto out;
+	if (resp.code != 200 && resp.code != 202) {
+		client_print_error(&resp);
+		ret = CLIENT_E_SERVER;
+		goto out;
+	}
+	cli_sanitize(p->name, nm, sizeof(nm));
+	printf("pod \"%s\" deleted\n", nm);
+	fflush(stdout);
+	kind = cli_jstr(resp.json, "kind");
+	if (kind && !strcmp(kind, "Status")) {
+		p->gone = true;   /* deleted at once: nothing to wait for */
+		ret = 0;
+		goto out;
+	}
+	delete_copy_id(p->uid, sizeof(p->uid), cli_jstr(resp.json, "metadata.uid"));
+	delete_copy_id(p->rv, sizeof(p->rv),
+		       cli_jstr(resp.json, "metadata.resourceVersion"));
+	p->grace = grace;
+	if (grace < 0 && cli_jint(resp.json, "metadata.deletionGracePeriodSeconds", &v))
+		p->grace = v;
+	if (p->grace < 0 && cli_jint(resp.json, "spec.terminationGracePeriodSeconds", &v))
+		p->grace = v;
+	ret = 0;
+out:
+	client_resp_free(&resp);
+	return ret;
+}
+
+/* Is obj our pod (same name and, when known, same uid)? */
+static bool delete_is_ours(const struct delete_pod *p, struct json_object *obj)
+{
+	const char *name = cli_jstr(obj, "metadata.name");
+	const char *uid = cli_jstr(obj, "metadata.uid");
+
+	return name && !strcmp(name, p->name) &&
+	       (!p->uid[0] || !uid || !strcmp(uid, p->uid));
+}
+
+static int delete_event(void *opaque, const char *line, size_t len)
+{
+	struct delete_wait *dw = opaque;
+	struct json_object *ev = NULL, *obj;
+	const char *type;
+	int ret = 0;
+
+	if (len == 0)
+		return 0;
+	if (cli_parse_json(line, len, &ev, dw->err) < 0) {
+		pv_err_prefix(dw->err, "watch event from podvmd");
+		ret = -EPROTO;
+		goto out;
+	}
+	type = cli_jstr(ev, "type");
+	obj = cli_jobj(ev, "object");
+	if (!type || !obj)
+		goto out;
+	if (!strcmp(type, "ERROR")) {
+		ret = 2;   /* expired or refused: fall back to GET */
+		goto out;
+	}
+	delete_copy_id(dw->p->rv, sizeof(dw->p->rv),
+		       cli_jstr(obj, "metadata.resourceVersion"));
+	if (!strcmp(type, "DELETED") && delete_is_ours(dw->p, obj)) {
+		dw->done = true;
+		ret = 1;
+	} else if (cli_jstr(obj, "metadata.name") && !delete_is_ours(dw->p, obj) &&
+		   !strcmp(cli_jstr(obj, "metadata.name"), dw->p->name)) {
+		dw->done = true;   /* a new pod by that name: ours is gone */
+		ret = 1;
+	}
+out:
+	json_object_put(ev);
+	return ret;
+}
+
+/* GET: 404 or another uid means gone; else refresh rv. 1 gone, 0 not. */
+static int delete_check(struct client *c, const char *ns, struct delete_pod *p,
+			struct pv_err *err)
+{
+	struct client_resp resp = { 0 };
+	char path[CLIENT_URL_MAX];
+	int ret;
+
+	if (client_path(path, sizeof(path), ns, p->name, NULL) < 0)
+		return pv_err_set(err, ENAMETOOLONG, "name too long");
+	ret = client_request(c, "GET", path, NULL, &resp, err);
+	if (ret < 0)
+		goto out;
+	if (resp.code == 404) {
+		ret = 1;
+	} else if (resp.code != 200) {
+		client_print_error(&resp);
+		ret = CLIENT_E_SERVER;
+	} else if (!delete_is_ours(p, resp.json)) {
+		ret = 1;
+	} else {
+		delete_copy_id(p->rv, sizeof(p->rv),
+			       cli_jstr(resp.json, "metadata.resourceVersion"));
+		ret = 0;
+	}
+out:
+	client_resp_free(&resp);
+	return ret;
+}
+
+static int delete_wait_gone(struct client *c, const char *ns,
+			    struct delete_pod *p, struct pv_err *err)
+{
+	struct delete_wait dw = { .p = p, .err = err };
+	struct client_resp resp = { 0 };
+	char path[CLIENT_URL_MAX], fs[POD_NAME_MAX + 32];
+	int64_t t0;
+	int ret;
+
+	for (;;) {
+		if (util_fmt(fs, sizeof(fs), "metadata.name=%s", p->name) < 0 ||
+		    client_path(path, sizeof(path), ns, NULL, NULL) < 0 ||
+		    client_query(path, sizeof(path), "watch", "true") < 0 ||
+		    client_query(path, sizeof(path), "fieldSelector", fs) < 0 ||
+		    (p->rv[0] &&
+		     client_query(path, sizeof(path), "resourceVersion", p->rv) < 0))
+			return pv_err_set(err, ENAMETOOLONG, "name too long");
+		t0 = util_mono_ms();
+		ret = client_stream(c, path, CLIENT_LINE_MAX, delete_event, &dw,
+				    &resp, err);
+		client_resp_free(&resp);
+		if (ret < 0)
+			return ret;
+		if (dw.done)
+			return 0;
+		/* The watch ended, expired or was refused: ask directly. */
+		ret = delete_check(c, ns, p, err);
+		if (ret != 0)
+			return ret < 0 ? ret : 0;
+		if (util_mono_ms() - t0 < 1000)
+			sleep(1);
+	}
+}
+
+int cli_delete(const struct cli_env *env_in, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLIENT_LONG_OPTS,
+		{ "grace-period", required_argument, NULL, 'g' },
+		{ "now", no_argument, NULL, 'N' },
+		{ "wait", optional_argument, NULL, 'W' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_env env = *env_in;
+	struct delete_pod pods[DELETE_MAX_NAMES];
+	struct client *c = NULL;
+	struct pv_err err = { 0 };
+	const char *ns = NULL, *a;
+	int64_t grace = -1, timeout = 0, g;
+	size_t n = 0;
+	bool wait = true, failed = false;
+	char nm[POD_NAME_MAX + 8];
+	char *end;
+	int ch, ret = 0;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
+		if (client_common_opt(&env, ch, optarg, &ns))
+			continue;
+		switch (ch) {
+		case 'g':
+			errno = 0;
+			grace = strtoll(optarg, &end, 10);
+			if (errno || end == optarg || *end || grace < -1) {
+				fprintf(stderr, "podvm delete: --grace-period: "
+					"expected seconds >= -1\n");
+				return CLIENT_EXIT_FAIL;
+			}
+			break;
+		case 'N': grace = 1; break;
+		case 'W':
+			if (!optarg || !strcmp(optarg, "true"))
+				wait = true;
+			else if (!strcmp(optarg, "false"))
+				wait = false;
+			else {
+				fprintf(stderr, "podvm delete: --wait=true|false\n");
+				return CLIENT_EXIT_FAIL;
+			}
+			break;
+		case 'T':
+			if (cli_parse_duration(optarg, &timeout) < 0) {
+				fprintf(stderr, "podvm delete: --timeout: expected "
+					"a duration such as 90s, 5m\n");
+				return CLIENT_EXIT_FAIL;
+			}
+			break;
+		case 'h': delete_usage(stdout); return CLIENT_EXIT_OK;
+		default: delete_usage(stderr); return CLIENT_EXIT_FAIL;
+		}
+	}
+	if (optind < argc && (!strcmp(argv[optind], "pod") ||
+			      !strcmp(argv[optind], "pods") ||
+			      !strcmp(argv[optind], "po")))
+		optind++;
+	for (; optind < argc; optind++) {
+		a = argv[optind];
+		if (!strncmp(a, "pod/", 4) || !strncmp(a, "pods/", 5))
+			a = strchr(a, '/') + 1;
+		if (n >= DELETE_MAX_NAMES || !*a) {
+			fprintf(stderr, "podvm delete: %s\n", *a ? "too many names" :
+				"empty pod name");
+			return CLIENT_EXIT_FAIL;
+		}
+		memset(&pods[n], 0, sizeof(pods[n]));
+		pods[n].name = a;
+		pods[n].grace = -1;
+		n++;
+	}
+	if (n == 0) {
+		fprintf(stderr, "podvm delete: resource(s) were provided, but no "
+			"name was specified\n");
+		delete_usage(stderr);
+		return CLIENT_EXIT_FAIL;
+	}
+	if (!ns || !*ns)
+		ns = "default";
+	client_signals();
+	ret = client_open(&env, &c, &err);
+	if (ret < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		ret = delete_one(c, ns, &pods[i], grace, &err);
+		if (ret == CLIENT_E_SERVER) {
+			failed = true;
+			pods[i].gone = true;   /* nothing to wait for */
+			continue;
+		}
+		if (ret < 0)
+			goto out;
+	}
+	for (size_t i = 0; wait && i < n; i++) {
+		if (pods[i].gone)
+			continue;
+		g = pods[i].grace >= 0 ? pods[i].grace : POD_DEFAULT_GRACE;
+		client_set_deadline(c, util_mono_ms() +
+				    1000 * (timeout ? timeout : g + DELETE_WAIT_SLACK_S));
+		ret = delete_wait_gone(c, ns, &pods[i], &err);
+		client_set_deadline(c, 0);
+		if (ret == -ETIMEDOUT) {
+			cli_sanitize(pods[i].name, nm, sizeof(nm));
+			fprintf(stderr, "podvm: timed out waiting for the condition "
+				"on pods/%s\n", nm);
+			failed = true;
+			continue;
+		}
+		if (ret == CLIENT_E_SERVER) {
+			failed = true;
+			continue;
+		}
+		if (ret < 0)
+			goto out;
+	}
+	ret = failed ? CLIENT_E_SERVER : 0;
+out:
+	client_close(c);
+	if (ret < 0)
+		return client_fail(ret, &err);
+	return CLIENT_EXIT_OK;
+}

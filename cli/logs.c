@@ -1,0 +1,179 @@
+/* `podvm logs [-f] [-c CONTAINER] [--tail N] [--timestamps] [-p] NAME`:
+ * a container's output from podvmd, written as it arrives.
+ *
+ * The bytes are the container's own output and are passed through as they
+ * are (like kubectl), so colours and binary output survive; redirect when
+ * the workload is not trusted with your terminal. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "cli/cli.h"
+#include "cli/client.h"
+#include "cli/podview.h"
+
+#define LOGS_DEFAULT_CTR_ANN "kubectl.kubernetes.io/default-container"
+
+static void logs_usage(FILE *fp)
+{
+	fprintf(fp, "usage: podvm logs [-f] [-c CONTAINER] [--tail N] "
+		"[--timestamps] [-p] [-n NAMESPACE] NAME\n");
+}
+
+static int logs_write(void *opaque, const char *data, size_t len)
+{
+	(void)opaque;
+	return client_write_out(data, len);
+}
+
+/* No -c: the default-container annotation, else the first container,
+ * saying so when there are others (kubectl's behaviour). */
+static int logs_pick_container(struct client *c, const char *ns,
+			       const char *name, char *out, size_t outlen,
+			       struct pv_err *err)
+{
+	struct client_resp resp = { 0 };
+	struct json_object *ctrs;
+	const char *def, *first = NULL;
+	char path[CLIENT_URL_MAX], list[1024], nm[128];
+	size_t n, pos = 0;
+	int ret;
+
+	if (client_path(path, sizeof(path), ns, name, NULL) < 0)
+		return pv_err_set(err, ENAMETOOLONG, "name too long");
+	ret = client_request(c, "GET", path, NULL, &resp, err);
+	if (ret < 0)
+		goto out;
+	if (resp.code != 200) {
+		client_print_error(&resp);
+		ret = CLIENT_E_SERVER;
+		goto out;
+	}
+	ctrs = cli_jarr(resp.json, "spec.containers");
+	n = ctrs ? json_object_array_length(ctrs) : 0;
+	def = cli_jstr(resp.json, "metadata.annotations." LOGS_DEFAULT_CTR_ANN);
+	list[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		const char *cn = cli_jstr(json_object_array_get_idx(ctrs, i), "name");
+
+		if (!cn)
+			continue;
+		if (def && !strcmp(def, cn))
+			first = cn;
+		cli_sanitize(cn, nm, sizeof(nm));
+		if (pos < sizeof(list))
+			pos += (size_t)snprintf(list + pos, sizeof(list) - pos, "%s%s",
+						pos ? ", " : "", nm);
+	}
+	if (!first && n > 0)
+		first = cli_jstr(json_object_array_get_idx(ctrs, 0), "name");
+	if (!first || strlen(first) >= outlen) {
+		ret = pv_err_set(err, EPROTO, "pod has no container to show logs of");
+		goto out;
+	}
+	snprintf(out, outlen, "%s", first);
+	if (n > 1 && !(def && !strcmp(def, first))) {
+		cli_sanitize(first, nm, sizeof(nm));
+		fprintf(stderr, "Defaulted container \"%s\" out of: %s\n", nm, list);
+	}
+	ret = 0;
+out:
+	client_resp_free(&resp);
+	return ret;
+}
+
+int cli_logs(const struct cli_env *env_in, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLIENT_LONG_OPTS,
+		{ "follow", no_argument, NULL, 'f' },
+		{ "container", required_argument, NULL, 'c' },
+		{ "tail", required_argument, NULL, 't' },
+		{ "timestamps", no_argument, NULL, 'T' },
+		{ "previous", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_env env = *env_in;
+	struct client *c = NULL;
+	struct client_resp resp = { 0 };
+	struct pv_err err = { 0 };
+	const char *ns = NULL, *ctr = NULL, *name, *tail = NULL;
+	bool follow = false, timestamps = false, previous = false;
+	char path[CLIENT_URL_MAX], ctrbuf[256];
+	char *end;
+	long long tl;
+	int ch, ret;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "n:fc:ph", opts, NULL)) != -1) {
+		if (client_common_opt(&env, ch, optarg, &ns))
+			continue;
+		switch (ch) {
+		case 'f': follow = true; break;
+		case 'c': ctr = optarg; break;
+		case 'p': previous = true; break;
+		case 'T': timestamps = true; break;
+		case 't':
+			errno = 0;
+			tl = strtoll(optarg, &end, 10);
+			if (errno || end == optarg || *end || tl < -1) {
+				fprintf(stderr, "podvm logs: --tail: expected a "
+					"number >= -1, got \"%s\"\n", optarg);
+				return CLIENT_EXIT_FAIL;
+			}
+			tail = tl >= 0 ? optarg : NULL;   /* -1: everything */
+			break;
+		case 'h': logs_usage(stdout); return CLIENT_EXIT_OK;
+		default: logs_usage(stderr); return CLIENT_EXIT_FAIL;
+		}
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "podvm logs: %s\n", optind >= argc ?
+			"a pod name is required" : "expected exactly one pod name");
+		logs_usage(stderr);
+		return CLIENT_EXIT_FAIL;
+	}
+	name = argv[optind];
+	if (!strncmp(name, "pod/", 4) || !strncmp(name, "pods/", 5))
+		name = strchr(name, '/') + 1;
+	if (!ns || !*ns)
+		ns = "default";
+	client_signals();
+	ret = client_open(&env, &c, &err);
+	if (ret < 0)
+		goto out;
+	if (!ctr) {
+		ret = logs_pick_container(c, ns, name, ctrbuf, sizeof(ctrbuf), &err);
+		if (ret < 0)
+			goto out;
+		ctr = ctrbuf;
+	}
+	if (client_path(path, sizeof(path), ns, name, "log") < 0 ||
+	    client_query(path, sizeof(path), "container", ctr) < 0 ||
+	    (follow && client_query(path, sizeof(path), "follow", "true") < 0) ||
+	    (tail && client_query(path, sizeof(path), "tailLines", tail) < 0) ||
+	    (timestamps && client_query(path, sizeof(path), "timestamps", "true") < 0) ||
+	    (previous && client_query(path, sizeof(path), "previous", "true") < 0)) {
+		ret = pv_err_set(&err, ENAMETOOLONG, "request URL too long");
+		goto out;
+	}
+	ret = client_stream(c, path, 0, logs_write, NULL, &resp, &err);
+	if (ret < 0)
+		goto out;
+	if (resp.code != 200 && resp.code != 0) {
+		client_print_error(&resp);
+		ret = CLIENT_E_SERVER;
+	}
+out:
+	client_resp_free(&resp);
+	client_close(c);
+	if (ret < 0)
+		return client_fail(ret, &err);
+	return CLIENT_EXIT_OK;
+}

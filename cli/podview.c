@@ -1,0 +1,654 @@
+/* Pods as the podvm CLI shows them: JSON lookups that check types, text
+ * made safe for a terminal, kubectl's AGE / STATUS / RESTARTS columns and
+ * label selectors. Tables, describe layout and YAML are in cli/tabw.c. */
+#include "cli/podview.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "pod/pod.h"
+
+/* --- JSON --- */
+
+int cli_parse_json(const char *buf, size_t len, struct json_object **out,
+		   struct pv_err *err)
+{
+	struct json_tokener *tok = NULL;
+	struct json_object *obj = NULL;
+	enum json_tokener_error jerr;
+	size_t end;
+	int ret;
+
+	*out = NULL;
+	if (len > INT32_MAX)
+		return pv_err_set(err, EFBIG, "JSON document too large");
+	tok = json_tokener_new_ex(CLI_JSON_MAX_DEPTH);
+	if (!tok)
+		return pv_err_set(err, ENOMEM, "out of memory");
+	json_tokener_set_flags(tok, JSON_TOKENER_ALLOW_TRAILING_CHARS);
+	obj = json_tokener_parse_ex(tok, buf, (int)len);
+	jerr = json_tokener_get_error(tok);
+	if (jerr == json_tokener_continue) {
+		ret = pv_err_set(err, EPROTO, "invalid JSON: unexpected end of input");
+		goto out;
+	}
+	if (jerr != json_tokener_success) {
+		ret = pv_err_set(err, EPROTO, "invalid JSON: %s",
+				 json_tokener_error_desc(jerr));
+		goto out;
+	}
+	for (end = json_tokener_get_parse_end(tok); end < len; end++) {
+		if (!strchr(" \t\r\n", buf[end]) || !buf[end]) {
+			ret = pv_err_set(err, EPROTO, "invalid JSON: trailing data");
+			goto out;
+		}
+	}
+	*out = obj;
+	obj = NULL;
+	ret = 0;
+out:
+	json_object_put(obj);
+	json_tokener_free(tok);
+	return ret;
+}
+
+struct json_object *cli_jget(struct json_object *o, const char *path)
+{
+	char key[128];
+	const char *dot;
+	size_t n;
+
+	while (o && path && *path) {
+		if (!json_object_is_type(o, json_type_object))
+			return NULL;
+		dot = strchr(path, '.');
+		n = dot ? (size_t)(dot - path) : strlen(path);
+		if (n >= sizeof(key))
+			return NULL;
+		memcpy(key, path, n);
+		key[n] = '\0';
+		if (!json_object_object_get_ex(o, key, &o))
+			return NULL;
+		path = dot ? dot + 1 : NULL;
+	}
+	return o;
+}
+
+const char *cli_jstr(struct json_object *o, const char *path)
+{
+	o = cli_jget(o, path);
+	return json_object_is_type(o, json_type_string) ?
+	       json_object_get_string(o) : NULL;
+}
+
+struct json_object *cli_jobj(struct json_object *o, const char *path)
+{
+	o = cli_jget(o, path);
+	return json_object_is_type(o, json_type_object) ? o : NULL;
+}
+
+struct json_object *cli_jarr(struct json_object *o, const char *path)
+{
+	o = cli_jget(o, path);
+	return json_object_is_type(o, json_type_array) ? o : NULL;
+}
+
+bool cli_jint(struct json_object *o, const char *path, int64_t *out)
+{
+	o = cli_jget(o, path);
+	if (!json_object_is_type(o, json_type_int))
+		return false;
+	*out = json_object_get_int64(o);
+	return true;
+}
+
+bool cli_jbool(struct json_object *o, const char *path, bool *out)
+{
+	o = cli_jget(o, path);
+	if (!json_object_is_type(o, json_type_boolean))
+		return false;
+	*out = json_object_get_boolean(o);
+	return true;
+}
+
+/* --- text --- */
+
+/* Length of the valid UTF-8 sequence at s (1..4) and its code point, or 0
+ * when the bytes are not valid UTF-8 (overlong, surrogate, truncated). */
+static size_t cli_utf8(const unsigned char *s, uint32_t *cp)
+{
+	size_t n;
+	uint32_t c, min;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if ((s[0] & 0xe0) == 0xc0) {
+		n = 2; c = s[0] & 0x1f; min = 0x80;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		n = 3; c = s[0] & 0x0f; min = 0x800;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		n = 4; c = s[0] & 0x07; min = 0x10000;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)   /* also stops at the NUL */
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/* C0, DEL, C1 (0x9b is CSI on some terminals) and the bidi overrides that
+ * can make text display as something else. */
+static bool cli_is_unsafe(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+void cli_sanitize(const char *s, char *buf, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t o = 0, n;
+	uint32_t cp;
+
+	if (len == 0)
+		return;
+	while (*p) {
+		n = cli_utf8(p, &cp);
+		if (n == 0 || cli_is_unsafe(cp)) {
+			n = n ? n : 1;
+			if (o + 1 >= len)
+				goto trunc;
+			buf[o++] = '?';
+		} else {
+			if (o + n >= len)
+				goto trunc;
+			memcpy(buf + o, p, n);
+			o += n;
+		}
+		p += n;
+	}
+	buf[o] = '\0';
+	return;
+trunc:
+	/* Back off to a code point boundary that leaves room for "...". */
+	if (len < 4) {
+		buf[0] = '\0';
+		return;
+	}
+	if (o > len - 4)
+		o = len - 4;
+	while (o > 0 && ((unsigned char)buf[o] & 0xc0) == 0x80)
+		o--;
+	memcpy(buf + o, "...", 4);
+}
+
+size_t cli_text_width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+/* --- time --- */
+
+static bool cli_digits(const char **s, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if ((*s)[i] < '0' || (*s)[i] > '9')
+			return false;
+		v = v * 10 + ((*s)[i] - '0');
+	}
+	*s += n;
+	*out = v;
+	return true;
+}
+
+static bool cli_lit(const char **s, const char *set)
+{
+	if (!**s || !strchr(set, **s))
+		return false;
+	(*s)++;
+	return true;
+}
+
+int cli_time_parse(const char *s, int64_t *out)
+{
+	struct tm tm = { 0 };
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+	time_t t;
+
+	if (!s)
+		return -EINVAL;
+	if (!cli_digits(&s, 4, &y) || !cli_lit(&s, "-") ||
+	    !cli_digits(&s, 2, &mo) || !cli_lit(&s, "-") ||
+	    !cli_digits(&s, 2, &d) || !cli_lit(&s, "Tt ") ||
+	    !cli_digits(&s, 2, &h) || !cli_lit(&s, ":") ||
+	    !cli_digits(&s, 2, &mi) || !cli_lit(&s, ":") ||
+	    !cli_digits(&s, 2, &sec))
+		return -EINVAL;
+	if (*s == '.') {
+		s++;
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	if (*s == 'Z' || *s == 'z') {
+		s++;
+	} else if (*s == '+' || *s == '-') {
+		sign = *s == '-' ? -1 : 1;
+		s++;
+		if (!cli_digits(&s, 2, &oh) || !cli_lit(&s, ":") ||
+		    !cli_digits(&s, 2, &om) || oh > 23 || om > 59)
+			return -EINVAL;
+	} else {
+		return -EINVAL;
+	}
+	if (*s || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    sec > 60)
+		return -EINVAL;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	*out = (int64_t)t - sign * (oh * 3600 + om * 60);
+	return 0;
+}
+
+/* apimachinery's duration.HumanDuration, to the letter. */
+void cli_age_format(int64_t seconds, char *buf, size_t len)
+{
+	int64_t m, h, days;
+
+	if (seconds < -1) {
+		snprintf(buf, len, "<invalid>");
+		return;
+	}
+	if (seconds < 0)
+		seconds = 0;
+	if (seconds < 60 * 2) {
+		snprintf(buf, len, "%" PRId64 "s", seconds);
+		return;
+	}
+	m = seconds / 60;
+	if (m < 10) {
+		if (seconds % 60 == 0)
+			snprintf(buf, len, "%" PRId64 "m", m);
+		else
+			snprintf(buf, len, "%" PRId64 "m%" PRId64 "s", m,
+				 seconds % 60);
+		return;
+	}
+	if (m < 60 * 3) {
+		snprintf(buf, len, "%" PRId64 "m", m);
+		return;
+	}
+	h = seconds / 3600;
+	if (h < 8) {
+		if (m % 60 == 0)
+			snprintf(buf, len, "%" PRId64 "h", h);
+		else
+			snprintf(buf, len, "%" PRId64 "h%" PRId64 "m", h, m % 60);
+	} else if (h < 48) {
+		snprintf(buf, len, "%" PRId64 "h", h);
+	} else if (h < 24 * 8) {
+		if (h % 24 == 0)
+			snprintf(buf, len, "%" PRId64 "d", h / 24);
+		else
+			snprintf(buf, len, "%" PRId64 "d%" PRId64 "h", h / 24,
+				 h % 24);
+	} else if (h < 24 * 365 * 2) {
+		snprintf(buf, len, "%" PRId64 "d", h / 24);
+	} else if (h < 24 * 365 * 8) {
+		days = (h / 24) % 365;
+		if (days == 0)
+			snprintf(buf, len, "%" PRId64 "y", h / 24 / 365);
+		else
+			snprintf(buf, len, "%" PRId64 "y%" PRId64 "d",
+				 h / 24 / 365, days);
+	} else {
+		snprintf(buf, len, "%" PRId64 "y", h / 24 / 365);
+	}
+}
+
+void cli_age_since(const char *ts, int64_t now, char *buf, size_t len)
+{
+	int64_t t;
+
+	if (!ts || cli_time_parse(ts, &t) < 0)
+		snprintf(buf, len, "<unknown>");
+	else
+		cli_age_format(now - t, buf, len);
+}
+
+void cli_time_long(const char *ts, char *buf, size_t len)
+{
+	struct tm tm;
+	int64_t t;
+	time_t tt;
+
+	if (!ts || cli_time_parse(ts, &t) < 0) {
+		snprintf(buf, len, "<invalid>");
+		return;
+	}
+	tt = (time_t)t;
+	if (!localtime_r(&tt, &tm) ||
+	    strftime(buf, len, "%a, %d %b %Y %H:%M:%S %z", &tm) == 0)
+		snprintf(buf, len, "<invalid>");
+}
+
+/* --- pods --- */
+
+static bool cli_has_ready_condition(struct json_object *pod)
+{
+	struct json_object *conds = cli_jarr(pod, "status.conditions");
+	size_t n = conds ? json_object_array_length(conds) : 0;
+	const char *type, *st;
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *c = json_object_array_get_idx(conds, i);
+
+		type = cli_jstr(c, "type");
+		st = cli_jstr(c, "status");
+		if (type && st && !strcmp(type, "Ready") && !strcmp(st, "True"))
+			return true;
+	}
+	return false;
+}
+
+/* kubectl's printPod (pkg/printers/internalversion), for pods without
+ * init containers. */
+static void cli_pod_compute(struct json_object *pod, char *status,
+			    size_t slen, int *ready, int64_t *restarts,
+			    int64_t *last_restart)
+{
+	struct json_object *cs = cli_jarr(pod, "status.containerStatuses");
+	const char *phase = cli_jstr(pod, "status.phase");
+	const char *reason = cli_jstr(pod, "status.reason");
+	const char *r, *ts;
+	char tmp[64];
+	bool has_running = false, running;
+	int64_t v, code, sig, t;
+	size_t n = cs ? json_object_array_length(cs) : 0;
+
+	cli_sanitize(reason && *reason ? reason : phase, status, slen);
+	*ready = 0;
+	*restarts = 0;
+	*last_restart = 0;
+	for (size_t k = n; k-- > 0;) {
+		struct json_object *c = json_object_array_get_idx(cs, k);
+		struct json_object *term = cli_jobj(c, "state.terminated");
+		bool rdy = false;
+
+		if (cli_jint(c, "restartCount", &v) && v > 0 &&
+		    *restarts <= INT32_MAX)
+			*restarts += v;
+		ts = cli_jstr(c, "lastState.terminated.finishedAt");
+		if (ts && cli_time_parse(ts, &t) == 0 && t > *last_restart)
+			*last_restart = t;
+		cli_jbool(c, "ready", &rdy);
+		running = cli_jobj(c, "state.running") != NULL;
+		if ((r = cli_jstr(c, "state.waiting.reason")) && *r) {
+			cli_sanitize(r, status, slen);
+		} else if (term && (r = cli_jstr(term, "reason")) && *r) {
+			cli_sanitize(r, status, slen);
+		} else if (term) {
+			if (cli_jint(term, "signal", &sig) && sig != 0)
+				snprintf(tmp, sizeof(tmp), "Signal:%" PRId64, sig);
+			else
+				snprintf(tmp, sizeof(tmp), "ExitCode:%" PRId64,
+					 cli_jint(term, "exitCode", &code) ?
+					 code : 0);
+			cli_sanitize(tmp, status, slen);
+		} else if (rdy && running) {
+			has_running = true;
+			(*ready)++;
+		}
+	}
+	/* A container still running makes a "Completed" pod Running again. */
+	if (!strcmp(status, "Completed") && has_running)
+		cli_sanitize(cli_has_ready_condition(pod) ? "Running" : "NotReady",
+			     status, slen);
+	if (cli_jstr(pod, "metadata.deletionTimestamp")) {
+		if (reason && !strcmp(reason, "NodeLost"))
+			cli_sanitize("Unknown", status, slen);
+		else if (!phase || (strcmp(phase, "Succeeded") &&
+				    strcmp(phase, "Failed")))
+			cli_sanitize("Terminating", status, slen);
+	}
+}
+
+void cli_pod_status(struct json_object *pod, char *buf, size_t len)
+{
+	int ready;
+	int64_t restarts, last;
+
+	cli_pod_compute(pod, buf, len, &ready, &restarts, &last);
+}
+
+static void cli_or_none(const char *s, char *buf, size_t len)
+{
+	cli_sanitize(s && *s ? s : "<none>", buf, len);
+}
+
+void cli_pod_row(struct json_object *pod, int64_t now, struct cli_pod_row *row)
+{
+	struct json_object *ctrs = cli_jarr(pod, "spec.containers");
+	int64_t restarts, last;
+	char age[32];
+	int ready;
+
+	cli_sanitize(cli_jstr(pod, "metadata.namespace"), row->namespace,
+		     sizeof(row->namespace));
+	cli_sanitize(cli_jstr(pod, "metadata.name"), row->name,
+		     sizeof(row->name));
+	cli_pod_compute(pod, row->status, sizeof(row->status), &ready,
+			&restarts, &last);
+	snprintf(row->ready, sizeof(row->ready), "%d/%zu", ready,
+		 ctrs ? json_object_array_length(ctrs) : (size_t)0);
+	if (restarts != 0 && last != 0) {
+		cli_age_format(now - last, age, sizeof(age));
+		snprintf(row->restarts, sizeof(row->restarts),
+			 "%" PRId64 " (%s ago)", restarts, age);
+	} else {
+		snprintf(row->restarts, sizeof(row->restarts), "%" PRId64,
+			 restarts);
+	}
+	cli_age_since(cli_jstr(pod, "metadata.creationTimestamp"), now,
+		      row->age, sizeof(row->age));
+	cli_or_none(cli_jstr(pod, "status.podIP"), row->ip, sizeof(row->ip));
+	cli_or_none(cli_jstr(pod, "spec.nodeName"), row->node, sizeof(row->node));
+}
+
+/* --- label selectors --- */
+
+static bool cli_is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9');
+}
+
+/* A label name or value: ([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9], <= 63. */
+static bool cli_is_label_token(const char *s, size_t n)
+{
+	if (n == 0 || n > 63 || !cli_is_alnum(s[0]) || !cli_is_alnum(s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!cli_is_alnum(s[i]) && !strchr("-_.", s[i]))
+			return false;
+	return true;
+}
+
+static bool cli_is_label_key(const char *s)
+{
+	const char *slash = strchr(s, '/');
+	char prefix[254];
+	size_t plen;
+
+	if (!slash)
+		return cli_is_label_token(s, strlen(s));
+	plen = (size_t)(slash - s);
+	if (plen == 0 || plen >= sizeof(prefix))
+		return false;
+	memcpy(prefix, s, plen);
+	prefix[plen] = '\0';
+	return pod_is_dns1123_subdomain(prefix) &&
+	       cli_is_label_token(slash + 1, strlen(slash + 1));
+}
+
+/* Copy s[0..n) without surrounding blanks. */
+static int cli_trim_copy(const char *s, size_t n, char *buf, size_t len)
+{
+	while (n && (*s == ' ' || *s == '\t')) {
+		s++;
+		n--;
+	}
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	if (n >= len)
+		return -ENAMETOOLONG;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return 0;
+}
+
+static int cli_sel_term_parse(const char *s, size_t n, struct cli_sel_term *t,
+			      struct pv_err *err)
+{
+	char term[512], *op, *val;
+	size_t oplen = 1;
+
+	if (cli_trim_copy(s, n, term, sizeof(term)) < 0)
+		return pv_err_set(err, EINVAL, "label selector term too long");
+	if (!*term)
+		return pv_err_set(err, EINVAL, "empty label selector term");
+	if (strchr(term, '(') || strstr(term, " in ") || strstr(term, " notin "))
+		return pv_err_set(err, EINVAL, "set-based label selectors "
+				  "(in, notin) are not supported: \"%.100s\"", term);
+	op = strpbrk(term, "=!");
+	if (term[0] == '!') {
+		t->op = CLI_SEL_NOT_EXISTS;
+		op = term;
+		val = NULL;
+		if (cli_trim_copy(term + 1, strlen(term + 1), t->key,
+				  sizeof(t->key)) < 0)
+			goto bad_key;
+	} else if (!op) {
+		t->op = CLI_SEL_EXISTS;
+		val = NULL;
+		snprintf(t->key, sizeof(t->key), "%.*s", (int)(sizeof(t->key) - 1),
+			 term);
+		if (strlen(term) >= sizeof(t->key))
+			goto bad_key;
+	} else {
+		if (op[0] == '!' && op[1] == '=') {
+			t->op = CLI_SEL_NE;
+			oplen = 2;
+		} else if (op[0] == '=') {
+			t->op = CLI_SEL_EQ;
+			oplen = op[1] == '=' ? 2 : 1;
+		} else {
+			return pv_err_set(err, EINVAL, "invalid label selector "
+					  "term \"%.100s\"", term);
+		}
+		val = op + oplen;
+		if (cli_trim_copy(term, (size_t)(op - term), t->key,
+				  sizeof(t->key)) < 0)
+			goto bad_key;
+	}
+	if (!cli_is_label_key(t->key))
+		goto bad_key;
+	t->value[0] = '\0';
+	if (val) {
+		if (cli_trim_copy(val, strlen(val), t->value, sizeof(t->value)) < 0 ||
+		    (*t->value && !cli_is_label_token(t->value, strlen(t->value))))
+			return pv_err_set(err, EINVAL, "invalid label value in "
+					  "selector term \"%.100s\"", term);
+	}
+	return 0;
+bad_key:
+	return pv_err_set(err, EINVAL, "invalid label key in selector term "
+			  "\"%.100s\"", term);
+}
+
+int cli_selector_parse(const char *s, struct cli_selector *sel,
+		       struct pv_err *err)
+{
+	const char *comma;
+	size_t n;
+	int r;
+
+	sel->n = 0;
+	if (!s || !*s)
+		return 0;
+	for (;;) {
+		comma = strchr(s, ',');
+		n = comma ? (size_t)(comma - s) : strlen(s);
+		if (sel->n >= CLI_SEL_MAX_TERMS)
+			return pv_err_set(err, EINVAL, "label selector has more "
+					  "than %d terms", CLI_SEL_MAX_TERMS);
+		r = cli_sel_term_parse(s, n, &sel->terms[sel->n], err);
+		if (r < 0)
+			return r;
+		sel->n++;
+		if (!comma)
+			return 0;
+		s = comma + 1;
+	}
+}
+
+bool cli_selector_match(const struct cli_selector *sel,
+			struct json_object *labels)
+{
+	for (size_t i = 0; i < sel->n; i++) {
+		const struct cli_sel_term *t = &sel->terms[i];
+		const char *v = NULL;
+		struct json_object *jv = NULL;
+
+		if (json_object_is_type(labels, json_type_object) &&
+		    json_object_object_get_ex(labels, t->key, &jv) &&
+		    json_object_is_type(jv, json_type_string))
+			v = json_object_get_string(jv);
+		switch (t->op) {
+		case CLI_SEL_EQ:
+			if (!v || strcmp(v, t->value))
+				return false;
+			break;
+		case CLI_SEL_NE:   /* a missing label matches "!=" */
+			if (v && !strcmp(v, t->value))
+				return false;
+			break;
+		case CLI_SEL_EXISTS:
+			if (!v)
+				return false;
+			break;
+		case CLI_SEL_NOT_EXISTS:
+			if (v)
+				return false;
+			break;
+		}
+	}
+	return true;
+}
