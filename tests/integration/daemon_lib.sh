@@ -5,6 +5,8 @@ DSTATE=$TMP/state
 DSOCK=$TMP/podvmd.sock
 DLOG=$TMP/podvmd.log
 DPID=
+# podvmd keeps its embedded libvirt root across restarts: not a leftover
+CLEAN_ALLOW=libvirt
 
 daemon_prepare() {
 	mkdir -p "$DSTATE"

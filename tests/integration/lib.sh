@@ -30,12 +30,13 @@ expect_no_grep() {
 }
 
 # Nothing of ours may remain: no QEMU process using our run dir, no files
-# in the run dir, no conversion temp files in the store.
+# in the run dir (but $CLEAN_ALLOW, e.g. podvmd's libvirt root, which it
+# keeps across restarts), no conversion temp files in the store.
 expect_clean() {
 	local what=$1
 	if pgrep -f "$PODVM_RUN_DIR/" >/dev/null; then
 		fail "$what: a VMM process is still running:"; pgrep -af "$PODVM_RUN_DIR/" | sed 's/^/    | /'
-	elif [ -d "$PODVM_RUN_DIR" ] && [ -n "$(ls -A "$PODVM_RUN_DIR")" ]; then
+	elif [ -d "$PODVM_RUN_DIR" ] && [ -n "$(ls -A "$PODVM_RUN_DIR" | grep -vxF "${CLEAN_ALLOW:-/}")" ]; then
 		fail "$what: files left in $PODVM_RUN_DIR:"; ls -la "$PODVM_RUN_DIR" | sed 's/^/    | /'
 	elif [ -d "$PODVM_STATE_DIR/images/tmp" ] && [ -n "$(ls -A "$PODVM_STATE_DIR/images/tmp")" ]; then
 		fail "$what: temp files left in $PODVM_STATE_DIR/images/tmp"

@@ -559,13 +559,15 @@ static int cmd_cycles(int n)
 static int cmd_bench_once(const char *vpc, const char *uid)
 {
 	struct netns_pod_net n;
-	int64_t t0, t1, t2, t3;
+	int64_t t0, tp, t1, t2, t3;
 	int ret;
 
 	t0 = now_us();
-	if ((ret = netns_pod_prepare(ctx, vpc, uid, NULL, &n, &err)) < 0 ||
-	    (ret = netns_pod_attach(ctx, vpc, uid, &err)) < 0)
-		die("bench setup", ret);
+	if ((ret = netns_pod_prepare(ctx, vpc, uid, NULL, &n, &err)) < 0)
+		die("bench prepare", ret);
+	tp = now_us();
+	if ((ret = netns_pod_attach(ctx, vpc, uid, &err)) < 0)
+		die("bench attach", ret);
 	t1 = now_us();
 	if ((ret = netns_pod_release(ctx, vpc, uid, &err)) < 0)
 		die("bench release", ret);
@@ -573,8 +575,8 @@ static int cmd_bench_once(const char *vpc, const char *uid)
 	if ((ret = netns_flush(ctx, &err)) < 0)
 		die("bench flush", ret);
 	t3 = now_us();
-	printf("%lld %lld %lld\n", (long long)(t1 - t0), (long long)(t2 - t1),
-	       (long long)(t3 - t2));
+	printf("%lld %lld %lld %lld %lld\n", (long long)(t1 - t0), (long long)(t2 - t1),
+	       (long long)(t3 - t2), (long long)(tp - t0), (long long)(t1 - tp));
 	return 0;
 }
 

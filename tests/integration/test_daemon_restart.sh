@@ -39,7 +39,7 @@ api POST /api/v1/namespaces/default/pods "$TMP/p4.json" >/dev/null
 expect_eq "create p4" "$CODE" 201
 sleep 0.5
 kill -9 $DPID; wait $DPID 2>/dev/null || true; DPID=
-kill $WATCH_PID 2>/dev/null; wait $WATCH_PID 2>/dev/null || true
+kill $WATCH_PID 2>/dev/null || true; wait $WATCH_PID 2>/dev/null || true
 last_rv=$(tail -1 "$TMP/watch1" | jget 'o["object"]["metadata"]["resourceVersion"]')
 ok "podvmd killed; watch saw up to resourceVersion $last_rv"
 
@@ -62,7 +62,7 @@ for _ in $(seq 1 300); do
 	[ "$(grep -c '"DELETED"' "$TMP/watch2")" -ge 4 ] && break; sleep 0.2
 done
 expect_eq "four DELETED events after the restart" "$(grep -c '"DELETED"' "$TMP/watch2")" 4
-kill $WATCH_PID 2>/dev/null; wait $WATCH_PID 2>/dev/null || true
+kill $WATCH_PID 2>/dev/null || true; wait $WATCH_PID 2>/dev/null || true
 
 # every event exactly once, in order, across both watches
 python3 - "$TMP/watch1" "$TMP/watch2" "$last_rv" <<'PY' && ok "watch: no gap, no duplicate, in order" || fail "watch events out of order or duplicated"

@@ -66,18 +66,18 @@ start_pod() {
 	podns "$name" sh -c "ip link set lo up && ip link set eth0 address $mac &&
 		ip link set eth0 up && ip addr add $addr/24 dev eth0 &&
 		ip route add default via $gw" || fail "configure $name"
-	serve "$name" podns "$name"
+	serve "$name" "$D/pod-$name"
 }
 
-# serve WHO CMD...: a TCP server on port 7000 that answers its name
+# serve WHO NSFILE: a TCP server on port 7000 in that namespace that answers
+# its name (nsenter execs python: $! is the server, so kill reaches it)
 serve() {
-	local who=$1; shift
-	"$@" python3 -c '
+	nsenter --net="$2" python3 -c '
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("0.0.0.0", 7000)); s.listen(8)
 while True:
-    c, _ = s.accept(); c.sendall(sys.argv[1].encode()); c.close()' "$who" &
+    c, _ = s.accept(); c.sendall(sys.argv[1].encode()); c.close()' "$1" &
 	PIDS="$PIDS $!"
 }
 
@@ -111,8 +111,8 @@ start_pod a1 blue uid-a1
 start_pod a2 blue uid-a2
 start_pod b1 green uid-b1 "$IP_a1"
 start_pod b2 green uid-b2 10.0.0.4
-serve gw-blue vpcns blue
-serve gw-green vpcns green
+serve gw-blue "$NETNS_DIR/podvm-vpc-blue"
+serve gw-green "$NETNS_DIR/podvm-vpc-green"
 expect_eq "a1 and b1 have the same address" "$IP_b1" "$IP_a1"
 sleep 0.3
 expect_eq "a2 reaches a1 by its address" "$(ask a2 "$IP_a1")" a1
