@@ -11,7 +11,7 @@ qemu-system-x86
 libjson-c-dev libyaml-dev libarchive-dev libssl-dev
 libnl-3-dev libnl-route-3-dev libseccomp-dev
 libmicrohttpd-dev libcurl4-openssl-dev
-libcmocka-dev
+libcmocka-dev wrk
 erofs-utils busybox-static cpio kmod gzip iproute2 curl python3
 prometheus
 clang libclang-rt-14-dev

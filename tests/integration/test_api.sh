@@ -6,6 +6,8 @@
 # and kubectl (create, apply, get, -o wide/json, -w, logs, logs -f, -c,
 # delete). SIGTERM stops podvmd with exit 0. Nothing leaves 127.0.0.1.
 . "$(dirname "$0")/lib.sh"
+# podvmd keeps its embedded libvirt root across restarts: not a leftover
+CLEAN_ALLOW=libvirt
 PODVMD=${PODVMD:-build/podvmd}
 KUBECTL=${KUBECTL:-kubectl}
 [ -x "$PODVMD" ] || { echo "FAIL: $PODVMD not built"; exit 1; }
