@@ -78,11 +78,20 @@ static void stage(struct run *r, enum launch_stage st)
 
 /* Print whole lines as "[pod/POD/CONTAINER] line"; keep a partial line
  * until its end arrives (or it grows past RUN_LINE_MAX). */
+/* Agent order: [initContainers..., containers...]. */
+static const char *ctr_name(const struct run *r, size_t idx)
+{
+	const struct pod *p = r->pod;
+
+	return idx < p->n_init_containers ? p->init_containers[idx].name
+		: p->containers[idx - p->n_init_containers].name;
+}
+
 static void emit(struct run *r, uint16_t idx, int s, const char *p, size_t n)
 {
 	FILE *fp = s == 0 ? stdout : stderr;
 
-	fprintf(fp, "[pod/%s/%s] ", r->pod->name, r->pod->containers[idx].name);
+	fprintf(fp, "[pod/%s/%s] ", r->pod->name, ctr_name(r, idx));
 	fwrite(p, 1, n, fp);
 	fputc('\n', fp);
 	fflush(fp);
@@ -148,7 +157,7 @@ static void on_container(void *opaque, const struct agent_ctr_event *ev)
 {
 	struct run *r = opaque;
 	struct run_ctr *c = &r->ctr[ev->index];
-	const char *name = r->pod->containers[ev->index].name;
+	const char *name = ctr_name(r, ev->index);
 
 	if (ev->state == AGENT_CTR_RUNNING) {
 		if (!c->started) {
@@ -178,7 +187,8 @@ static void on_container(void *opaque, const struct agent_ctr_event *ev)
 		/* every container has started (or failed to) */
 		size_t settled = 0;
 
-		for (size_t i = 0; i < r->pod->n_containers; i++)
+		for (size_t i = r->pod->n_init_containers;
+		     i < r->pod->n_init_containers + r->pod->n_containers; i++)
 			settled += r->ctr[i].started || r->ctr[i].terminated;
 		if (settled == r->pod->n_containers)
 			stage(r, LAUNCH_T_CONTAINERS);
@@ -410,6 +420,9 @@ int cli_run(const struct cli_env *env, int argc, char **argv)
 		goto out;
 	}
 	stage(r, LAUNCH_T_IMAGES);
+	if (r->verbose)
+		fprintf(stderr, "podvm: VM size %s (CapacityProvisioned): %u vCPU, %" PRId64 " MiB\n",
+			r->l.size.annotation, r->l.size.vcpus, r->l.size.mem_mib);
 	if (launch_spec_json(&r->l, &spec, &spec_len, &err) < 0 ||
 	    launch_boot(&r->l, &err) < 0) {
 		fprintf(stderr, "podvm: %s\n", err.msg);
@@ -421,7 +434,8 @@ int cli_run(const struct cli_env *env, int argc, char **argv)
 		goto out;
 	}
 	agent_host_init(&r->ah, r->l.agent_fd, spec, spec_len,
-			r->pod->n_containers, &run_cb, r);
+			r->pod->n_init_containers + r->pod->n_containers,
+			&run_cb, r);
 	ret = run_loop(r, sfd);
 	agent_host_free(&r->ah);
 out:

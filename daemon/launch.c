@@ -61,8 +61,13 @@ int launch_prepare(struct launch *l, struct pv_err *err)
 	const char *serials[POD_MAX_CONTAINERS] = { 0 };
 	struct image *imgs[POD_MAX_CONTAINERS] = { 0 };
 	size_t disk_of[POD_MAX_CONTAINERS] = { 0 };
+	size_t n_all = pod->n_init_containers + pod->n_containers;
+	struct runtime_env_ctx ctx = { 0 };
 	char fresh[UUID_STR_LEN];
 	int ret;
+
+	if (n_all > POD_MAX_CONTAINERS)
+		return pv_err_set(err, E2BIG, "too many containers");
 
 	/* The pod's identity: Kubernetes assigns metadata.uid on creation;
 	 * the daemon has done so already, `podvm run` has not. */
@@ -82,13 +87,18 @@ int launch_prepare(struct launch *l, struct pv_err *err)
 	if (ret < 0)
 		goto out;
 
-	for (size_t i = 0; i < pod->n_containers; i++) {
+	/* Agent index order: [initContainers..., containers...]. */
+	for (size_t i = 0; i < n_all; i++) {
+		const struct pod_container *c = i < pod->n_init_containers
+			? &pod->init_containers[i]
+			: &pod->containers[i - pod->n_init_containers];
+		const char *list = i < pod->n_init_containers ? "initContainers" : "containers";
+		size_t pos = i < pod->n_init_containers ? i : i - pod->n_init_containers;
 		size_t d;
 
-		ret = image_store_resolve(l->store, pod->containers[i].image,
-					  &imgs[i], err);
+		ret = image_store_resolve(l->store, c->image, &imgs[i], err);
 		if (ret < 0) {
-			pv_err_prefix(err, "spec.containers[%zu].image", i);
+			pv_err_prefix(err, "spec.%s[%zu].image", list, pos);
 			goto out;
 		}
 		/* One disk per distinct image, shared by its containers. */
@@ -107,7 +117,7 @@ int launch_prepare(struct launch *l, struct pv_err *err)
 			ret = image_store_erofs(l->store, imgs[i], l->disk_path[n],
 						sizeof(l->disk_path[n]), err);
 			if (ret < 0) {
-				pv_err_prefix(err, "spec.containers[%zu].image", i);
+				pv_err_prefix(err, "spec.%s[%zu].image", list, pos);
 				goto out;
 			}
 			snprintf(l->disk_serial[n], sizeof(l->disk_serial[n]),
@@ -119,11 +129,15 @@ int launch_prepare(struct launch *l, struct pv_err *err)
 		serials[i] = l->disk_serial[disk_of[i]];
 	}
 
-	/* No pod IP / host IP / node name known here yet: fieldRefs to them
-	 * resolve to "" (runtime.h). cfgs/serials index the combined list
-	 * [initContainers..., containers...]; only containers are resolved
-	 * above so far. */
-	ret = runtime_build(pod, cfgs, serials, NULL, &l->rt, err);
+	/* The VM's size follows Fargate's rule; the same size is what
+	 * resourceFieldRef limits default to. */
+	ret = pod_fargate_size(pod, &l->size, err);
+	if (ret < 0)
+		goto out;
+	ctx.pod_ip = l->opts.pod_ip;
+	ctx.host_ip = l->opts.host_ip;
+	ctx.node_name = l->opts.node_name;
+	ret = runtime_build(pod, cfgs, serials, &ctx, &l->rt, err);
 	if (ret < 0)
 		goto out;
 	l->rt_built = true;
@@ -221,8 +235,9 @@ int launch_boot(struct launch *l, struct pv_err *err)
 
 	m.name = l->vm_name;
 	m.uuid = l->uid;
-	m.vcpus = 1;
-	m.memory_mib = LAUNCH_DEFAULT_MEMORY_MIB;
+	m.vcpus = l->size.vcpus ? l->size.vcpus : 1;
+	m.memory_mib = l->size.mem_mib ? (uint64_t)l->size.mem_mib
+				       : LAUNCH_DEFAULT_MEMORY_MIB;
 	m.kernel = l->kernel;
 	m.initramfs = l->initramfs;
 	m.cmdline = cmdline;

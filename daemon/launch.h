@@ -33,6 +33,9 @@ struct launch_opts {
 	                          * embedded driver root per process), or NULL
 	                          * for one of the launch's own (podvm run) */
 	bool quiet;              /* no accelerator notice */
+	const char *host_ip;     /* for env fieldRefs (status.hostIP); NULL = "" */
+	const char *node_name;   /* spec.nodeName when the pod sets none */
+	const char *pod_ip;      /* status.podIP once networking assigns one */
 };
 
 enum launch_stage {
@@ -62,6 +65,7 @@ struct launch {
 	char disk_serial[VMM_MAX_DISKS][VMM_SERIAL_MAX + 1];
 	struct pod_runtime rt;
 	bool rt_built;
+	struct pod_size size;             /* Fargate size: VM vCPUs and memory */
 
 	struct vmm *vmm;
 	bool vmm_owned;                   /* opened by this launch */

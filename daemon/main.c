@@ -253,6 +253,7 @@ int main(int argc, char **argv)
 	scfg = (struct supervisor_config){
 		.state_dir = o.state_dir, .run_dir = o.run_dir,
 		.guest_dir = o.guest_dir, .libvirt_uri = o.libvirt_uri,
+		.host_ip = "127.0.0.1", .node_name = node,
 	};
 	ret = supervisor_open(&scfg, &sv, &err);
 	if (ret < 0)

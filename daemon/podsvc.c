@@ -302,6 +302,7 @@ int podsvc_create(struct podsvc *s, const char *ns, const char *body,
 		  size_t len, char **out, struct podsvc_status *st)
 {
 	struct pv_err err = { 0 };
+	struct pod_size size;
 	struct pod_causes causes = { 0 };
 	struct json_object *raw = NULL, *draft = NULL;
 	struct podsvc_rec *r = NULL;
@@ -338,6 +339,20 @@ int podsvc_create(struct podsvc *s, const char *ns, const char *body,
 		podsvc_st_set(st, 400, "BadRequest", r->pod->name, "the namespace "
 			      "of the provided object does not match the "
 			      "namespace sent on the request");
+		goto out;
+	}
+	/* Fargate records the VM size it provisioned in this annotation. */
+	rc = pod_fargate_size(r->pod, &size, &err);
+	if (rc < 0) {
+		podsvc_st_set(st, 422, "Invalid", r->pod->name, "%s", err.msg);
+		goto out;
+	}
+	rc = pod_set_annotation(r->pod, "CapacityProvisioned", size.annotation);
+	if (rc == -ENOMEM)
+		goto oom;
+	if (rc < 0) {
+		podsvc_st_set(st, 422, "Invalid", r->pod->name,
+			      "metadata.annotations: Too many");
 		goto out;
 	}
 	free(r->pod->namespace);

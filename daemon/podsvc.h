@@ -71,7 +71,10 @@ struct podsvc_status_update {
 	char reason[64];           /* pod-level reason, e.g. "VMFailed" */
 	char message[512];
 	char pod_ip[64];           /* "" until known */
-	bool vm_started;           /* Initialized once the VM and agent are up */
+	bool vm_started;           /* the VM and agent are up */
+	/* ctr[] follows the agent's order: [initContainers..., containers...];
+	 * n_containers counts both, the first n_init are init containers. */
+	size_t n_init;
 	size_t n_containers;
 	struct podsvc_ctr_status ctr[POD_MAX_CONTAINERS];
 };

@@ -215,12 +215,12 @@ fail:
 }
 
 static struct json_object *pj_prev_ctr(struct json_object *prev_status,
-				       const char *name)
+				       const char *key, const char *name)
 {
 	struct json_object *a, *c;
 	const char *n;
 
-	if (!json_object_object_get_ex(prev_status, "containerStatuses", &a) ||
+	if (!json_object_object_get_ex(prev_status, key, &a) ||
 	    !json_object_is_type(a, json_type_array))
 		return NULL;
 	for (size_t i = 0; i < json_object_array_length(a); i++) {
@@ -328,7 +328,8 @@ static void pj_unready(const struct pod *pod,
 	snprintf(buf, len, "containers with unready status: [");
 	off = strlen(buf);
 	for (size_t i = 0; i < pod->n_containers && off + 1 < len; i++) {
-		bool ready = i < up->n_containers && up->ctr[i].ready;
+		size_t k = up->n_init + i;
+		bool ready = k < up->n_containers && up->ctr[k].ready;
 		int n;
 
 		if (ready)
@@ -354,15 +355,21 @@ struct json_object *podsvc_json_status(const struct pod *pod,
 	static const struct podsvc_ctr_status creating = { 0 };
 	struct json_object *st = json_object_new_object(), *conds, *a, *ip, *v;
 	char now[40], since[40], unready[512];
-	bool all_ready = pod->n_containers > 0, done;
+	bool all_ready = pod->n_containers > 0, done, initialized;
 	const char *rs = NULL, *msg = NULL;
 
 	if (!st)
 		return NULL;
 	podsvc_json_time(now_ms, now, sizeof(now));
 	for (size_t i = 0; i < pod->n_containers; i++)
-		if (i >= up->n_containers || !up->ctr[i].ready)
+		if (up->n_init + i >= up->n_containers || !up->ctr[up->n_init + i].ready)
 			all_ready = false;
+	/* Initialized: the VM is up and every init container completed */
+	initialized = up->vm_started;
+	for (size_t i = 0; i < pod->n_init_containers; i++)
+		if (i >= up->n_init || up->ctr[i].state != PODSVC_TERMINATED ||
+		    up->ctr[i].exit_code != 0)
+			initialized = false;
 	done = up->phase == PODSVC_SUCCEEDED || up->phase == PODSVC_FAILED;
 	if (!all_ready) {
 		rs = done ? "PodCompleted" : "ContainersNotReady";
@@ -376,9 +383,9 @@ struct json_object *podsvc_json_status(const struct pod *pod,
 	conds = json_object_new_array();
 	if (!pj_add(st, "conditions", conds))
 		goto fail;
-	pj_since(prev_status, "Initialized", up->vm_started, now, since,
+	pj_since(prev_status, "Initialized", initialized, now, since,
 		 sizeof(since));
-	if (!pj_push(conds, pj_condition("Initialized", up->vm_started, NULL,
+	if (!pj_push(conds, pj_condition("Initialized", initialized, NULL,
 					 NULL, since)))
 		goto fail;
 	pj_since(prev_status, "Ready", all_ready, now, since, sizeof(since));
@@ -418,16 +425,31 @@ struct json_object *podsvc_json_status(const struct pod *pod,
 	} else if (!pj_str(st, "startTime", now)) {
 		goto fail;
 	}
+	if (pod->n_init_containers) {
+		a = json_object_new_array();
+		if (!pj_add(st, "initContainerStatuses", a))
+			goto fail;
+		for (size_t i = 0; i < pod->n_init_containers; i++) {
+			const struct pod_container *pc = &pod->init_containers[i];
+			const struct podsvc_ctr_status *c =
+				i < up->n_init ? &up->ctr[i] : &creating;
+
+			if (!pj_push(a, pj_ctr_status(pc, c, pj_prev_ctr(prev_status,
+					"initContainerStatuses", pc->name))))
+				goto fail;
+		}
+	}
 	a = json_object_new_array();
 	if (!pj_add(st, "containerStatuses", a))
 		goto fail;
 	for (size_t i = 0; i < pod->n_containers; i++) {
 		const struct pod_container *pc = &pod->containers[i];
+		size_t k = up->n_init + i;
 		const struct podsvc_ctr_status *c =
-			i < up->n_containers ? &up->ctr[i] : &creating;
+			k < up->n_containers ? &up->ctr[k] : &creating;
 
-		if (!pj_push(a, pj_ctr_status(pc, c,
-					      pj_prev_ctr(prev_status, pc->name))))
+		if (!pj_push(a, pj_ctr_status(pc, c, pj_prev_ctr(prev_status,
+				"containerStatuses", pc->name))))
 			goto fail;
 	}
 	if (!pj_str(st, "qosClass", "BestEffort"))

@@ -88,10 +88,10 @@ int podsvc_append_log(struct podsvc *s, const char *uid, size_t ctr,
 	r = podsvc_find_uid(s, uid);
 	if (!r)
 		ret = -ENOENT;
-	else if (ctr >= r->pod->n_containers)
+	else if (ctr >= podsvc_n_all(r->pod))
 		ret = -EINVAL;
 	else
-		snprintf(name, sizeof(name), "%s", r->pod->containers[ctr].name);
+		snprintf(name, sizeof(name), "%s", podsvc_ctr_at(r->pod, ctr)->name);
 	pthread_mutex_unlock(&s->lock);
 	if (ret < 0)
 		goto out;
@@ -211,11 +211,13 @@ int podsvc_log_path(struct podsvc *s, const char *ns, const char *name,
 					 sizeof(st->message) - off, "]");
 			goto out;
 		}
+		idx = pod->n_init_containers;   /* the one regular container */
 	} else {
-		for (idx = 0; idx < pod->n_containers; idx++)
-			if (!strcmp(pod->containers[idx].name, container))
+		/* init containers have logs too (agent order) */
+		for (idx = 0; idx < podsvc_n_all(pod); idx++)
+			if (!strcmp(podsvc_ctr_at(pod, idx)->name, container))
 				break;
-		if (idx == pod->n_containers) {
+		if (idx == podsvc_n_all(pod)) {
 			podsvc_st_set(st, 400, "BadRequest", pod->name,
 				      "container \"%.63s\" is not valid for pod "
 				      "\"%s\"", container, pod->name);
@@ -223,7 +225,7 @@ int podsvc_log_path(struct podsvc *s, const char *ns, const char *name,
 		}
 	}
 	if (util_fmt(path, pathlen, "%s/logs/%s/%s.log%s", s->dir, r->uid,
-		     pod->containers[idx].name, previous ? ".previous" : "") < 0) {
+		     podsvc_ctr_at(pod, idx)->name, previous ? ".previous" : "") < 0) {
 		podsvc_st_set(st, 500, "InternalError", NULL,
 			      "log path too long");
 		goto out;
@@ -231,7 +233,7 @@ int podsvc_log_path(struct podsvc *s, const char *ns, const char *name,
 	if (previous && access(path, F_OK) < 0) {
 		podsvc_st_set(st, 400, "BadRequest", pod->name, "previous "
 			      "terminated container \"%s\" in pod \"%s\" not "
-			      "found", pod->containers[idx].name, pod->name);
+			      "found", podsvc_ctr_at(pod, idx)->name, pod->name);
 		goto out;
 	}
 	/* a previous instance never writes again; the current one stops

@@ -183,21 +183,28 @@ int podsvc_rec_from_obj(struct json_object *obj, struct podsvc_rec **out,
 	r->rv = store_rv_of(obj);
 	r->phase = podsvc_json_phase(obj);
 	r->deleting = json_object_object_get_ex(meta, "deletionTimestamp", &v);
-	if (json_object_object_get_ex(obj, "status", &v) &&
-	    json_object_object_get_ex(v, "containerStatuses", &a)) {
-		for (size_t i = 0; i < r->pod->n_containers &&
-		     i < json_object_array_length(a); i++) {
+	/* per-container state in the agent's order: init containers first */
+	for (int pass = 0; pass < 2; pass++) {
+		size_t base = pass ? r->pod->n_init_containers : 0;
+		size_t n = pass ? r->pod->n_containers : r->pod->n_init_containers;
+
+		if (!json_object_object_get_ex(obj, "status", &v) ||
+		    !json_object_object_get_ex(v, pass ? "containerStatuses"
+						       : "initContainerStatuses", &a) ||
+		    !json_object_is_type(a, json_type_array))
+			continue;
+		for (size_t i = 0; i < n && i < json_object_array_length(a); i++) {
 			struct json_object *c = json_object_array_get_idx(a, i),
 					   *sv, *t;
 
 			if (json_object_object_get_ex(c, "state", &sv)) {
 				if (json_object_object_get_ex(sv, "running", &t))
-					r->ctr_state[i] = PODSVC_RUNNING;
+					r->ctr_state[base + i] = PODSVC_RUNNING;
 				else if (json_object_object_get_ex(sv, "terminated", &t))
-					r->ctr_state[i] = PODSVC_TERMINATED;
+					r->ctr_state[base + i] = PODSVC_TERMINATED;
 			}
 			if (json_object_object_get_ex(c, "restartCount", &t))
-				r->ctr_restarts[i] = json_object_get_int(t);
+				r->ctr_restarts[base + i] = json_object_get_int(t);
 		}
 	}
 	r->obj = json_object_get(obj);

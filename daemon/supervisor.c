@@ -75,25 +75,33 @@ static void sv_pod_free(struct sv_pod *p)
 
 /* Status bookkeeping ------------------------------------------------------ */
 
+/* Kubernetes' phase: Pending until the regular containers have started,
+ * Running while one runs (or will run again), Succeeded/Failed only once
+ * the guest says no container will run again (POD_DONE). */
 static void status_recompute(struct sv_pod *p)
 {
-	size_t n = p->st.n_containers, term = 0, failed = 0, running = 0;
+	size_t ni = p->st.n_init, n = p->st.n_containers;
+	size_t term = 0, failed = 0, started = 0;
+	bool init_failed = false;
 
-	for (size_t i = 0; i < n; i++) {
-		const struct podsvc_ctr_status *c = &p->st.ctr[i];
-
-		if (c->state == PODSVC_TERMINATED) {
-			term++;
-			failed += c->exit_code != 0;
-		} else if (c->state == PODSVC_RUNNING) {
-			running++;
-		}
-	}
 	if (p->st.phase == PODSVC_FAILED && p->st.reason[0])
 		return;  /* a pod-level failure is final */
-	if (n && term == n)
-		p->st.phase = failed ? PODSVC_FAILED : PODSVC_SUCCEEDED;
-	else if (running && running + term == n)
+	for (size_t i = 0; i < n; i++) {
+		const struct podsvc_ctr_status *c = &p->st.ctr[i];
+		bool bad = c->state == PODSVC_TERMINATED && c->exit_code != 0;
+
+		if (i < ni) {
+			init_failed |= bad;
+			continue;
+		}
+		term += c->state == PODSVC_TERMINATED;
+		failed += bad;
+		started += c->state != PODSVC_WAITING || c->restart_count > 0;
+	}
+	if (p->ah.done)
+		p->st.phase = failed || init_failed || term < n - ni
+			? PODSVC_FAILED : PODSVC_SUCCEEDED;
+	else if (n > ni && started == n - ni)
 		p->st.phase = PODSVC_RUNNING_PHASE;
 	else
 		p->st.phase = PODSVC_PENDING;
@@ -176,9 +184,9 @@ static void on_container(void *opaque, const struct agent_ctr_event *ev)
 	if (!p->l.t[LAUNCH_T_CONTAINERS]) {
 		size_t settled = 0;
 
-		for (size_t i = 0; i < p->st.n_containers; i++)
+		for (size_t i = p->st.n_init; i < p->st.n_containers; i++)
 			settled += p->st.ctr[i].state != PODSVC_WAITING;
-		if (settled == p->st.n_containers)
+		if (settled == p->st.n_containers - p->st.n_init)
 			launch_mark(&p->l, LAUNCH_T_CONTAINERS);
 	}
 	report(p);
@@ -189,6 +197,7 @@ static void on_done(void *opaque)
 	struct sv_pod *p = opaque;
 
 	launch_mark(&p->l, LAUNCH_T_DONE);
+	report(p);   /* the final phase */
 }
 
 static void on_guest_error(void *opaque, const char *msg)
@@ -249,7 +258,7 @@ static enum sv_outcome follow(struct sv_pod *p, char *spec, size_t spec_len)
 	bool stopping = false, agent_eof = false;
 
 	agent_host_init(&p->ah, p->l.agent_fd, spec, spec_len,
-			p->pod->n_containers, &sv_cb, p);
+			p->st.n_containers, &sv_cb, p);
 	for (;;) {
 		struct pollfd pfd[3] = {
 			{ .fd = agent_eof ? -1 : p->l.agent_fd, .events = POLLIN },
@@ -345,6 +354,8 @@ static void *pod_thread(void *arg)
 		.libvirt_uri = sv->cfg.libvirt_uri,
 		.vmm = sv->vmm,
 		.quiet = true,
+		.host_ip = sv->cfg.host_ip,
+		.node_name = sv->cfg.node_name,
 	};
 	struct pv_err err = { 0 };
 	enum sv_outcome o = SV_FAILED;
@@ -353,10 +364,12 @@ static void *pod_thread(void *arg)
 	int ret;
 
 	launch_init(&p->l, &opts, p->pod);
-	p->st.n_containers = p->pod->n_containers;
+	/* agent order: [initContainers..., containers...] */
+	p->st.n_init = p->pod->n_init_containers;
+	p->st.n_containers = p->pod->n_init_containers + p->pod->n_containers;
 	for (size_t i = 0; i < p->st.n_containers; i++)
 		snprintf(p->st.ctr[i].reason, sizeof(p->st.ctr[i].reason),
-			 "ContainerCreating");
+			 i < p->st.n_init ? "PodInitializing" : "ContainerCreating");
 
 	if (p->reattach) {
 		/* the spec is sent again if the guest never got it */

@@ -14,6 +14,8 @@ struct supervisor_config {
 	const char *run_dir;
 	const char *guest_dir;
 	const char *libvirt_uri;
+	const char *host_ip;       /* for env fieldRefs: status.hostIP */
+	const char *node_name;     /* spec.nodeName */
 };
 
 struct supervisor;

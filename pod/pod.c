@@ -3,9 +3,11 @@
 #include "pod/pod.h"
 
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pod/pod_dec.h"
 #include "pod/pod_priv.h"
 
 static bool pod_is_lower_alnum(char c)
@@ -230,20 +232,78 @@ static void pod_kv_free(struct pod_kv *kv, size_t n)
 	free(kv);
 }
 
-static void pod_container_clear(struct pod_container *c)
+void pod_probe_clear(struct pod_probe *p)
+{
+	pod_strv_free(p->exec_command, p->n_exec_command);
+	free(p->http_path);
+	free(p->http_host);
+	pod_kv_free(p->http_headers, p->n_http_headers);
+	free(p->port_name);
+	memset(p, 0, sizeof(*p));
+}
+
+void pod_security_clear(struct pod_security *s)
+{
+	pod_strv_free(s->cap_add, s->n_cap_add);
+	pod_strv_free(s->cap_drop, s->n_cap_drop);
+	free(s->supplemental_groups);
+	memset(s, 0, sizeof(*s));
+}
+
+void pod_env_clear(struct pod_env *e)
+{
+	free(e->name);
+	free(e->value);
+	free(e->field_path);
+	free(e->res_container);
+	free(e->resource);
+	memset(e, 0, sizeof(*e));
+}
+
+void pod_container_clear(struct pod_container *c)
 {
 	free(c->name);
 	free(c->image);
 	pod_strv_free(c->command, c->n_command);
 	pod_strv_free(c->args, c->n_args);
 	if (c->env) {
-		for (size_t i = 0; i < c->n_env; i++) {
-			free(c->env[i].name);
-			free(c->env[i].value);
-		}
+		for (size_t i = 0; i < c->n_env; i++)
+			pod_env_clear(&c->env[i]);
 		free(c->env);
 	}
 	free(c->working_dir);
+	if (c->ports) {
+		for (size_t i = 0; i < c->n_ports; i++) {
+			free(c->ports[i].name);
+			free(c->ports[i].protocol);
+		}
+		free(c->ports);
+	}
+	if (c->mounts) {
+		for (size_t i = 0; i < c->n_mounts; i++) {
+			free(c->mounts[i].name);
+			free(c->mounts[i].mount_path);
+			free(c->mounts[i].sub_path);
+		}
+		free(c->mounts);
+	}
+	pod_security_clear(&c->security);
+	pod_probe_clear(&c->liveness);
+	pod_probe_clear(&c->readiness);
+	pod_probe_clear(&c->startup);
+	pod_probe_clear(&c->post_start);
+	pod_probe_clear(&c->pre_stop);
+	free(c->term_msg_path);
+	memset(c, 0, sizeof(*c));
+}
+
+static void pod_ctrs_free(struct pod_container *c, size_t n)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < n; i++)
+		pod_container_clear(&c[i]);
+	free(c);
 }
 
 void pod_free(struct pod *pod)
@@ -255,11 +315,48 @@ void pod_free(struct pod *pod)
 	free(pod->uid);
 	pod_kv_free(pod->labels, pod->n_labels);
 	pod_kv_free(pod->annotations, pod->n_annotations);
-	if (pod->containers) {
-		for (size_t i = 0; i < pod->n_containers; i++)
-			pod_container_clear(&pod->containers[i]);
-		free(pod->containers);
+	pod_ctrs_free(pod->containers, pod->n_containers);
+	pod_ctrs_free(pod->init_containers, pod->n_init_containers);
+	if (pod->volumes) {
+		for (size_t i = 0; i < pod->n_volumes; i++)
+			free(pod->volumes[i].name);
+		free(pod->volumes);
 	}
+	pod_security_clear(&pod->security);
 	free(pod->hostname);
+	free(pod->node_name);
+	free(pod->service_account);
 	free(pod);
+}
+
+int pod_set_annotation(struct pod *pod, const char *key, const char *value)
+{
+	struct pod_kv *kv;
+	char *v;
+
+	for (size_t i = 0; i < pod->n_annotations; i++) {
+		if (!strcmp(pod->annotations[i].key, key)) {
+			v = strdup(value);
+			if (!v)
+				return -ENOMEM;
+			free(pod->annotations[i].value);
+			pod->annotations[i].value = v;
+			return 0;
+		}
+	}
+	if (pod->n_annotations >= POD_MAX_KV)
+		return -E2BIG;
+	kv = realloc(pod->annotations, (pod->n_annotations + 1) * sizeof(*kv));
+	if (!kv)
+		return -ENOMEM;
+	pod->annotations = kv;
+	kv[pod->n_annotations].key = strdup(key);
+	kv[pod->n_annotations].value = strdup(value);
+	if (!kv[pod->n_annotations].key || !kv[pod->n_annotations].value) {
+		free(kv[pod->n_annotations].key);
+		free(kv[pod->n_annotations].value);
+		return -ENOMEM;
+	}
+	pod->n_annotations++;
+	return 0;
 }

@@ -247,4 +247,8 @@ bool pod_is_env_name(const char *s);           /* [-._a-zA-Z][-._a-zA-Z0-9]* */
 const struct pod_container *pod_find_container(const struct pod *pod,
 					       const char *name);
 
+/* Add or replace metadata.annotations[key] (e.g. CapacityProvisioned).
+ * Returns 0, -E2BIG past POD_MAX_KV, or -ENOMEM. */
+int pod_set_annotation(struct pod *pod, const char *key, const char *value);
+
 #endif

@@ -116,6 +116,12 @@ void pod_dec_lifecycle(struct pod_dec *d, const char *path,
 void pod_dec_security(struct pod_dec *d, const char *path,
 		      struct json_object *v, struct pod_security *s,
 		      bool pod_level);
+void pod_dec_volumes(struct pod_dec *d, const char *path,
+		     struct json_object *v, struct pod *pod);
+/* Checks across the whole pod once every part decoded cleanly: names
+ * unique over initContainers and containers, volumeMounts naming a
+ * volume, resourceFieldRef naming a container. */
+void pod_dec_cross_check(struct pod_dec *d, const struct pod *pod);
 /* Frees what the model structs own (pod.c). */
 void pod_probe_clear(struct pod_probe *p);
 void pod_security_clear(struct pod_security *s);

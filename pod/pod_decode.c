@@ -89,219 +89,16 @@ static void pod_dec_metadata(struct pod_dec *d, struct json_object *m,
 			     "Required value: name is required");
 }
 
-static void pod_dec_env(struct pod_dec *d, const char *path,
-			struct json_object *v, struct pod_container *c)
+/* spec.containers (required, 1 or more) or spec.initContainers. */
+static void pod_dec_ctr_list(struct pod_dec *d, const char *path,
+			     struct json_object *v, bool is_init,
+			     struct pod_container **out, size_t *n_out)
 {
-	static const char type_msg[] = "expected array of objects";
-	char ipath[POD_PATH_MAX], fpath[POD_PATH_MAX];
-	struct json_object *e;
-	const char *name, *value, *s;
-	size_t n, j;
-
-	if (pod_dec_is_null(v))
-		return;
-	if (!json_object_is_type(v, json_type_array)) {
-		pod_dec_fail(d, path, R_INVALID, type_msg);
-		return;
-	}
-	n = json_object_array_length(v);
-	if (n > POD_MAX_ENV) {
-		pod_dec_too_many(d, path, n, POD_MAX_ENV);
-		return;
-	}
-	if (n == 0)
-		return;
-	c->env = calloc(n, sizeof(*c->env));
-	if (!c->env) {
-		d->oom = true;
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		pod_dec_path_idx(ipath, path, i);
-		e = json_object_array_get_idx(v, i);
-		if (!json_object_is_type(e, json_type_object)) {
-			pod_dec_fail(d, ipath, R_INVALID, "expected object");
-			continue;
-		}
-		name = "";
-		value = "";
-		json_object_object_foreach(e, key, fv) {
-			pod_dec_path(fpath, ipath, key);
-			if (strcmp(key, "name") == 0) {
-				if (pod_dec_is_null(fv))
-					continue;
-				s = pod_dec_str(d, fpath, fv, POD_MAX_STR);
-				if (s && *s && !pod_is_env_name(s)) {
-					pod_dec_invalid(d, fpath, s, POD_MSG_ENV);
-					s = NULL;
-				}
-				name = s;
-			} else if (strcmp(key, "value") == 0) {
-				if (pod_dec_is_null(fv))
-					continue;
-				s = pod_dec_str(d, fpath, fv, POD_MAX_STR);
-				if (s)
-					value = s;
-			} else {
-				pod_dec_unknown(d, fpath);
-			}
-		}
-		if (!name)
-			continue;   /* invalid, already reported */
-		if (!*name) {
-			pod_dec_path(fpath, ipath, "name");
-			pod_dec_fail(d, fpath, R_REQUIRED, "Required value");
-			continue;
-		}
-		/* Kubernetes allows repeats and the last one wins; keep the
-		 * first one's position so the list stays unique. */
-		for (j = 0; j < c->n_env; j++)
-			if (strcmp(c->env[j].name, name) == 0)
-				break;
-		if (j == c->n_env) {
-			c->env[j].name = pod_dec_strdup(d, name);
-			if (!c->env[j].name)
-				continue;
-			c->n_env++;
-		}
-		free(c->env[j].value);
-		c->env[j].value = pod_dec_strdup(d, value);
-	}
-}
-
-/* resources: only {} for now; every key inside is reported. */
-static void pod_dec_resources(struct pod_dec *d, const char *path,
-			      struct json_object *v)
-{
-	char fpath[POD_PATH_MAX];
-
-	if (pod_dec_is_null(v))
-		return;
-	if (!json_object_is_type(v, json_type_object)) {
-		pod_dec_fail(d, path, R_INVALID, "expected object");
-		return;
-	}
-	json_object_object_foreach(v, key, unused) {
-		(void)unused;
-		pod_dec_path(fpath, path, key);
-		pod_dec_unknown(d, fpath);
-	}
-}
-
-static void pod_dec_container(struct pod_dec *d, const char *cpath,
-			      struct json_object *o, struct pod_container *c)
-{
-	static const char *const pulls[] = { "IfNotPresent", "Never",
-					     "Always", NULL };
-	static const char *const msg_path[] = { "/dev/termination-log", NULL };
-	static const char *const msg_policy[] = { "File", NULL };
-	char path[POD_PATH_MAX];
-	size_t budget = POD_MAX_ARGS;
-	const char *s;
-	bool has_name = false, has_image = false;
-	int k;
-
-	if (!json_object_is_type(o, json_type_object)) {
-		pod_dec_fail(d, cpath, R_INVALID, "expected object");
-		return;
-	}
-	json_object_object_foreach(o, key, v) {
-		pod_dec_path(path, cpath, key);
-		if (strcmp(key, "name") == 0) {
-			if (pod_dec_is_null(v))
-				continue;
-			s = pod_dec_str(d, path, v, POD_MAX_STR);
-			has_name = s != NULL;
-			if (!s)
-				continue;
-			if (!*s)
-				has_name = false;
-			else if (!pod_is_dns1123_label(s))
-				pod_dec_invalid(d, path, s, strlen(s) > 63 ?
-						"must be no more than 63 characters" :
-						POD_MSG_LABEL);
-			else
-				c->name = pod_dec_strdup(d, s);
-		} else if (strcmp(key, "image") == 0) {
-			if (pod_dec_is_null(v))
-				continue;
-			s = pod_dec_str(d, path, v, POD_IMAGE_REF_MAX);
-			has_image = s != NULL;
-			if (!s)
-				continue;
-			if (!*s)
-				has_image = false;
-			else if (pod_has_ctl(s) || strpbrk(s, " \t"))
-				pod_dec_invalid(d, path, s, "must not contain "
-						"whitespace or control characters");
-			else
-				c->image = pod_dec_strdup(d, s);
-		} else if (strcmp(key, "command") == 0) {
-			pod_dec_strv(d, path, v, &budget, &c->command,
-				     &c->n_command, &c->has_command);
-		} else if (strcmp(key, "args") == 0) {
-			pod_dec_strv(d, path, v, &budget, &c->args,
-				     &c->n_args, &c->has_args);
-		} else if (strcmp(key, "env") == 0) {
-			pod_dec_env(d, path, v, c);
-		} else if (strcmp(key, "workingDir") == 0) {
-			if (pod_dec_is_null(v))
-				continue;
-			s = pod_dec_str(d, path, v, POD_MAX_STR);
-			if (!s || !*s)
-				continue;
-			if (s[0] != '/' || pod_has_ctl(s))
-				pod_dec_invalid(d, path, s, "must be an "
-						"absolute path");
-			else
-				c->working_dir = pod_dec_strdup(d, s);
-		} else if (strcmp(key, "imagePullPolicy") == 0) {
-			if (pod_dec_is_null(v))
-				continue;
-			k = pod_dec_enum(d, path, v, pulls);
-			if (k == 0)
-				c->pull_policy = POD_PULL_IF_NOT_PRESENT;
-			else if (k == 1)
-				c->pull_policy = POD_PULL_NEVER;
-			else if (k == 2)
-				c->pull_policy = POD_PULL_ALWAYS;
-		} else if (strcmp(key, "tty") == 0) {
-			if (!pod_dec_is_null(v))
-				pod_dec_bool(d, path, v, &c->tty);
-		} else if (strcmp(key, "stdin") == 0) {
-			if (!pod_dec_is_null(v))
-				pod_dec_bool(d, path, v, &c->stdin_open);
-		} else if (strcmp(key, "resources") == 0) {
-			pod_dec_resources(d, path, v);
-		} else if (strcmp(key, "terminationMessagePath") == 0) {
-			if (!pod_dec_is_null(v))
-				pod_dec_enum(d, path, v, msg_path);
-		} else if (strcmp(key, "terminationMessagePolicy") == 0) {
-			if (!pod_dec_is_null(v))
-				pod_dec_enum(d, path, v, msg_policy);
-		} else {
-			pod_dec_unknown(d, path);
-		}
-	}
-	if (!has_name) {
-		pod_dec_path(path, cpath, "name");
-		pod_dec_fail(d, path, R_REQUIRED, "Required value");
-	}
-	if (!has_image) {
-		pod_dec_path(path, cpath, "image");
-		pod_dec_fail(d, path, R_REQUIRED, "Required value");
-	}
-}
-
-static void pod_dec_containers(struct pod_dec *d, struct json_object *v,
-			       struct pod *pod)
-{
-	static const char path[] = "spec.containers";
-	char ipath[POD_PATH_MAX], npath[POD_PATH_MAX], q[128];
 	size_t n;
 
 	if (pod_dec_is_null(v)) {
-		pod_dec_fail(d, path, R_REQUIRED, "Required value");
+		if (!is_init)
+			pod_dec_fail(d, path, R_REQUIRED, "Required value");
 		return;
 	}
 	if (!json_object_is_type(v, json_type_array)) {
@@ -310,35 +107,26 @@ static void pod_dec_containers(struct pod_dec *d, struct json_object *v,
 	}
 	n = json_object_array_length(v);
 	if (n == 0) {
-		pod_dec_fail(d, path, R_REQUIRED, "Required value");
+		if (!is_init)
+			pod_dec_fail(d, path, R_REQUIRED, "Required value");
 		return;
 	}
 	if (n > POD_MAX_CONTAINERS) {
 		pod_dec_too_many(d, path, n, POD_MAX_CONTAINERS);
 		return;
 	}
-	pod->containers = calloc(n, sizeof(*pod->containers));
-	if (!pod->containers) {
+	*out = calloc(n, sizeof(**out));
+	if (!*out) {
 		d->oom = true;
 		return;
 	}
-	pod->n_containers = n;
+	*n_out = n;
 	for (size_t i = 0; i < n; i++) {
+		char ipath[POD_PATH_MAX];
+
 		pod_dec_path_idx(ipath, path, i);
 		pod_dec_container(d, ipath, json_object_array_get_idx(v, i),
-				  &pod->containers[i]);
-		if (!pod->containers[i].name)
-			continue;
-		for (size_t j = 0; j < i; j++) {
-			if (!pod->containers[j].name ||
-			    strcmp(pod->containers[j].name,
-				   pod->containers[i].name) != 0)
-				continue;
-			pod_dec_path(npath, ipath, "name");
-			pod_quote(q, sizeof(q), pod->containers[i].name);
-			pod_dec_fail(d, npath, R_DUP, "Duplicate value: %s", q);
-			break;
-		}
+				  &(*out)[i], is_init);
 	}
 }
 
@@ -353,6 +141,60 @@ static void pod_dec_host_ns(struct pod_dec *d, const char *path,
 		     "run in their own microVM");
 }
 
+/* Scheduling fields: a microVM pod has no node to choose, so they are
+ * checked for shape and dropped, as Fargate ignores them. */
+static bool pod_dec_ignored(struct pod_dec *d, const char *path,
+			    const char *key, struct json_object *v)
+{
+	struct pod_kv *kv = NULL;
+	size_t n = 0;
+	int64_t i64;
+
+	if (strcmp(key, "nodeSelector") == 0) {
+		pod_dec_kv(d, path, v, true, &kv, &n);
+		for (size_t i = 0; i < n; i++) {
+			free(kv[i].key);
+			free(kv[i].value);
+		}
+		free(kv);
+	} else if (strcmp(key, "tolerations") == 0) {
+		if (!pod_dec_is_null(v) && !json_object_is_type(v, json_type_array))
+			pod_dec_fail(d, path, R_INVALID, "expected array of objects");
+	} else if (strcmp(key, "affinity") == 0) {
+		if (!pod_dec_is_null(v))
+			pod_dec_obj(d, path, v);
+	} else if (strcmp(key, "schedulerName") == 0 ||
+		   strcmp(key, "priorityClassName") == 0) {
+		if (!pod_dec_is_null(v))
+			pod_dec_str(d, path, v, POD_NAME_MAX);
+	} else if (strcmp(key, "priority") == 0) {
+		if (!pod_dec_is_null(v))
+			pod_dec_int(d, path, v, INT32_MIN, INT32_MAX, &i64);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* nodeName / serviceAccountName: DNS-1123 subdomains. */
+static void pod_dec_subdomain(struct pod_dec *d, const char *path,
+			      struct json_object *v, char **out)
+{
+	const char *s;
+
+	if (pod_dec_is_null(v))
+		return;
+	s = pod_dec_str(d, path, v, POD_MAX_STR);
+	if (!s || !*s)
+		return;
+	if (!pod_is_dns1123_subdomain(s))
+		pod_dec_invalid(d, path, s, strlen(s) > POD_NAME_MAX ?
+				"must be no more than 253 characters" :
+				POD_MSG_SUBDOMAIN);
+	else
+		*out = pod_dec_strdup(d, s);
+}
+
 static void pod_dec_spec(struct pod_dec *d, struct json_object *sp,
 			 struct pod *pod)
 {
@@ -361,7 +203,8 @@ static void pod_dec_spec(struct pod_dec *d, struct json_object *sp,
 	static const char *const dns[] = { "ClusterFirst", "Default", NULL };
 	char path[POD_PATH_MAX];
 	const char *s;
-	bool has_containers = false;
+	bool has_containers = false, b;
+	int64_t n;
 	int k;
 
 	if (!json_object_is_type(sp, json_type_object)) {
@@ -372,7 +215,18 @@ static void pod_dec_spec(struct pod_dec *d, struct json_object *sp,
 		pod_dec_path(path, "spec", key);
 		if (strcmp(key, "containers") == 0) {
 			has_containers = true;
-			pod_dec_containers(d, v, pod);
+			pod_dec_ctr_list(d, path, v, false, &pod->containers,
+					 &pod->n_containers);
+		} else if (strcmp(key, "initContainers") == 0) {
+			pod_dec_ctr_list(d, path, v, true, &pod->init_containers,
+					 &pod->n_init_containers);
+		} else if (strcmp(key, "volumes") == 0) {
+			pod_dec_volumes(d, path, v, pod);
+		} else if (strcmp(key, "securityContext") == 0) {
+			if (pod_dec_is_null(v))
+				continue;
+			pod->has_security = true;
+			pod_dec_security(d, path, v, &pod->security, true);
 		} else if (strcmp(key, "restartPolicy") == 0) {
 			if (pod_dec_is_null(v))
 				continue;
@@ -382,29 +236,13 @@ static void pod_dec_spec(struct pod_dec *d, struct json_object *sp,
 			else if (k == 2)
 				pod->restart_policy = POD_RESTART_NEVER;
 		} else if (strcmp(key, "terminationGracePeriodSeconds") == 0) {
-			if (pod_dec_is_null(v))
-				continue;
-			if (!json_object_is_type(v, json_type_int)) {
-				pod_dec_fail(d, path, R_INVALID,
-					     "expected integer");
-				continue;
-			}
-			/* json-c keeps values above INT64_MAX as uint64 and
-			 * clamps get_int64; catch them before that. */
-			if (json_object_get_int64(v) == INT64_MAX &&
-			    json_object_get_uint64(v) > (uint64_t)INT64_MAX) {
-				pod_dec_fail(d, path, R_INVALID, "Invalid value:"
-					     " out of range for int64");
-				continue;
-			}
-			if (json_object_get_int64(v) < 0) {
-				pod_dec_fail(d, path, R_INVALID, "Invalid value: "
-					     "%" PRId64 ": must be greater than "
-					     "or equal to 0",
-					     json_object_get_int64(v));
-				continue;
-			}
-			pod->grace_period = json_object_get_int64(v);
+			if (!pod_dec_is_null(v) &&
+			    pod_dec_int(d, path, v, 0, INT64_MAX, &n))
+				pod->grace_period = n;
+		} else if (strcmp(key, "activeDeadlineSeconds") == 0) {
+			if (!pod_dec_is_null(v) &&
+			    pod_dec_int(d, path, v, 1, INT32_MAX, &n))
+				pod->active_deadline = n;
 		} else if (strcmp(key, "hostname") == 0) {
 			if (pod_dec_is_null(v))
 				continue;
@@ -417,6 +255,10 @@ static void pod_dec_spec(struct pod_dec *d, struct json_object *sp,
 						POD_MSG_LABEL);
 			else
 				pod->hostname = pod_dec_strdup(d, s);
+		} else if (strcmp(key, "nodeName") == 0) {
+			pod_dec_subdomain(d, path, v, &pod->node_name);
+		} else if (strcmp(key, "serviceAccountName") == 0) {
+			pod_dec_subdomain(d, path, v, &pod->service_account);
 		} else if (strcmp(key, "dnsPolicy") == 0) {
 			if (!pod_dec_is_null(v))
 				pod_dec_enum(d, path, v, dns);
@@ -424,12 +266,23 @@ static void pod_dec_spec(struct pod_dec *d, struct json_object *sp,
 			   strcmp(key, "hostPID") == 0 ||
 			   strcmp(key, "hostIPC") == 0) {
 			pod_dec_host_ns(d, path, v);
-		} else {
+		} else if (strcmp(key, "shareProcessNamespace") == 0) {
+			if (!pod_dec_is_null(v) && pod_dec_bool(d, path, v, &b) && b)
+				pod_dec_unsupp(d, path, "each container has its "
+					       "own PID namespace");
+		} else if (!pod_dec_ignored(d, path, key, v)) {
 			pod_dec_unknown(d, path);
 		}
 	}
 	if (!has_containers)
 		pod_dec_fail(d, "spec.containers", R_REQUIRED, "Required value");
+	/* The agent protocol numbers [initContainers..., containers...]
+	 * with one index space of POD_MAX_CONTAINERS. */
+	if (pod->n_init_containers + pod->n_containers > POD_MAX_CONTAINERS)
+		pod_dec_fail(d, "spec.initContainers", R_TOOLONG, "Too many: "
+			     "%zu: initContainers and containers together must "
+			     "have at most %d items", pod->n_init_containers +
+			     pod->n_containers, POD_MAX_CONTAINERS);
 }
 
 static void pod_dec_const(struct pod_dec *d, const char *path,
@@ -500,6 +353,8 @@ int pod_decode(struct json_object *obj, struct pod **out,
 			pod_dec_fail(&d, "spec.containers", R_REQUIRED,
 				     "Required value");
 	}
+	if (!d.oom)
+		pod_dec_cross_check(&d, pod);
 	if (!d.oom && !d.n_errors && !pod->namespace)
 		pod->namespace = pod_dec_strdup(&d, "default");
 	if (d.oom) {

@@ -4,9 +4,11 @@
 
 #include <json-c/json.h>
 
+#include "pod/pod_priv.h"
+
 /* Adds val (consumed either way: json-c keeps it on success, we drop it
  * on failure). A NULL val is a failed allocation upstream. */
-static bool pod_enc_add(struct json_object *o, const char *key,
+bool pod_enc_add(struct json_object *o, const char *key,
 			struct json_object *val)
 {
 	if (!val)
@@ -18,7 +20,7 @@ static bool pod_enc_add(struct json_object *o, const char *key,
 	return true;
 }
 
-static bool pod_enc_str(struct json_object *o, const char *key,
+bool pod_enc_str(struct json_object *o, const char *key,
 			const char *s)
 {
 	if (!s)
@@ -26,7 +28,7 @@ static bool pod_enc_str(struct json_object *o, const char *key,
 	return pod_enc_add(o, key, json_object_new_string(s));
 }
 
-static struct json_object *pod_enc_strv(char *const *v, size_t n)
+struct json_object *pod_enc_strv(char *const *v, size_t n)
 {
 	struct json_object *a = json_object_new_array_ext((int)n);
 
@@ -44,7 +46,7 @@ static struct json_object *pod_enc_strv(char *const *v, size_t n)
 	return a;
 }
 
-static struct json_object *pod_enc_kv(const struct pod_kv *kv, size_t n)
+struct json_object *pod_enc_kv(const struct pod_kv *kv, size_t n)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -59,39 +61,6 @@ static struct json_object *pod_enc_kv(const struct pod_kv *kv, size_t n)
 	return o;
 }
 
-static struct json_object *pod_enc_env(const struct pod_env *env, size_t n)
-{
-	struct json_object *a = json_object_new_array_ext((int)n), *e;
-
-	if (!a)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		e = json_object_new_object();
-		if (!e || json_object_array_add(a, e) != 0) {
-			json_object_put(e);
-			goto fail;
-		}
-		if (!pod_enc_str(e, "name", env[i].name) ||
-		    !pod_enc_str(e, "value", env[i].value ? env[i].value : ""))
-			goto fail;
-	}
-	return a;
-fail:
-	json_object_put(a);
-	return NULL;
-}
-
-static const char *pod_enc_pull(enum pod_pull_policy p)
-{
-	switch (p) {
-	case POD_PULL_IF_NOT_PRESENT: return "IfNotPresent";
-	case POD_PULL_NEVER: return "Never";
-	case POD_PULL_ALWAYS: return "Always";
-	case POD_PULL_DEFAULT: break;
-	}
-	return NULL;
-}
-
 static const char *pod_enc_restart(enum pod_restart_policy p)
 {
 	switch (p) {
@@ -102,40 +71,57 @@ static const char *pod_enc_restart(enum pod_restart_policy p)
 	return "Always";
 }
 
-static struct json_object *pod_enc_container(const struct pod_container *c)
+static struct json_object *pod_enc_volumes(const struct pod_volume *v,
+					  size_t n)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object *a = json_object_new_array_ext((int)n), *o, *ed;
+	char q[32];
 
-	if (!o)
+	if (!a)
 		return NULL;
-	if (!pod_enc_str(o, "name", c->name) ||
-	    !pod_enc_str(o, "image", c->image))
-		goto fail;
-	if (c->has_command &&
-	    !pod_enc_add(o, "command", pod_enc_strv(c->command, c->n_command)))
-		goto fail;
-	if (c->has_args &&
-	    !pod_enc_add(o, "args", pod_enc_strv(c->args, c->n_args)))
-		goto fail;
-	if (c->n_env && !pod_enc_add(o, "env", pod_enc_env(c->env, c->n_env)))
-		goto fail;
-	if (!pod_enc_str(o, "workingDir", c->working_dir) ||
-	    !pod_enc_str(o, "imagePullPolicy", pod_enc_pull(c->pull_policy)))
-		goto fail;
-	if (c->tty && !pod_enc_add(o, "tty", json_object_new_boolean(1)))
-		goto fail;
-	if (c->stdin_open &&
-	    !pod_enc_add(o, "stdin", json_object_new_boolean(1)))
-		goto fail;
-	return o;
+	for (size_t i = 0; i < n; i++) {
+		o = json_object_new_object();
+		if (!o || json_object_array_add(a, o) != 0) {
+			json_object_put(o);
+			goto fail;
+		}
+		ed = json_object_new_object();
+		if (!pod_enc_str(o, "name", v[i].name) ||
+		    !pod_enc_add(o, "emptyDir", ed))
+			goto fail;
+		if (v[i].memory && !pod_enc_str(ed, "medium", "Memory"))
+			goto fail;
+		pod_format_memory(q, sizeof(q), v[i].size_limit);
+		if (v[i].size_limit && !pod_enc_str(ed, "sizeLimit", q))
+			goto fail;
+	}
+	return a;
 fail:
-	json_object_put(o);
+	json_object_put(a);
 	return NULL;
+}
+
+static struct json_object *pod_enc_ctrs(const struct pod_container *c,
+					size_t n)
+{
+	struct json_object *a = json_object_new_array_ext((int)n), *o;
+
+	if (!a)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		o = pod_enc_container(&c[i]);
+		if (!o || json_object_array_add(a, o) != 0) {
+			json_object_put(o);
+			json_object_put(a);
+			return NULL;
+		}
+	}
+	return a;
 }
 
 struct json_object *pod_to_json(const struct pod *pod)
 {
-	struct json_object *o, *meta, *spec, *ctrs, *c;
+	struct json_object *o, *meta, *spec;
 
 	o = json_object_new_object();
 	if (!o)
@@ -160,21 +146,33 @@ struct json_object *pod_to_json(const struct pod *pod)
 	spec = json_object_new_object();
 	if (!pod_enc_add(o, "spec", spec))
 		goto fail;
-	ctrs = json_object_new_array_ext((int)pod->n_containers);
-	if (!pod_enc_add(spec, "containers", ctrs))
+	if (!pod_enc_add(spec, "containers",
+			 pod_enc_ctrs(pod->containers, pod->n_containers)))
 		goto fail;
-	for (size_t i = 0; i < pod->n_containers; i++) {
-		c = pod_enc_container(&pod->containers[i]);
-		if (!c || json_object_array_add(ctrs, c) != 0) {
-			json_object_put(c);
-			goto fail;
-		}
-	}
+	if (pod->n_init_containers &&
+	    !pod_enc_add(spec, "initContainers",
+			 pod_enc_ctrs(pod->init_containers,
+				      pod->n_init_containers)))
+		goto fail;
+	if (pod->n_volumes &&
+	    !pod_enc_add(spec, "volumes",
+			 pod_enc_volumes(pod->volumes, pod->n_volumes)))
+		goto fail;
+	if (pod->has_security &&
+	    !pod_enc_add(spec, "securityContext",
+			 pod_enc_security(&pod->security, true)))
+		goto fail;
 	if (!pod_enc_str(spec, "restartPolicy",
 			 pod_enc_restart(pod->restart_policy)) ||
 	    !pod_enc_add(spec, "terminationGracePeriodSeconds",
 			 json_object_new_int64(pod->grace_period)) ||
-	    !pod_enc_str(spec, "hostname", pod->hostname))
+	    !pod_enc_str(spec, "hostname", pod->hostname) ||
+	    !pod_enc_str(spec, "nodeName", pod->node_name) ||
+	    !pod_enc_str(spec, "serviceAccountName", pod->service_account))
+		goto fail;
+	if (pod->active_deadline &&
+	    !pod_enc_add(spec, "activeDeadlineSeconds",
+			 json_object_new_int64(pod->active_deadline)))
 		goto fail;
 	return o;
 fail:

@@ -43,6 +43,47 @@ void pod_format_memory(char *buf, size_t n, int64_t bytes);
  * for limits.ephemeral-storage, which podvm accepts but does not size. */
 #define POD_EPHEMERAL_BYTES (20LL << 30)
 
+/* Encoder pieces shared by pod_encode.c and pod_enc_container.c. Each
+ * returns NULL / false on ENOMEM; pod_enc_add consumes val either way. */
+struct json_object;
+struct pod_container;
+struct pod_security;
+struct pv_err;
+struct pod_kv;
+bool pod_enc_add(struct json_object *o, const char *key,
+		 struct json_object *val);
+bool pod_enc_str(struct json_object *o, const char *key, const char *s);
+struct json_object *pod_enc_strv(char *const *v, size_t n);
+struct json_object *pod_enc_kv(const struct pod_kv *kv, size_t n);
+struct json_object *pod_enc_container(const struct pod_container *c);
+struct json_object *pod_enc_security(const struct pod_security *s,
+				     bool pod_level);
+
+/* Runtime building (runtime.c, runtime_env.c). A resolved string is at
+ * most RUNTIME_MAX_STR bytes; all of a pod's resolved env values and
+ * arguments together at most RUNTIME_MAX_TOTAL (they travel in one agent
+ * message). */
+#define RUNTIME_MAX_STR   (64 * 1024)
+#define RUNTIME_MAX_TOTAL (1024 * 1024)
+struct pod;
+struct pod_env;
+struct pod_size;
+struct runtime_env_ctx;
+/* Expansion sources: env[0..n) with their resolved vals. */
+struct runtime_vars {
+	const struct pod_env *env;
+	char **vals;
+	size_t n;
+};
+const char *runtime_vars_lookup(void *arg, const char *name, size_t len);
+/* The resolved value of each of pc->env (n_env strings, malloc'd) into
+ * *out; path is "spec.containers[i]" for messages; *budget is what is left
+ * of RUNTIME_MAX_TOTAL. */
+int runtime_env_values(const struct pod *pod, const struct pod_container *pc,
+		       const char *path, const struct runtime_env_ctx *ctx,
+		       const struct pod_size *size, size_t *budget,
+		       char ***out, struct pv_err *err);
+
 #define POD_MSG_SUBDOMAIN "a lowercase RFC 1123 subdomain must consist of " \
 	"lower case alphanumeric characters, '-' or '.', and must start and " \
 	"end with an alphanumeric character"

@@ -2,7 +2,13 @@
  * host resolves each container against its image config (Kubernetes rules:
  * `command` replaces Entrypoint, `args` replaces Cmd; container env
  * overrides image Env; workingDir falls back to the image's) and names the
- * disk that holds its image. Sent inside AGENT_POD_SPEC as "runtime". */
+ * disk that holds its image. Sent inside AGENT_POD_SPEC as "runtime".
+ *
+ * Agent protocol: a container index in agent messages (CONTAINER events,
+ * LOG channels, exec, stats) is the position in the combined list
+ * [initContainers..., containers...], i.e. init container i is index i
+ * and regular container j is index n_init_containers + j. The decoder
+ * keeps the combined list within POD_MAX_CONTAINERS. */
 #ifndef PODVM_POD_RUNTIME_H
 #define PODVM_POD_RUNTIME_H
 
@@ -29,15 +35,44 @@ struct pod_runtime {
 	char *hostname;                 /* pod name (or spec.hostname) */
 	struct runtime_container *containers;   /* same order as pod->containers */
 	size_t n_containers;
+	struct runtime_container *init_containers;  /* as pod->init_containers */
+	size_t n_init_containers;
 };
 
-/* Resolve every container of pod. cfgs[i] and serials[i] belong to
- * pod->containers[i]. An empty argv (no command, no Entrypoint, no Cmd) is
- * an error naming the container. */
+/* What only the host knows, for env[].valueFrom.fieldRef. NULL fields (or
+ * a NULL ctx) give "". */
+struct runtime_env_ctx {
+	const char *pod_ip;     /* status.podIP, status.podIPs */
+	const char *host_ip;    /* status.hostIP, status.hostIPs */
+	const char *node_name;  /* spec.nodeName when the pod sets none */
+};
+
+/* Resolve every container of pod, init containers included. cfgs[i] and
+ * serials[i] (either array may be NULL) belong to the container at index i
+ * of the combined list [initContainers..., containers...].
+ *
+ * env: valueFrom is resolved here (fieldRef from the pod and ctx;
+ * resourceFieldRef from the container's resources, limits defaulting to
+ * the provisioned Fargate size as node allocatable), then Kubernetes'
+ * $(VAR) expansion applies to env values (earlier variables of the same
+ * container) and to the pod's command and args (all of the container's
+ * variables); image variables are not expansion sources, as in the
+ * kubelet. An empty argv (no command, no Entrypoint, no Cmd) is an error
+ * naming the container. */
 int runtime_build(const struct pod *pod,
 		  const struct image_config *const *cfgs,
 		  const char *const *serials,
+		  const struct runtime_env_ctx *ctx,
 		  struct pod_runtime *out, struct pv_err *err);
+
+/* Kubernetes $(VAR) expansion of in into *out (malloc'd): lookup returns
+ * the value of the name (name_len bytes, not NUL-terminated) or NULL when
+ * undefined; "$$" gives "$", an undefined $(X) stays. -E2BIG when the
+ * result would exceed max bytes, -ENOMEM. */
+typedef const char *(*runtime_lookup_fn)(void *arg, const char *name,
+					 size_t name_len);
+int runtime_expand(const char *in, runtime_lookup_fn lookup, void *arg,
+		   size_t max, char **out);
 
 /* Encode / decode (strict, bounded: the guest treats it as hostile too). */
 struct json_object *runtime_to_json(const struct pod_runtime *rt);

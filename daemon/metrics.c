@@ -1,0 +1,596 @@
+/* The metrics registry: storage and the update hooks. Three locks, so
+ * that the frequent API observations never wait behind pod updates:
+ *   pods_lock    the pod table (hash by uid + list in insertion order)
+ *   misc_lock    stage histograms, boots, VMs, control plane, build info
+ *   api_lock     per-route request counters and duration histograms
+ * Rendering (daemon/metrics_render.c) copies under these locks and
+ * formats outside them. */
+#include "daemon/metrics_priv.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef PODVM_VERSION
+#define PODVM_VERSION "0.1.0"
+#endif
+#ifndef PODVM_COMMIT
+#define PODVM_COMMIT ""
+#endif
+
+/* Pod starts: 50 ms (KVM, cached image) to 120 s (TCG on a busy host,
+ * image conversion). */
+const double metrics_stage_bounds[] = {
+	0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120,
+};
+const size_t metrics_stage_nbounds =
+	sizeof(metrics_stage_bounds) / sizeof(metrics_stage_bounds[0]);
+/* API requests: sub-millisecond lookups to long log reads. */
+const double metrics_api_bounds[] = {
+	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+	2.5, 5, 10,
+};
+const size_t metrics_api_nbounds =
+	sizeof(metrics_api_bounds) / sizeof(metrics_api_bounds[0]);
+const char *const metrics_stage_names[METRICS_STAGE_COUNT] = {
+	"image_ready", "vm_started", "agent_ready", "containers_started", "total",
+};
+
+static pthread_mutex_t pods_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct metrics_pod *pods_hash[METRICS_HASH_BUCKETS];
+static struct metrics_pod *pods_head, *pods_tail;
+static size_t pods_n, ctrs_n;
+
+static pthread_mutex_t misc_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t api_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Scalars live in one struct; the routes part is under api_lock, the rest
+ * under misc_lock. */
+static struct metrics_scalars sc_store = {
+	.version = PODVM_VERSION, .commit = PODVM_COMMIT, .backend = "tcg",
+};
+
+/* ---- buffer ---- */
+
+void metrics_buf_append(struct metrics_buf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t ncap = b->cap ? b->cap : 4096;
+		char *nd;
+
+		while (ncap < b->len + n + 1) {
+			if (ncap > SIZE_MAX / 2) {
+				b->oom = true;
+				return;
+			}
+			ncap *= 2;
+		}
+		nd = realloc(b->data, ncap);
+		if (!nd) {
+			b->oom = true;
+			return;
+		}
+		b->data = nd;
+		b->cap = ncap;
+	}
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void metrics_buf_puts(struct metrics_buf *b, const char *s)
+{
+	metrics_buf_append(b, s, strlen(s));
+}
+
+void metrics_buf_printf(struct metrics_buf *b, const char *fmt, ...)
+{
+	char tmp[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->oom = true;
+		return;
+	}
+	if ((size_t)n < sizeof(tmp)) {
+		metrics_buf_append(b, tmp, (size_t)n);
+		return;
+	}
+	/* rare: longer than the scratch buffer */
+	{
+		char *big = malloc((size_t)n + 1);
+
+		if (!big) {
+			b->oom = true;
+			return;
+		}
+		va_start(ap, fmt);
+		vsnprintf(big, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+		metrics_buf_append(b, big, (size_t)n);
+		free(big);
+	}
+}
+
+/* Counters are most of the output: no printf for them. */
+void metrics_buf_u64(struct metrics_buf *b, uint64_t v)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	metrics_buf_append(b, tmp + i, sizeof(tmp) - i);
+}
+
+void metrics_buf_free(struct metrics_buf *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof(*b));
+}
+
+/* ---- histograms ---- */
+
+static void hist_observe(struct metrics_hist *h, const double *bounds,
+			 size_t nb, double v)
+{
+	if (!isfinite(v) || v < 0)
+		v = 0;   /* a clock step must not poison the sum */
+	for (size_t i = 0; i < nb; i++) {
+		if (v <= bounds[i]) {
+			h->bucket[i]++;
+			break;
+		}
+	}
+	h->count++;
+	h->sum += v;
+}
+
+void metrics_pod_stage(enum metrics_stage stage, double seconds)
+{
+	if ((unsigned)stage >= METRICS_STAGE_COUNT)
+		return;
+	pthread_mutex_lock(&misc_lock);
+	hist_observe(&sc_store.stage[stage], metrics_stage_bounds,
+		     metrics_stage_nbounds, seconds);
+	pthread_mutex_unlock(&misc_lock);
+}
+
+void metrics_pod_stages_ms(const int64_t *t, size_t n)
+{
+	/* t[0] begin, t[1] images, t[2] VM, t[3] agent, t[4] containers */
+	if (n < 5 || !t[0])
+		return;
+	for (size_t i = 1; i <= 4; i++)
+		if (t[i] && t[i - 1] && t[i] >= t[i - 1])
+			metrics_pod_stage((enum metrics_stage)(i - 1),
+					  (double)(t[i] - t[i - 1]) / 1000.0);
+	if (t[4] && t[4] >= t[0])
+		metrics_pod_stage(METRICS_STAGE_TOTAL, (double)(t[4] - t[0]) / 1000.0);
+}
+
+void metrics_vm_boot(bool success)
+{
+	pthread_mutex_lock(&misc_lock);
+	if (success)
+		sc_store.boots_ok++;
+	else
+		sc_store.boots_failed++;
+	pthread_mutex_unlock(&misc_lock);
+}
+
+void metrics_set_vms(uint64_t n)
+{
+	pthread_mutex_lock(&misc_lock);
+	sc_store.vms = n;
+	pthread_mutex_unlock(&misc_lock);
+}
+
+void metrics_control_plane(uint64_t pending, uint64_t delivered,
+			   uint64_t failed)
+{
+	pthread_mutex_lock(&misc_lock);
+	sc_store.cp_pending = pending;
+	sc_store.cp_delivered = delivered;
+	sc_store.cp_failed = failed;
+	pthread_mutex_unlock(&misc_lock);
+}
+
+/* ---- API ---- */
+
+static struct metrics_route *route_find_locked(const char *route)
+{
+	struct metrics_route *other = &sc_store.routes[METRICS_ROUTES_MAX];
+	size_t n;
+
+	if (!other->name[0])
+		snprintf(other->name, sizeof(other->name), "other");
+	if (!route || !*route || (n = strnlen(route, METRICS_ROUTE_MAX + 1)) >
+	    METRICS_ROUTE_MAX)
+		return other;
+	for (size_t i = 0; i < sc_store.n_routes; i++)
+		if (!strcmp(sc_store.routes[i].name, route))
+			return &sc_store.routes[i];
+	if (sc_store.n_routes >= METRICS_ROUTES_MAX)
+		return other;
+	memcpy(sc_store.routes[sc_store.n_routes].name, route, n + 1);
+	return &sc_store.routes[sc_store.n_routes++];
+}
+
+void metrics_api_observe(const char *route, int code, double seconds)
+{
+	struct metrics_route *r;
+	size_t i;
+
+	if (code < 100 || code > 599)
+		code = 0;
+	pthread_mutex_lock(&api_lock);
+	r = route_find_locked(route);
+	for (i = 0; i < r->n_codes; i++)
+		if (r->code[i] == code)
+			break;
+	if (i == r->n_codes && r->n_codes < METRICS_CODES_MAX - 1) {
+		r->code[r->n_codes++] = code;
+	} else if (i == r->n_codes) {
+		/* full: every further code counts as "other" (code 0), in the
+		 * slot that already holds 0 if any -- one series per label set */
+		for (i = 0; i < r->n_codes && r->code[i]; i++)
+			;
+		if (i == r->n_codes) {
+			i = METRICS_CODES_MAX - 1;
+			r->code[i] = 0;
+			r->n_codes = METRICS_CODES_MAX;
+		}
+	}
+	r->by_code[i]++;
+	hist_observe(&r->dur, metrics_api_bounds, metrics_api_nbounds, seconds);
+	pthread_mutex_unlock(&api_lock);
+}
+
+/* ---- pods ---- */
+
+static size_t uid_hash(const char *uid)
+{
+	uint32_t h = 2166136261u;   /* FNV-1a */
+
+	for (; *uid; uid++)
+		h = (h ^ (uint8_t)*uid) * 16777619u;
+	return h % METRICS_HASH_BUCKETS;
+}
+
+static struct metrics_pod *pod_find_locked(const char *uid)
+{
+	for (struct metrics_pod *p = pods_hash[uid_hash(uid)]; p; p = p->hnext)
+		if (!strcmp(p->uid, uid))
+			return p;
+	return NULL;
+}
+
+static bool str_fits(const char *s, size_t max)
+{
+	return s && strnlen(s, max + 1) <= max;
+}
+
+int metrics_pod_update(const char *uid, const char *ns, const char *name,
+		       const struct metrics_pod_sample *s)
+{
+	struct metrics_pod *p;
+	int64_t now = util_mono_ms();
+	int ret = 0;
+
+	if (!str_fits(uid, UUID_STR_LEN - 1) || !*uid ||
+	    (ns && !str_fits(ns, METRICS_NS_MAX)) ||
+	    (name && !str_fits(name, METRICS_POD_MAX)))
+		return -EINVAL;
+	pthread_mutex_lock(&pods_lock);
+	p = pod_find_locked(uid);
+	if (!p && (!ns || !name)) {
+		ret = -ENOENT;   /* update-only call (guest STATS) */
+		goto out;
+	}
+	if (!p) {
+		size_t h = uid_hash(uid);
+
+		p = calloc(1, sizeof(*p));
+		if (!p) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		snprintf(p->uid, sizeof(p->uid), "%s", uid);
+		p->hnext = pods_hash[h];
+		pods_hash[h] = p;
+		p->prev = pods_tail;
+		if (pods_tail)
+			pods_tail->next = p;
+		else
+			pods_head = p;
+		pods_tail = p;
+		pods_n++;
+	}
+	p->seen = true;
+	if (ns)
+		snprintf(p->ns, sizeof(p->ns), "%s", ns);
+	if (name)
+		snprintf(p->name, sizeof(p->name), "%s", name);
+	if (!s)
+		goto out;
+	if (s->have & METRICS_POD_VMM) {
+		/* the rate needs two samples and a counter that did not reset */
+		if ((p->have & METRICS_POD_VMM) && now > p->prev_ms &&
+		    s->vm_cpu_ns >= p->prev_cpu_ns) {
+			p->cores = (double)(s->vm_cpu_ns - p->prev_cpu_ns) /
+				   ((double)(now - p->prev_ms) * 1e6);
+			p->has_rate = true;
+		}
+		p->prev_ms = now;
+		p->prev_cpu_ns = s->vm_cpu_ns;
+		p->s.vm_cpu_ns = s->vm_cpu_ns;
+		p->s.vmm_rss_bytes = s->vmm_rss_bytes;
+	}
+	if (s->have & METRICS_POD_GUEST) {
+		p->s.guest_mem_used_bytes = s->guest_mem_used_bytes;
+		p->s.guest_mem_total_bytes = s->guest_mem_total_bytes;
+	}
+	if (s->have & METRICS_POD_NET)
+		p->s.net = s->net;
+	p->have |= s->have & (METRICS_POD_VMM | METRICS_POD_GUEST | METRICS_POD_NET);
+out:
+	pthread_mutex_unlock(&pods_lock);
+	return ret;
+}
+
+static void pod_unlink_locked(struct metrics_pod *p)
+{
+	struct metrics_pod **pp = &pods_hash[uid_hash(p->uid)];
+
+	while (*pp && *pp != p)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = p->hnext;
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		pods_head = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	else
+		pods_tail = p->prev;
+	pods_n--;
+	ctrs_n -= p->n_ctr;
+	free(p->ctr);
+	free(p);
+}
+
+void metrics_pod_remove(const char *uid)
+{
+	struct metrics_pod *p;
+
+	if (!uid)
+		return;
+	pthread_mutex_lock(&pods_lock);
+	p = pod_find_locked(uid);
+	if (p)
+		pod_unlink_locked(p);
+	pthread_mutex_unlock(&pods_lock);
+}
+
+int metrics_container_update(const char *uid, const char *ctr,
+			     const char *image,
+			     const struct metrics_ctr_sample *s)
+{
+	struct metrics_pod *p;
+	struct metrics_ctr *c = NULL;
+	int64_t now = util_mono_ms();
+	int ret = 0;
+
+	if (!uid || !str_fits(ctr, METRICS_CTR_MAX) || !*ctr ||
+	    (image && !str_fits(image, METRICS_IMAGE_MAX)))
+		return -EINVAL;
+	pthread_mutex_lock(&pods_lock);
+	p = pod_find_locked(uid);
+	if (!p) {
+		ret = -ENOENT;
+		goto out;
+	}
+	for (size_t i = 0; i < p->n_ctr; i++)
+		if (!strcmp(p->ctr[i].name, ctr))
+			c = &p->ctr[i];
+	if (!c) {
+		struct metrics_ctr *nc;
+
+		if (p->n_ctr >= METRICS_CTRS_MAX) {
+			ret = -E2BIG;
+			goto out;
+		}
+		nc = realloc(p->ctr, (p->n_ctr + 1) * sizeof(*nc));
+		if (!nc) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		p->ctr = nc;
+		c = &p->ctr[p->n_ctr++];
+		ctrs_n++;
+		memset(c, 0, sizeof(*c));
+		snprintf(c->name, sizeof(c->name), "%s", ctr);
+	}
+	if (image)
+		snprintf(c->image, sizeof(c->image), "%s", image);
+	if (!s)
+		goto out;
+	if (s->have & METRICS_CTR_CPU) {
+		if ((c->have & METRICS_CTR_CPU) && now > c->prev_ms &&
+		    s->cpu_usec >= c->prev_cpu_usec) {
+			c->cores = (double)(s->cpu_usec - c->prev_cpu_usec) /
+				   ((double)(now - c->prev_ms) * 1e3);
+			c->has_rate = true;
+		}
+		c->prev_ms = now;
+		c->prev_cpu_usec = s->cpu_usec;
+		c->s.cpu_usec = s->cpu_usec;
+	}
+	if (s->have & METRICS_CTR_MEM) {
+		c->s.mem_usage_bytes = s->mem_usage_bytes;
+		c->s.mem_working_set_bytes = s->mem_working_set_bytes;
+	}
+	if (s->have & METRICS_CTR_OOM)
+		c->s.oom_kills = s->oom_kills;
+	if (s->have & METRICS_CTR_RESTARTS)
+		c->s.restarts = s->restarts;
+	c->have |= s->have & (METRICS_CTR_CPU | METRICS_CTR_MEM | METRICS_CTR_OOM |
+			      METRICS_CTR_RESTARTS);
+out:
+	pthread_mutex_unlock(&pods_lock);
+	return ret;
+}
+
+/* ---- collector bookkeeping ---- */
+
+void metrics_mark_unseen(void)
+{
+	pthread_mutex_lock(&pods_lock);
+	for (struct metrics_pod *p = pods_head; p; p = p->next)
+		p->seen = false;
+	pthread_mutex_unlock(&pods_lock);
+}
+
+void metrics_mark_seen(const char *uid)
+{
+	struct metrics_pod *p;
+
+	pthread_mutex_lock(&pods_lock);
+	p = pod_find_locked(uid);
+	if (p)
+		p->seen = true;
+	pthread_mutex_unlock(&pods_lock);
+}
+
+void metrics_drop_unseen(void)
+{
+	struct metrics_pod *p, *next;
+
+	pthread_mutex_lock(&pods_lock);
+	for (p = pods_head; p; p = next) {
+		next = p->next;
+		if (!p->seen)
+			pod_unlink_locked(p);
+	}
+	pthread_mutex_unlock(&pods_lock);
+}
+
+/* ---- snapshots ---- */
+
+int metrics_snapshot(struct metrics_snap *snap)
+{
+	size_t ci = 0, pi = 0;
+	int ret = 0;
+
+	memset(snap, 0, sizeof(*snap));
+	pthread_mutex_lock(&pods_lock);
+	/* Two flat allocations and memcpy: the lock is held for O(pods) copies
+	 * only; formatting happens after it is released. */
+	if (pods_n) {
+		snap->pods = malloc(pods_n * sizeof(*snap->pods));
+		if (!snap->pods) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	if (ctrs_n) {
+		snap->ctrs = malloc(ctrs_n * sizeof(*snap->ctrs));
+		if (!snap->ctrs) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	for (struct metrics_pod *p = pods_head; p; p = p->next) {
+		struct metrics_pod *d = &snap->pods[pi++];
+
+		*d = *p;
+		d->hnext = d->next = d->prev = NULL;
+		d->ctr = p->n_ctr ? &snap->ctrs[ci] : NULL;
+		if (p->n_ctr)
+			memcpy(&snap->ctrs[ci], p->ctr, p->n_ctr * sizeof(*p->ctr));
+		ci += p->n_ctr;
+	}
+	snap->n_pods = pi;
+	snap->n_ctrs = ci;
+out:
+	pthread_mutex_unlock(&pods_lock);
+	if (ret < 0)
+		metrics_snap_free(snap);
+	return ret;
+}
+
+void metrics_snap_free(struct metrics_snap *snap)
+{
+	free(snap->pods);
+	free(snap->ctrs);
+	memset(snap, 0, sizeof(*snap));
+}
+
+void metrics_scalars_get(struct metrics_scalars *sc)
+{
+	pthread_mutex_lock(&misc_lock);
+	memcpy(sc->stage, sc_store.stage, sizeof(sc->stage));
+	sc->boots_ok = sc_store.boots_ok;
+	sc->boots_failed = sc_store.boots_failed;
+	sc->vms = sc_store.vms;
+	sc->cp_pending = sc_store.cp_pending;
+	sc->cp_delivered = sc_store.cp_delivered;
+	sc->cp_failed = sc_store.cp_failed;
+	memcpy(sc->version, sc_store.version, sizeof(sc->version));
+	memcpy(sc->commit, sc_store.commit, sizeof(sc->commit));
+	memcpy(sc->backend, sc_store.backend, sizeof(sc->backend));
+	sc->pod_counts = sc_store.pod_counts;
+	sc->pod_counts_opaque = sc_store.pod_counts_opaque;
+	pthread_mutex_unlock(&misc_lock);
+	pthread_mutex_lock(&api_lock);
+	route_find_locked(NULL);   /* names the "other" slot */
+	memcpy(sc->routes, sc_store.routes, sizeof(sc->routes));
+	sc->n_routes = sc_store.n_routes;
+	pthread_mutex_unlock(&api_lock);
+}
+
+/* ---- configuration (the collector: daemon/metrics_collect.c) ---- */
+
+void metrics_registry_config(const struct metrics_config *cfg)
+{
+	pthread_mutex_lock(&misc_lock);
+	snprintf(sc_store.version, sizeof(sc_store.version), "%s",
+		 cfg && cfg->version ? cfg->version : PODVM_VERSION);
+	snprintf(sc_store.commit, sizeof(sc_store.commit), "%s",
+		 cfg && cfg->commit ? cfg->commit : PODVM_COMMIT);
+	snprintf(sc_store.backend, sizeof(sc_store.backend), "%s",
+		 cfg && cfg->backend && !strcmp(cfg->backend, "kvm") ? "kvm" : "tcg");
+	sc_store.pod_counts = cfg ? cfg->pod_counts : NULL;
+	sc_store.pod_counts_opaque = cfg ? cfg->pod_counts_opaque : NULL;
+	pthread_mutex_unlock(&misc_lock);
+}
+
+void metrics_registry_clear(void)
+{
+	pthread_mutex_lock(&pods_lock);
+	while (pods_head)
+		pod_unlink_locked(pods_head);
+	pthread_mutex_unlock(&pods_lock);
+	metrics_registry_config(NULL);
+	pthread_mutex_lock(&misc_lock);
+	memset(sc_store.stage, 0, sizeof(sc_store.stage));
+	sc_store.boots_ok = sc_store.boots_failed = sc_store.vms = 0;
+	sc_store.cp_pending = sc_store.cp_delivered = sc_store.cp_failed = 0;
+	pthread_mutex_unlock(&misc_lock);
+	pthread_mutex_lock(&api_lock);
+	memset(sc_store.routes, 0, sizeof(sc_store.routes));
+	sc_store.n_routes = 0;
+	pthread_mutex_unlock(&api_lock);
+}

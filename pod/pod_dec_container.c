@@ -1,0 +1,790 @@
+/* Decoding one container (regular or init): its scalar fields, env with
+ * valueFrom, resources, ports and volumeMounts. Probes, lifecycle hooks
+ * and securityContext are in their own files; checks that need the whole
+ * pod (names, volumes) are in pod_decode.c. */
+#include "pod/pod.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "pod/pod_dec.h"
+#include "pod/pod_priv.h"
+
+#define MSG_NO_CM "podvm has no ConfigMaps or Secrets"
+
+/* Kubernetes' validEnvDownwardAPIFieldPathExpressions, sorted as its
+ * messages list them. */
+static const char *const env_field_paths[] = {
+	"metadata.name", "metadata.namespace", "metadata.uid", "spec.nodeName",
+	"spec.serviceAccountName", "status.hostIP", "status.hostIPs",
+	"status.podIP", "status.podIPs", NULL
+};
+static const char *const env_resources[] = {
+	"limits.cpu", "limits.ephemeral-storage", "limits.memory",
+	"requests.cpu", "requests.ephemeral-storage", "requests.memory", NULL
+};
+
+/* metadata.labels['key'] / metadata.annotations['key'] with a valid key;
+ * false (nothing recorded) when s has another shape. */
+static bool dec_subscript_ok(struct pod_dec *d, const char *path,
+			     const char *s, bool *recorded)
+{
+	static const char *const pre[] = { "metadata.labels['",
+					    "metadata.annotations['" };
+	char key[POD_NAME_MAX + POD_LABEL_NAME_MAX + 2];
+	const char *why;
+	size_t len = strlen(s), plen, klen;
+
+	for (size_t i = 0; i < 2; i++) {
+		plen = strlen(pre[i]);
+		if (strncmp(s, pre[i], plen) != 0 || len < plen + 2 ||
+		    strcmp(s + len - 2, "']") != 0)
+			continue;
+		klen = len - plen - 2;
+		if (klen >= sizeof(key)) {
+			pod_dec_invalid(d, path, s, "key is too long");
+			*recorded = true;
+			return false;
+		}
+		memcpy(key, s + plen, klen);
+		key[klen] = '\0';
+		if (!pod_is_label_key(key, &why)) {
+			pod_dec_invalid(d, path, s, why);
+			*recorded = true;
+			return false;
+		}
+		return true;
+	}
+	return false;
+}
+
+static void dec_field_ref(struct pod_dec *d, const char *path,
+			  struct json_object *v, struct pod_env *e)
+{
+	static const char *const versions[] = { "v1", NULL };
+	char fpath[POD_PATH_MAX];
+	bool has = false, recorded = false;
+	const char *s;
+
+	if (!pod_dec_obj(d, path, v))
+		return;
+	json_object_object_foreach(v, key, fv) {
+		pod_dec_path(fpath, path, key);
+		if (pod_dec_is_null(fv))
+			continue;
+		if (strcmp(key, "apiVersion") == 0) {
+			pod_dec_enum(d, fpath, fv, versions);
+		} else if (strcmp(key, "fieldPath") == 0) {
+			s = pod_dec_str(d, fpath, fv, POD_MAX_STR);
+			has = s != NULL;
+			if (!s || !*s) {
+				has = s != NULL && *s;
+				continue;
+			}
+			if (dec_subscript_ok(d, fpath, s, &recorded) ||
+			    (!recorded && pod_dec_enum(d, fpath, fv,
+						       env_field_paths) >= 0))
+				e->field_path = pod_dec_strdup(d, s);
+		} else {
+			pod_dec_unknown(d, fpath);
+		}
+	}
+	if (!has) {
+		pod_dec_path(fpath, path, "fieldPath");
+		pod_dec_fail(d, fpath, R_REQUIRED, "Required value");
+	}
+}
+
+/* Kubernetes accepts only these divisors (in millicores / bytes). */
+static bool dec_divisor_ok(const char *resource, int64_t v)
+{
+	int64_t p = 1;
+
+	if (strstr(resource, ".cpu"))
+		return v == 1 || v == 1000;
+	for (int i = 0; i <= 6; i++) {
+		if (v == p)
+			return true;
+		if (i < 6)
+			p *= 1000;
+	}
+	for (int i = 1; i <= 6; i++)
+		if (v == (int64_t)1 << (10 * i))
+			return true;
+	return false;
+}
+
+static void dec_res_divisor(struct pod_dec *d, const char *path,
+			    struct json_object *v, struct pod_env *e)
+{
+	char num[64];
+	const char *s, *why;
+	bool cpu = strstr(e->resource, ".cpu") != NULL, exact;
+	int64_t val;
+
+	s = pod_dec_qty_text(d, path, v, num, sizeof(num));
+	if (!s)
+		return;
+	if (pod_quantity_parse(s, cpu ? 3 : 0, &val, &exact) == 0 && exact &&
+	    dec_divisor_ok(e->resource, val)) {
+		e->divisor = val;
+		return;
+	}
+	if (cpu)
+		why = "only divisor's values 1m and 1 are supported with the "
+			"cpu resource";
+	else if (strstr(e->resource, ".memory"))
+		why = "only divisor's values 1, 1k, 1M, 1G, 1T, 1P, 1E, 1Ki, "
+			"1Mi, 1Gi, 1Ti, 1Pi, 1Ei are supported with the memory "
+			"resource";
+	else
+		why = "only divisor's values 1, 1k, 1M, 1G, 1T, 1P, 1E, 1Ki, "
+			"1Mi, 1Gi, 1Ti, 1Pi, 1Ei are supported with the local "
+			"ephemeral storage resource";
+	pod_dec_invalid(d, path, s, why);
+}
+
+static void dec_res_ref(struct pod_dec *d, const char *path,
+			struct json_object *v, struct pod_env *e)
+{
+	char fpath[POD_PATH_MAX];
+	struct json_object *divisor = NULL;
+	const char *s;
+	bool has = false;
+	int k;
+
+	if (!pod_dec_obj(d, path, v))
+		return;
+	json_object_object_foreach(v, key, fv) {
+		pod_dec_path(fpath, path, key);
+		if (pod_dec_is_null(fv))
+			continue;
+		if (strcmp(key, "containerName") == 0) {
+			s = pod_dec_str(d, fpath, fv, POD_MAX_STR);
+			if (!s || !*s)
+				continue;
+			if (!pod_is_dns1123_label(s))
+				pod_dec_invalid(d, fpath, s, POD_MSG_LABEL);
+			else
+				e->res_container = pod_dec_strdup(d, s);
+		} else if (strcmp(key, "resource") == 0) {
+			has = true;
+			k = pod_dec_enum(d, fpath, fv, env_resources);
+			if (k >= 0)
+				e->resource = pod_dec_strdup(d, env_resources[k]);
+		} else if (strcmp(key, "divisor") == 0) {
+			divisor = fv;   /* its meaning depends on resource */
+		} else {
+			pod_dec_unknown(d, fpath);
+		}
+	}
+	if (!has) {
+		pod_dec_path(fpath, path, "resource");
+		pod_dec_fail(d, fpath, R_REQUIRED, "Required value");
+	}
+	if (divisor && e->resource) {
+		pod_dec_path(fpath, path, "divisor");
+		dec_res_divisor(d, fpath, divisor, e);
+	}
+}
+
+static void dec_value_from(struct pod_dec *d, const char *path,
+			   struct json_object *v, struct pod_env *e)
+{
+	char fpath[POD_PATH_MAX];
+	size_t n = 0;
+
+	if (!pod_dec_obj(d, path, v))
+		return;
+	json_object_object_foreach(v, key, fv) {
+		pod_dec_path(fpath, path, key);
+		if (pod_dec_is_null(fv))
+			continue;
+		n++;
+		if (strcmp(key, "fieldRef") == 0) {
+			e->source = POD_ENV_FIELD_REF;
+			dec_field_ref(d, fpath, fv, e);
+		} else if (strcmp(key, "resourceFieldRef") == 0) {
+			e->source = POD_ENV_RESOURCE_REF;
+			dec_res_ref(d, fpath, fv, e);
+		} else if (strcmp(key, "configMapKeyRef") == 0 ||
+			   strcmp(key, "secretKeyRef") == 0) {
+			pod_dec_unsupp(d, fpath, MSG_NO_CM);
+		} else {
+			n--;
+			pod_dec_unknown(d, fpath);
+		}
+	}
+	if (n == 0)
+		pod_dec_fail(d, path, R_INVALID, "Invalid value: \"\": must "
+			     "specify one of: `fieldRef`, `resourceFieldRef`, "
+			     "`configMapKeyRef` or `secretKeyRef`");
+	else if (n > 1)
+		pod_dec_fail(d, path, R_INVALID, "Invalid value: \"\": may not "
+			     "have more than one field specified at a time");
+}
+
+/* One env entry into e; false when it is invalid (already reported). */
+static bool dec_env_one(struct pod_dec *d, const char *ipath,
+			struct json_object *o, struct pod_env *e)
+{
+	char fpath[POD_PATH_MAX];
+	struct json_object *from = NULL;
+	const char *s;
+	bool name_bad = false;
+	size_t errs = d->n_errors;
+
+	if (!pod_dec_obj(d, ipath, o))
+		return false;
+	json_object_object_foreach(o, key, fv) {
+		pod_dec_path(fpath, ipath, key);
+		if (pod_dec_is_null(fv))
+			continue;
+		if (strcmp(key, "name") == 0) {
+			s = pod_dec_str(d, fpath, fv, POD_MAX_STR);
+			name_bad = !s || (*s && !pod_is_env_name(s));
+			if (s && *s && name_bad)
+				pod_dec_invalid(d, fpath, s, POD_MSG_ENV);
+			else if (s && *s)
+				e->name = pod_dec_strdup(d, s);
+		} else if (strcmp(key, "value") == 0) {
+			s = pod_dec_str(d, fpath, fv, POD_MAX_STR);
+			if (s && *s)
+				e->value = pod_dec_strdup(d, s);
+		} else if (strcmp(key, "valueFrom") == 0) {
+			from = fv;
+		} else {
+			pod_dec_unknown(d, fpath);
+		}
+	}
+	if (from) {
+		pod_dec_path(fpath, ipath, "valueFrom");
+		if (e->value)
+			pod_dec_fail(d, fpath, R_INVALID, "Invalid value: \"\": may "
+				     "not be specified when `value` is not empty");
+		else
+			dec_value_from(d, fpath, from, e);
+	}
+	if (!e->name && !name_bad) {
+		pod_dec_path(fpath, ipath, "name");
+		pod_dec_fail(d, fpath, R_REQUIRED, "Required value");
+	}
+	return e->name && d->n_errors == errs;
+}
+
+void pod_dec_env(struct pod_dec *d, const char *path, struct json_object *v,
+		 struct pod_container *c)
+{
+	char ipath[POD_PATH_MAX];
+	struct pod_env e;
+	size_t n, j;
+
+	if (pod_dec_is_null(v))
+		return;
+	if (!json_object_is_type(v, json_type_array)) {
+		pod_dec_fail(d, path, R_INVALID, "expected array of objects");
+		return;
+	}
+	n = json_object_array_length(v);
+	if (n > POD_MAX_ENV) {
+		pod_dec_too_many(d, path, n, POD_MAX_ENV);
+		return;
+	}
+	if (n == 0)
+		return;
+	c->env = calloc(n, sizeof(*c->env));
+	if (!c->env) {
+		d->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		memset(&e, 0, sizeof(e));
+		pod_dec_path_idx(ipath, path, i);
+		if (!dec_env_one(d, ipath, json_object_array_get_idx(v, i), &e)) {
+			pod_env_clear(&e);
+			continue;
+		}
+		if (!e.value && e.source == POD_ENV_VALUE) {
+			e.value = pod_dec_strdup(d, "");
+			if (!e.value) {
+				pod_env_clear(&e);
+				continue;
+			}
+		}
+		/* Kubernetes allows repeats and the last one wins; keep the
+		 * first one's position so the list stays unique. */
+		for (j = 0; j < c->n_env; j++)
+			if (strcmp(c->env[j].name, e.name) == 0)
+				break;
+		if (j == c->n_env)
+			c->n_env++;
+		else
+			pod_env_clear(&c->env[j]);
+		c->env[j] = e;
+	}
+}
+
+/* requests or limits: cpu, memory, ephemeral-storage (checked, not kept:
+ * the VM's disk is not sized per pod). */
+struct dec_res_list {
+	int64_t v[3];
+	bool has[3];
+};
+
+static const char *const res_names[] = { "cpu", "memory", "ephemeral-storage" };
+
+static void dec_res_list(struct pod_dec *d, const char *path,
+			 struct json_object *v, struct dec_res_list *r)
+{
+	char fpath[POD_PATH_MAX];
+	size_t k;
+
+	if (pod_dec_is_null(v) || !pod_dec_obj(d, path, v))
+		return;
+	json_object_object_foreach(v, key, fv) {
+		pod_dec_path_key(fpath, path, key);
+		for (k = 0; k < 3; k++)
+			if (strcmp(key, res_names[k]) == 0)
+				break;
+		if (k == 3) {
+			pod_dec_unsupp(d, fpath, "podvm provides cpu, memory and "
+				       "ephemeral-storage only");
+			continue;
+		}
+		if (!pod_dec_is_null(fv))
+			r->has[k] = pod_dec_quantity(d, fpath, fv, k == 0, &r->v[k]);
+	}
+}
+
+static void dec_resources(struct pod_dec *d, const char *path,
+			  struct json_object *v, struct pod_resources *res)
+{
+	char fpath[POD_PATH_MAX], rq[32], lq[32];
+	struct dec_res_list req = { 0 }, lim = { 0 };
+
+	if (pod_dec_is_null(v) || !pod_dec_obj(d, path, v))
+		return;
+	json_object_object_foreach(v, key, fv) {
+		pod_dec_path(fpath, path, key);
+		if (strcmp(key, "requests") == 0)
+			dec_res_list(d, fpath, fv, &req);
+		else if (strcmp(key, "limits") == 0)
+			dec_res_list(d, fpath, fv, &lim);
+		else if (strcmp(key, "claims") == 0 && !pod_dec_is_null(fv))
+			pod_dec_unsupp(d, fpath, "podvm has no resource claims");
+		else if (strcmp(key, "claims") != 0)
+			pod_dec_unknown(d, fpath);
+	}
+	pod_dec_path(fpath, path, "requests");
+	for (size_t k = 0; k < 3; k++) {
+		if (!req.has[k] || !lim.has[k] || req.v[k] <= lim.v[k])
+			continue;
+		if (k == 0) {
+			pod_format_cpu(rq, sizeof(rq), req.v[k]);
+			pod_format_cpu(lq, sizeof(lq), lim.v[k]);
+		} else {
+			pod_format_memory(rq, sizeof(rq), req.v[k]);
+			pod_format_memory(lq, sizeof(lq), lim.v[k]);
+		}
+		pod_dec_fail(d, fpath, R_INVALID, "Invalid value: \"%s\": must be "
+			     "less than or equal to %s limit of %s", rq,
+			     res_names[k], lq);
+	}
+	res->has_req_cpu = req.has[0];
+	res->req_cpu_m = req.v[0];
+	res->has_req_mem = req.has[1];
+	res->req_mem = req.v[1];
+	res->has_lim_cpu = lim.has[0];
+	res->lim_cpu_m = lim.v[0];
+	res->has_lim_mem = lim.has[1];
+	res->lim_mem = lim.v[1];
+}
+
+static void dec_port(struct pod_dec *d, const char *ipath,
+		     struct json_object *o, struct pod_port *p)
+{
+	static const char *const protos[] = { "SCTP", "TCP", "UDP", NULL };
+	char fpath[POD_PATH_MAX];
+	const char *s, *why;
+	int64_t n;
+	int k;
+	bool has_port = false;
+
+	if (!pod_dec_obj(d, ipath, o))
+		return;
+	json_object_object_foreach(o, key, fv) {
+		pod_dec_path(fpath, ipath, key);
+		if (pod_dec_is_null(fv))
+			continue;
+		if (strcmp(key, "containerPort") == 0) {
+			/* 0 is "not given" for Kubernetes too */
+			has_port = !json_object_is_type(fv, json_type_int) ||
+				   json_object_get_int64(fv) != 0;
+			if (has_port && pod_dec_int(d, fpath, fv, 1, 65535, &n))
+				p->container_port = (int32_t)n;
+		} else if (strcmp(key, "name") == 0) {
+			s = pod_dec_str(d, fpath, fv, POD_MAX_STR);
+			if (!s || !*s)
+				continue;
+			if (!pod_is_port_name(s, &why))
+				pod_dec_invalid(d, fpath, s, why);
+			else
+				p->name = pod_dec_strdup(d, s);
+		} else if (strcmp(key, "protocol") == 0) {
+			k = pod_dec_enum(d, fpath, fv, protos);
+			if (k >= 0)
+				p->protocol = pod_dec_strdup(d, protos[k]);
+		} else if (strcmp(key, "hostPort") == 0) {
+			if (pod_dec_int(d, fpath, fv, INT64_MIN, INT64_MAX, &n) &&
+			    n != 0)
+				pod_dec_fail(d, fpath, R_FORBIDDEN, "Forbidden: "
+					     "hostPort is not supported: "
+					     "Fargate-style pods have no host ports");
+		} else if (strcmp(key, "hostIP") == 0) {
+			s = pod_dec_str(d, fpath, fv, POD_MAX_STR);
+			if (s && *s)
+				pod_dec_unsupp(d, fpath, "Fargate-style pods "
+					       "have no host ports");
+		} else {
+			pod_dec_unknown(d, fpath);
+		}
+	}
+	if (!has_port) {
+		pod_dec_path(fpath, ipath, "containerPort");
+		pod_dec_fail(d, fpath, R_REQUIRED, "Required value");
+	}
+	if (!p->protocol)
+		p->protocol = pod_dec_strdup(d, "TCP");
+}
+
+static void dec_ports(struct pod_dec *d, const char *path,
+		      struct json_object *v, struct pod_container *c)
+{
+	char ipath[POD_PATH_MAX], npath[POD_PATH_MAX], q[128];
+	size_t n;
+
+	if (pod_dec_is_null(v))
+		return;
+	if (!json_object_is_type(v, json_type_array)) {
+		pod_dec_fail(d, path, R_INVALID, "expected array of objects");
+		return;
+	}
+	n = json_object_array_length(v);
+	if (n > POD_MAX_PORTS) {
+		pod_dec_too_many(d, path, n, POD_MAX_PORTS);
+		return;
+	}
+	if (n == 0)
+		return;
+	c->ports = calloc(n, sizeof(*c->ports));
+	if (!c->ports) {
+		d->oom = true;
+		return;
+	}
+	c->n_ports = n;
+	for (size_t i = 0; i < n; i++) {
+		pod_dec_path_idx(ipath, path, i);
+		dec_port(d, ipath, json_object_array_get_idx(v, i), &c->ports[i]);
+		for (size_t j = 0; c->ports[i].name && j < i; j++) {
+			if (!c->ports[j].name ||
+			    strcmp(c->ports[j].name, c->ports[i].name) != 0)
+				continue;
+			pod_dec_path(npath, ipath, "name");
+			pod_quote(q, sizeof(q), c->ports[i].name);
+			pod_dec_fail(d, npath, R_DUP, "Duplicate value: %s", q);
+			break;
+		}
+	}
+}
+
+static void dec_mount(struct pod_dec *d, const char *ipath,
+		      struct json_object *o, struct pod_volume_mount *m)
+{
+	char fpath[POD_PATH_MAX];
+	const char *s;
+	bool name_bad = false, path_bad = false;
+
+	if (!pod_dec_obj(d, ipath, o))
+		return;
+	json_object_object_foreach(o, key, fv) {
+		pod_dec_path(fpath, ipath, key);
+		if (pod_dec_is_null(fv))
+			continue;
+		if (strcmp(key, "name") == 0) {
+			s = pod_dec_str(d, fpath, fv, POD_MAX_STR);
+			name_bad = !s;
+			if (s && *s)
+				m->name = pod_dec_strdup(d, s);
+		} else if (strcmp(key, "mountPath") == 0) {
+			s = pod_dec_str(d, fpath, fv, POD_MAX_STR);
+			path_bad = !s || (*s && (!pod_is_abs_path(s) ||
+						 pod_has_dotdot(s)));
+			if (s && *s && path_bad)
+				pod_dec_invalid(d, fpath, s, "must be an absolute "
+						"path without '..'");
+			else if (s && *s)
+				m->mount_path = pod_dec_strdup(d, s);
+		} else if (strcmp(key, "subPath") == 0) {
+			s = pod_dec_str(d, fpath, fv, POD_MAX_STR);
+			if (!s || !*s)
+				continue;
+			if (s[0] == '/' || pod_has_ctl(s))
+				pod_dec_invalid(d, fpath, s, "must be a relative path");
+			else if (pod_has_dotdot(s))
+				pod_dec_invalid(d, fpath, s, "must not contain '..'");
+			else
+				m->sub_path = pod_dec_strdup(d, s);
+		} else if (strcmp(key, "readOnly") == 0) {
+			pod_dec_bool(d, fpath, fv, &m->read_only);
+		} else if (strcmp(key, "mountPropagation") == 0 ||
+			   strcmp(key, "subPathExpr") == 0 ||
+			   strcmp(key, "recursiveReadOnly") == 0) {
+			pod_dec_unsupp(d, fpath, "podvm supports name, mountPath, "
+				       "subPath and readOnly");
+		} else {
+			pod_dec_unknown(d, fpath);
+		}
+	}
+	if (!m->name && !name_bad) {
+		pod_dec_path(fpath, ipath, "name");
+		pod_dec_fail(d, fpath, R_REQUIRED, "Required value");
+	}
+	if (!m->mount_path && !path_bad) {
+		pod_dec_path(fpath, ipath, "mountPath");
+		pod_dec_fail(d, fpath, R_REQUIRED, "Required value");
+	}
+}
+
+static void dec_mounts(struct pod_dec *d, const char *path,
+		       struct json_object *v, struct pod_container *c)
+{
+	char ipath[POD_PATH_MAX], npath[POD_PATH_MAX];
+	size_t n;
+
+	if (pod_dec_is_null(v))
+		return;
+	if (!json_object_is_type(v, json_type_array)) {
+		pod_dec_fail(d, path, R_INVALID, "expected array of objects");
+		return;
+	}
+	n = json_object_array_length(v);
+	if (n > POD_MAX_MOUNTS) {
+		pod_dec_too_many(d, path, n, POD_MAX_MOUNTS);
+		return;
+	}
+	if (n == 0)
+		return;
+	c->mounts = calloc(n, sizeof(*c->mounts));
+	if (!c->mounts) {
+		d->oom = true;
+		return;
+	}
+	c->n_mounts = n;
+	for (size_t i = 0; i < n; i++) {
+		const char *mp;
+
+		pod_dec_path_idx(ipath, path, i);
+		dec_mount(d, ipath, json_object_array_get_idx(v, i), &c->mounts[i]);
+		mp = c->mounts[i].mount_path;
+		for (size_t j = 0; mp && j < i; j++) {
+			if (!c->mounts[j].mount_path ||
+			    strcmp(c->mounts[j].mount_path, mp) != 0)
+				continue;
+			pod_dec_path(npath, ipath, "mountPath");
+			pod_dec_invalid(d, npath, mp, "must be unique");
+			break;
+		}
+	}
+}
+
+static void dec_ctr_str(struct pod_dec *d, const char *path,
+			struct json_object *v, size_t max, bool *has,
+			char **out, const char *label_why)
+{
+	const char *s = pod_dec_str(d, path, v, max);
+
+	*has = s != NULL && *s;
+	if (!s || !*s)
+		return;
+	if (label_why && !pod_is_dns1123_label(s))
+		pod_dec_invalid(d, path, s, strlen(s) > 63 ?
+				"must be no more than 63 characters" : label_why);
+	else if (!label_why && (pod_has_ctl(s) || strpbrk(s, " \t")))
+		pod_dec_invalid(d, path, s, "must not contain whitespace or "
+				"control characters");
+	else
+		*out = pod_dec_strdup(d, s);
+}
+
+/* A named probe / hook port must be one of the container's ports. */
+static void dec_check_port(struct pod_dec *d, const char *cpath,
+			   const char *field, const struct pod_probe *p,
+			   const struct pod_container *c)
+{
+	char path[POD_PATH_MAX], sub[96];
+
+	if (!p->port_name)
+		return;
+	for (size_t i = 0; i < c->n_ports; i++)
+		if (c->ports[i].name && strcmp(c->ports[i].name, p->port_name) == 0)
+			return;
+	snprintf(sub, sizeof(sub), "%s.%s.port", field,
+		 p->kind == POD_PROBE_HTTP ? "httpGet" : "tcpSocket");
+	pod_dec_path(path, cpath, sub);
+	pod_dec_invalid(d, path, p->port_name, "must be the name of a port in "
+			"this container's ports");
+}
+
+static bool dec_ctr_known(const char *key)
+{
+	static const char *const keys[] = {
+		"name", "image", "command", "args", "env", "envFrom",
+		"workingDir", "imagePullPolicy", "tty", "stdin", "stdinOnce",
+		"resources", "ports", "volumeMounts", "securityContext",
+		"lifecycle", "terminationMessagePath",
+		"terminationMessagePolicy", NULL
+	};
+
+	for (size_t i = 0; keys[i]; i++)
+		if (strcmp(key, keys[i]) == 0)
+			return true;
+	return false;
+}
+
+static void dec_forbid_init(struct pod_dec *d, const char *path,
+			    struct json_object *v)
+{
+	if (!pod_dec_is_null(v))
+		pod_dec_fail(d, path, R_FORBIDDEN, "Forbidden: may not be set "
+			     "for init containers");
+}
+
+void pod_dec_container(struct pod_dec *d, const char *cpath,
+		       struct json_object *o, struct pod_container *c,
+		       bool is_init)
+{
+	static const char *const pulls[] = { "IfNotPresent", "Never",
+					     "Always", NULL };
+	static const char *const msg_policy[] = { "File",
+						  "FallbackToLogsOnError", NULL };
+	static const struct { const char *key; size_t off;
+			      enum pod_dec_probe_use use; } probes[] = {
+		{ "livenessProbe", offsetof(struct pod_container, liveness),
+		  POD_DEC_LIVENESS },
+		{ "readinessProbe", offsetof(struct pod_container, readiness),
+		  POD_DEC_READINESS },
+		{ "startupProbe", offsetof(struct pod_container, startup),
+		  POD_DEC_STARTUP },
+	};
+	char path[POD_PATH_MAX];
+	size_t budget = POD_MAX_ARGS, pi;
+	const char *s;
+	bool has_name = false, has_image = false, b;
+	int k;
+
+	if (!pod_dec_obj(d, cpath, o))
+		return;
+	json_object_object_foreach(o, key, v) {
+		pod_dec_path(path, cpath, key);
+		for (pi = 0; pi < 3; pi++)
+			if (strcmp(key, probes[pi].key) == 0)
+				break;
+		if (pi < 3) {
+			if (is_init)
+				dec_forbid_init(d, path, v);
+			else if (!pod_dec_is_null(v))
+				pod_dec_probe(d, path, v, (struct pod_probe *)
+					      ((char *)c + probes[pi].off),
+					      probes[pi].use);
+			continue;
+		}
+		if (pod_dec_is_null(v) && dec_ctr_known(key))
+			continue;   /* null: not given */
+		if (strcmp(key, "name") == 0) {
+			dec_ctr_str(d, path, v, POD_MAX_STR, &has_name, &c->name,
+				    POD_MSG_LABEL);
+		} else if (strcmp(key, "image") == 0) {
+			dec_ctr_str(d, path, v, POD_IMAGE_REF_MAX, &has_image,
+				    &c->image, NULL);
+		} else if (strcmp(key, "command") == 0) {
+			pod_dec_strv(d, path, v, &budget, &c->command,
+				     &c->n_command, &c->has_command);
+		} else if (strcmp(key, "args") == 0) {
+			pod_dec_strv(d, path, v, &budget, &c->args,
+				     &c->n_args, &c->has_args);
+		} else if (strcmp(key, "env") == 0) {
+			pod_dec_env(d, path, v, c);
+		} else if (strcmp(key, "envFrom") == 0) {
+			pod_dec_unsupp(d, path, MSG_NO_CM);
+		} else if (strcmp(key, "workingDir") == 0) {
+			s = pod_dec_str(d, path, v, POD_MAX_STR);
+			if (!s || !*s)
+				continue;
+			if (!pod_is_abs_path(s))
+				pod_dec_invalid(d, path, s, "must be an "
+						"absolute path");
+			else
+				c->working_dir = pod_dec_strdup(d, s);
+		} else if (strcmp(key, "imagePullPolicy") == 0) {
+			k = pod_dec_enum(d, path, v, pulls);
+			if (k >= 0)
+				c->pull_policy = (enum pod_pull_policy)(k + 1);
+		} else if (strcmp(key, "tty") == 0) {
+			pod_dec_bool(d, path, v, &c->tty);
+		} else if (strcmp(key, "stdin") == 0) {
+			pod_dec_bool(d, path, v, &c->stdin_open);
+		} else if (strcmp(key, "resources") == 0) {
+			dec_resources(d, path, v, &c->resources);
+		} else if (strcmp(key, "ports") == 0) {
+			dec_ports(d, path, v, c);
+		} else if (strcmp(key, "volumeMounts") == 0) {
+			dec_mounts(d, path, v, c);
+		} else if (strcmp(key, "securityContext") == 0) {
+			c->has_security = true;
+			pod_dec_security(d, path, v, &c->security, false);
+		} else if (strcmp(key, "lifecycle") == 0) {
+			if (is_init)
+				dec_forbid_init(d, path, v);
+			else
+				pod_dec_lifecycle(d, path, v, c);
+		} else if (strcmp(key, "terminationMessagePath") == 0) {
+			s = pod_dec_str(d, path, v, POD_MAX_STR);
+			if (!s || !*s)
+				continue;
+			if (!pod_is_abs_path(s) || pod_has_dotdot(s))
+				pod_dec_invalid(d, path, s, "must be an absolute "
+						"path without '..'");
+			else
+				c->term_msg_path = pod_dec_strdup(d, s);
+		} else if (strcmp(key, "terminationMessagePolicy") == 0) {
+			k = pod_dec_enum(d, path, v, msg_policy);
+			if (k == 1)
+				c->term_msg_policy = POD_TERM_MSG_FALLBACK_LOGS;
+		} else if (strcmp(key, "stdinOnce") == 0 && pod_dec_bool(d, path, v, &b)) {
+			if (b)
+				pod_dec_unsupp(d, path, "podvm does not attach stdin");
+		} else {
+			pod_dec_unknown(d, path);
+		}
+	}
+	/* As before: missing, null, "" or a non-string is Required. */
+	if (!has_name) {
+		pod_dec_path(path, cpath, "name");
+		pod_dec_fail(d, path, R_REQUIRED, "Required value");
+	}
+	if (!has_image) {
+		pod_dec_path(path, cpath, "image");
+		pod_dec_fail(d, path, R_REQUIRED, "Required value");
+	}
+	if (!c->term_msg_path)
+		c->term_msg_path = pod_dec_strdup(d, "/dev/termination-log");
+	dec_check_port(d, cpath, "livenessProbe", &c->liveness, c);
+	dec_check_port(d, cpath, "readinessProbe", &c->readiness, c);
+	dec_check_port(d, cpath, "startupProbe", &c->startup, c);
+	dec_check_port(d, cpath, "lifecycle.postStart", &c->post_start, c);
+	dec_check_port(d, cpath, "lifecycle.preStop", &c->pre_stop, c);
+}

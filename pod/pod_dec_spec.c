@@ -1,0 +1,228 @@
+/* spec.volumes (emptyDir only: a Fargate pod has no host to share) and
+ * the checks that need the whole pod. */
+#include "pod/pod.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "pod/pod_dec.h"
+#include "pod/pod_priv.h"
+
+/* Kubernetes' volume sources other than emptyDir and hostPath. */
+static const char *const vol_other[] = {
+	"awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder",
+	"configMap", "csi", "downwardAPI", "ephemeral", "fc", "flexVolume",
+	"flocker", "gcePersistentDisk", "gitRepo", "glusterfs", "image",
+	"iscsi", "nfs", "persistentVolumeClaim", "photonPersistentDisk",
+	"portworxVolume", "projected", "quobyte", "rbd", "scaleIO", "secret",
+	"storageos", "vsphereVolume", NULL
+};
+
+static void dec_empty_dir(struct pod_dec *d, const char *path,
+			  struct json_object *v, struct pod_volume *vol)
+{
+	static const char *const media[] = { "", "Memory", NULL };
+	char fpath[POD_PATH_MAX];
+
+	if (!pod_dec_obj(d, path, v))
+		return;
+	json_object_object_foreach(v, key, fv) {
+		pod_dec_path(fpath, path, key);
+		if (pod_dec_is_null(fv))
+			continue;
+		if (strcmp(key, "medium") == 0)
+			vol->memory = pod_dec_enum(d, fpath, fv, media) == 1;
+		else if (strcmp(key, "sizeLimit") == 0)
+			pod_dec_quantity(d, fpath, fv, false, &vol->size_limit);
+		else
+			pod_dec_unknown(d, fpath);
+	}
+}
+
+static void dec_volume(struct pod_dec *d, const char *ipath,
+		       struct json_object *o, struct pod_volume *vol)
+{
+	char fpath[POD_PATH_MAX];
+	const char *s;
+	size_t n_types = 0, k;
+	bool name_bad = false;
+
+	if (!pod_dec_obj(d, ipath, o))
+		return;
+	json_object_object_foreach(o, key, fv) {
+		pod_dec_path(fpath, ipath, key);
+		if (strcmp(key, "name") == 0) {
+			if (pod_dec_is_null(fv))
+				continue;
+			s = pod_dec_str(d, fpath, fv, POD_MAX_STR);
+			name_bad = !s || (*s && !pod_is_dns1123_label(s));
+			if (s && *s && name_bad)
+				pod_dec_invalid(d, fpath, s, strlen(s) > 63 ?
+						"must be no more than 63 characters" :
+						POD_MSG_LABEL);
+			else if (s && *s)
+				vol->name = pod_dec_strdup(d, s);
+			continue;
+		}
+		for (k = 0; vol_other[k]; k++)
+			if (strcmp(key, vol_other[k]) == 0)
+				break;
+		if (!vol_other[k] && strcmp(key, "emptyDir") != 0 &&
+		    strcmp(key, "hostPath") != 0) {
+			pod_dec_unknown(d, fpath);
+			continue;
+		}
+		if (pod_dec_is_null(fv))
+			continue;
+		if (n_types++) {
+			pod_dec_fail(d, fpath, R_FORBIDDEN, "Forbidden: may not "
+				     "specify more than 1 volume type");
+		} else if (strcmp(key, "emptyDir") == 0) {
+			vol->kind = POD_VOLUME_EMPTY_DIR;
+			dec_empty_dir(d, fpath, fv, vol);
+		} else if (strcmp(key, "hostPath") == 0) {
+			pod_dec_fail(d, fpath, R_FORBIDDEN, "Forbidden: hostPath "
+				     "volumes are not supported: pods run in "
+				     "their own microVM");
+		} else if (strcmp(key, "configMap") == 0 ||
+			   strcmp(key, "secret") == 0) {
+			pod_dec_unsupp(d, fpath, "podvm has no ConfigMaps or "
+				       "Secrets; use emptyDir");
+		} else {
+			pod_dec_unsupp(d, fpath, "podvm supports emptyDir "
+				       "volumes only");
+		}
+	}
+	if (!vol->name && !name_bad) {
+		pod_dec_path(fpath, ipath, "name");
+		pod_dec_fail(d, fpath, R_REQUIRED, "Required value");
+	}
+	if (n_types == 0)
+		pod_dec_fail(d, ipath, R_REQUIRED, "Required value: must "
+			     "specify a volume type");
+}
+
+void pod_dec_volumes(struct pod_dec *d, const char *path,
+		     struct json_object *v, struct pod *pod)
+{
+	char ipath[POD_PATH_MAX], npath[POD_PATH_MAX], q[128];
+	size_t n;
+
+	if (pod_dec_is_null(v))
+		return;
+	if (!json_object_is_type(v, json_type_array)) {
+		pod_dec_fail(d, path, R_INVALID, "expected array of objects");
+		return;
+	}
+	n = json_object_array_length(v);
+	if (n > POD_MAX_VOLUMES) {
+		pod_dec_too_many(d, path, n, POD_MAX_VOLUMES);
+		return;
+	}
+	if (n == 0)
+		return;
+	pod->volumes = calloc(n, sizeof(*pod->volumes));
+	if (!pod->volumes) {
+		d->oom = true;
+		return;
+	}
+	pod->n_volumes = n;
+	for (size_t i = 0; i < n; i++) {
+		const char *name;
+
+		pod_dec_path_idx(ipath, path, i);
+		dec_volume(d, ipath, json_object_array_get_idx(v, i),
+			   &pod->volumes[i]);
+		name = pod->volumes[i].name;
+		for (size_t j = 0; name && j < i; j++) {
+			if (!pod->volumes[j].name ||
+			    strcmp(pod->volumes[j].name, name) != 0)
+				continue;
+			pod_dec_path(npath, ipath, "name");
+			pod_quote(q, sizeof(q), name);
+			pod_dec_fail(d, npath, R_DUP, "Duplicate value: %s", q);
+			break;
+		}
+	}
+}
+
+static const struct pod_container *chk_nth(const struct pod *pod, size_t i,
+					   char *path)
+{
+	if (i < pod->n_init_containers) {
+		pod_dec_path_idx(path, "spec.initContainers", i);
+		return &pod->init_containers[i];
+	}
+	pod_dec_path_idx(path, "spec.containers", i - pod->n_init_containers);
+	return &pod->containers[i - pod->n_init_containers];
+}
+
+static bool chk_has_volume(const struct pod *pod, const char *name)
+{
+	for (size_t i = 0; i < pod->n_volumes; i++)
+		if (pod->volumes[i].name && strcmp(pod->volumes[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static bool chk_has_container(const struct pod *pod, const char *name)
+{
+	char unused[POD_PATH_MAX];
+	size_t total = pod->n_init_containers + pod->n_containers;
+
+	for (size_t i = 0; i < total; i++) {
+		const struct pod_container *c = chk_nth(pod, i, unused);
+
+		if (c->name && strcmp(c->name, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+void pod_dec_cross_check(struct pod_dec *d, const struct pod *pod)
+{
+	char cpath[POD_PATH_MAX], opath[POD_PATH_MAX], path[POD_PATH_MAX];
+	char sub[96], q[128];
+	size_t total = pod->n_init_containers + pod->n_containers;
+
+	/* Kubernetes validates initContainers first, so a clash is
+	 * reported on the regular container. */
+	for (size_t i = 0; i < total; i++) {
+		const struct pod_container *c = chk_nth(pod, i, cpath);
+
+		for (size_t j = 0; c->name && j < i; j++) {
+			const struct pod_container *o = chk_nth(pod, j, opath);
+
+			if (!o->name || strcmp(o->name, c->name) != 0)
+				continue;
+			pod_dec_path(path, cpath, "name");
+			pod_quote(q, sizeof(q), c->name);
+			pod_dec_fail(d, path, R_DUP, "Duplicate value: %s", q);
+			break;
+		}
+		for (size_t j = 0; j < c->n_mounts; j++) {
+			const char *name = c->mounts[j].name;
+
+			if (!name || chk_has_volume(pod, name))
+				continue;
+			snprintf(sub, sizeof(sub), "volumeMounts[%zu].name", j);
+			pod_dec_path(path, cpath, sub);
+			pod_quote(q, sizeof(q), name);
+			pod_dec_fail(d, path, R_NOTFOUND, "Not found: %s", q);
+		}
+		for (size_t j = 0; j < c->n_env; j++) {
+			const char *name = c->env[j].res_container;
+
+			if (!name || chk_has_container(pod, name))
+				continue;
+			snprintf(sub, sizeof(sub), "env[%zu].valueFrom."
+				 "resourceFieldRef.containerName", j);
+			pod_dec_path(path, cpath, sub);
+			pod_dec_invalid(d, path, name, "must be the name of a "
+					"container in this pod");
+		}
+	}
+}
