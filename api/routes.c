@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/api_priv.h"
+#include "api/metrics.h"
 
 static const struct api_route api_routes[] = {
 	{ "GET", "/api", api_h_api, "api" },
@@ -15,6 +16,7 @@ static const struct api_route api_routes[] = {
 	{ "GET", "/healthz", api_h_health, "healthz" },
 	{ "GET", "/readyz", api_h_health, "readyz" },
 	{ "GET", "/livez", api_h_health, "livez" },
+	{ "GET", "/metrics", api_h_metrics, "metrics" },
 	{ "GET", "/openapi/v2", api_h_openapi, "openapi_v2" },
 	{ "GET", "/openapi/v3", api_h_openapi, "openapi_v3" },
 	{ "GET", "/api/v1/pods", api_h_pods_list_all, "pods_list_all" },

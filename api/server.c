@@ -20,6 +20,7 @@
 
 #include "api/api_priv.h"
 #include "daemon/log.h"
+#include "daemon/metrics.h"
 #include "util/util.h"
 
 #define API_TOKEN_MAX      4096
@@ -284,6 +285,8 @@ static void api_completed(void *cls, struct MHD_Connection *conn,
 		return;
 	ms = util_mono_ms() - r->start_ms;
 	api_route_record(r->route_idx, r->code, ms);
+	metrics_api_observe(r->route ? r->route->name : NULL, r->code,
+			    (double)ms / 1000.0);
 	log_write(r->code >= 500 ? LOG_WARN : LOG_INFO, "request done",
 		  LOG_STR("listener", r->lst->name), LOG_STR("method", r->method),
 		  LOG_STR("path", r->path),

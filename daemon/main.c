@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/metrics.h"
+#include "daemon/metrics.h"
 #include "daemon/log.h"
 #include "daemon/podsvc.h"
 #include "daemon/reporter.h"
@@ -32,6 +34,7 @@ struct podvmd_opts {
 	const char *control_plane_url;
 	const char *node_name;
 	struct api_config api;
+	const char *metrics_listen;
 };
 
 static void podvmd_usage(FILE *fp)
@@ -43,6 +46,7 @@ static void podvmd_usage(FILE *fp)
 		"              [--max-body BYTES] [--max-connections N]\n"
 		"              [--tls-cert-file PEM --tls-key-file PEM]\n"
 		"              [--node-name NAME] [--log-level debug|info|warn|error]\n"
+		"              [--metrics-listen HOST:PORT]\n"
 		"defaults: state dir $PODVM_STATE_DIR or /var/lib/podvm, run dir\n"
 		"$PODVM_RUN_DIR or /run/podvm, guest dir $PODVM_GUEST_DIR or guest/\n"
 		"next to the binary, socket %s.\n"
@@ -84,6 +88,7 @@ static int podvmd_parse_args(int argc, char **argv, struct podvmd_opts *o)
 		{ "tls-cert-file", required_argument, NULL, 'C' },
 		{ "tls-key-file", required_argument, NULL, 'K' },
 		{ "log-level", required_argument, NULL, 'v' },
+		{ "metrics-listen", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -101,6 +106,7 @@ static int podvmd_parse_args(int argc, char **argv, struct podvmd_opts *o)
 		case 'r': o->run_dir = optarg; break;
 		case 'g': o->guest_dir = optarg; break;
 		case 'n': o->node_name = optarg; break;
+		case 'M': o->metrics_listen = optarg; break;
 		case 'C': o->api.tls_cert_file = optarg; break;
 		case 'K': o->api.tls_key_file = optarg; break;
 		case 'b':
@@ -204,6 +210,8 @@ int main(int argc, char **argv)
 	struct podsvc *svc = NULL;
 	struct reporter *rep = NULL;
 	struct api_server *api = NULL;
+	struct api_metrics_listener *ml = NULL;
+	struct metrics_config mc;
 	struct pv_err err = { 0 };
 	char node[POD_NAME_MAX + 1];
 	char *guest_dir = NULL, *abs_state = NULL, *abs_run = NULL, *abs_guest = NULL;
@@ -272,6 +280,20 @@ int main(int argc, char **argv)
 				    &err);
 	if (ret < 0)
 		goto fail;
+	mc = (struct metrics_config){
+		.backend = supervisor_accel(sv),
+		.pod_counts = metrics_podsvc_counts, .pod_counts_opaque = svc,
+		.source = &supervisor_metrics_ops, .source_opaque = sv,
+		.refresh = metrics_reporter_refresh, .refresh_opaque = rep,
+	};
+	ret = metrics_init(&mc, &err);
+	if (ret < 0)
+		goto fail;
+	if (o.metrics_listen) {
+		ret = api_metrics_listener_start(o.metrics_listen, &ml, &err);
+		if (ret < 0)
+			goto fail;
+	}
 	ret = api_start(&o.api, svc, &api, &err);
 	if (ret < 0)
 		goto fail;
@@ -286,7 +308,9 @@ int main(int argc, char **argv)
 fail:
 	log_error("podvmd failed", LOG_STR("error", err.msg), LOG_END);
 out:
+	api_metrics_listener_stop(ml);
 	api_stop(api);
+	metrics_close();   /* its collector calls into the supervisor */
 	if (rep)
 		reporter_stop(rep);
 	if (sv)

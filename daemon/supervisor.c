@@ -45,6 +45,8 @@ struct sv_pod {
 	bool stop_requested;
 	int64_t grace;
 	bool finished;                 /* thread done with the VM */
+	bool vm_up;                    /* VM booted or attached, not torn down */
+	bool stats_requested;          /* metrics: sample at the next wake-up */
 	struct sv_pod *next;
 
 	/* thread-private */
@@ -186,8 +188,11 @@ static void on_container(void *opaque, const struct agent_ctr_event *ev)
 
 		for (size_t i = p->st.n_init; i < p->st.n_containers; i++)
 			settled += p->st.ctr[i].state != PODSVC_WAITING;
-		if (settled == p->st.n_containers - p->st.n_init)
+		if (settled == p->st.n_containers - p->st.n_init) {
 			launch_mark(&p->l, LAUNCH_T_CONTAINERS);
+			if (!p->reattach)
+				metrics_pod_stages_ms(p->l.t, LAUNCH_T_COUNT);
+		}
 	}
 	report(p);
 }
@@ -214,6 +219,34 @@ static const struct agent_host_cb sv_cb = {
 	.done = on_done,
 	.error = on_guest_error,
 };
+
+/* Metrics ---------------------------------------------------------------- */
+
+static void sv_set_vm_up(struct sv_pod *p, bool up)
+{
+	pthread_mutex_lock(&p->sv->lock);
+	p->vm_up = up;
+	pthread_mutex_unlock(&p->sv->lock);
+}
+
+/* On the pod's own thread (it owns the VM handle and the agent). */
+static void sv_metrics_sample(struct sv_pod *p)
+{
+	struct metrics_pod_sample s = { .have = METRICS_POD_VMM };
+	struct vmm_stats vs;
+	bool want;
+
+	pthread_mutex_lock(&p->sv->lock);
+	want = p->stats_requested;
+	p->stats_requested = false;
+	pthread_mutex_unlock(&p->sv->lock);
+	if (!want || !p->l.vm || p->l.vm->ops->stats(p->l.vm, &vs, NULL) < 0)
+		return;
+	s.vm_cpu_ns = vs.cpu_ns;
+	s.vmm_rss_bytes = vs.rss_bytes;
+	metrics_pod_update(p->uid, p->pod->namespace, p->pod->name, &s);
+	/* + when the protocol has it: agent STATS_REQUEST if p->ah.proto */
+}
 
 /* Pod thread ---------------------------------------------------------------- */
 
@@ -292,6 +325,7 @@ static enum sv_outcome follow(struct sv_pod *p, char *spec, size_t spec_len)
 
 			if (read(p->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 				return SV_FAILED;
+			sv_metrics_sample(p);
 			switch (check_requests(p, &grace)) {
 			case SV_CLOSING:
 				return SV_CLOSING;
@@ -364,6 +398,14 @@ static void *pod_thread(void *arg)
 	int ret;
 
 	launch_init(&p->l, &opts, p->pod);
+	metrics_pod_update(p->uid, p->pod->namespace, p->pod->name, NULL);
+	for (size_t i = 0; i < p->pod->n_init_containers + p->pod->n_containers; i++) {
+		const struct pod_container *c = i < p->pod->n_init_containers
+			? &p->pod->init_containers[i]
+			: &p->pod->containers[i - p->pod->n_init_containers];
+
+		metrics_container_update(p->uid, c->name, c->image, NULL);
+	}
 	/* agent order: [initContainers..., containers...] */
 	p->st.n_init = p->pod->n_init_containers;
 	p->st.n_containers = p->pod->n_init_containers + p->pod->n_containers;
@@ -393,6 +435,7 @@ static void *pod_thread(void *arg)
 			goto out;
 		}
 		log_info("reattached to VM", LOG_STR("uid", p->uid), LOG_STR("pod", p->pod->name), LOG_END);
+		sv_set_vm_up(p, true);
 	} else {
 		report(p);
 		ret = launch_prepare(&p->l, &err);
@@ -406,10 +449,12 @@ boot:
 			goto out;
 		}
 		ret = launch_boot(&p->l, &err);
+		metrics_vm_boot(ret == 0);
 		if (ret < 0) {
 			fail_pod(p, "VMBootFailed", err.msg);
 			goto out;
 		}
+		sv_set_vm_up(p, true);
 		if (check_requests(p, NULL) != SV_DONE) {
 			o = check_requests(p, NULL);
 			goto out;
@@ -426,6 +471,9 @@ boot:
 		report(p);
 out:
 	free(spec);
+	sv_set_vm_up(p, false);
+	if (o != SV_CLOSING)
+		metrics_pod_remove(p->uid);
 	if (o == SV_CLOSING) {
 		launch_release(&p->l);
 	} else {
@@ -550,6 +598,57 @@ static void runner_stop(void *runner, const char *uid, int64_t grace)
 const struct podsvc_runner_ops supervisor_runner_ops = {
 	.start = runner_start,
 	.stop = runner_stop,
+};
+
+static int sv_metrics_list(void *opaque, struct metrics_target **out, size_t *n)
+{
+	struct supervisor *sv = opaque;
+	struct metrics_target *t = NULL;
+	struct sv_pod *p;
+	size_t cap = 0, i = 0;
+
+	pthread_mutex_lock(&sv->lock);
+	for (p = sv->pods; p; p = p->next)
+		cap++;
+	if (cap && !(t = calloc(cap, sizeof(*t)))) {
+		pthread_mutex_unlock(&sv->lock);
+		return -ENOMEM;
+	}
+	for (p = sv->pods; p; p = p->next) {
+		if (p->finished)
+			continue;
+		snprintf(t[i].uid, sizeof(t[i].uid), "%s", p->uid);
+		snprintf(t[i].ns, sizeof(t[i].ns), "%s", p->pod->namespace);
+		snprintf(t[i].name, sizeof(t[i].name), "%s", p->pod->name);
+		t[i].has_vm = p->vm_up;
+		/* later: t[i].tap / t[i].netns from the pod's network */
+		i++;
+	}
+	pthread_mutex_unlock(&sv->lock);
+	*out = t;
+	*n = i;
+	return 0;
+}
+
+static void sv_metrics_request(void *opaque, const char *uid)
+{
+	struct supervisor *sv = opaque;
+	struct sv_pod *p;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&sv->lock);
+	p = find_locked(sv, uid);
+	if (p && !p->finished && !p->stats_requested) {
+		p->stats_requested = true;
+		if (write(p->wake_fd, &one, sizeof(one)) < 0)
+			p->stats_requested = false;
+	}
+	pthread_mutex_unlock(&sv->lock);
+}
+
+const struct metrics_source_ops supervisor_metrics_ops = {
+	.list = sv_metrics_list,
+	.request_guest = sv_metrics_request,
 };
 
 /* Start-up: reattach, then remove orphans ------------------------------------- */

@@ -6,6 +6,7 @@
 #ifndef PODVM_DAEMON_SUPERVISOR_H
 #define PODVM_DAEMON_SUPERVISOR_H
 
+#include "daemon/metrics.h"
 #include "daemon/podsvc.h"
 #include "util/err.h"
 
@@ -30,6 +31,8 @@ int supervisor_start(struct supervisor *sv, struct podsvc *svc,
 void supervisor_close(struct supervisor *sv);
 
 extern const struct podsvc_runner_ops supervisor_runner_ops;
+/* The collector's source (daemon/metrics.h); opaque = the supervisor. */
+extern const struct metrics_source_ops supervisor_metrics_ops;
 
 /* "kvm" or "tcg", for the heartbeat and metrics. */
 const char *supervisor_accel(struct supervisor *sv);

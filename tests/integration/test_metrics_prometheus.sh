@@ -154,5 +154,7 @@ if [ "$FAILS" -ne 0 ]; then
 	curl -s "http://127.0.0.1:$MET_PORT/metrics" | grep -v '^#' | grep -E 'podvm_(pods|vms|pod_vm)|container_cpu' | head -20
 fi
 stop_all
+# podvmd's embedded libvirt root stays in its run dir by design
+rm -rf "$PODVM_RUN_DIR/libvirt"
 expect_clean "after the pods are deleted"
 finish
