@@ -79,7 +79,7 @@ $(BUILD)/podvm-init: $(GUEST_OBJ) $(BUILD)/guest-obj/guest/main.o
 $(UNIT_GUEST): $(BUILD)/tests/test_guest_%: tests/unit/test_guest_%.c $(GUEST_SAN)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -DPODVM_GUEST -o $@ $^ \
-		$(PKG_LIBS) -lcmocka -lpthread
+		$(PKG_LIBS) -lseccomp -lcmocka -lpthread
 
 $(UNIT_HOST): $(BUILD)/tests/test_%: tests/unit/test_%.c $(HOST_SAN)
 	@mkdir -p $(dir $@)

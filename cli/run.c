@@ -33,7 +33,8 @@ struct run_line {
 
 struct run_ctr {
 	bool started, terminated;
-	int exit_code;
+	int exit_code;             /* of its last termination */
+	unsigned term_seq;         /* order of its last termination */
 	struct run_line line[2];   /* stdout, stderr */
 };
 
@@ -43,7 +44,7 @@ struct run {
 	struct pod *pod;
 	bool verbose;
 	struct run_ctr ctr[POD_MAX_CONTAINERS];
-	size_t n_started, n_terminated;
+	unsigned term_seq;         /* terminations seen so far */
 	bool failed;               /* a container failed */
 	int exit_code;             /* of the first one that failed */
 	bool guest_error;
@@ -159,32 +160,42 @@ static void on_container(void *opaque, const struct agent_ctr_event *ev)
 	struct run_ctr *c = &r->ctr[ev->index];
 	const char *name = ctr_name(r, ev->index);
 
-	if (ev->state == AGENT_CTR_RUNNING) {
-		if (!c->started) {
-			c->started = true;
-			r->n_started++;
-		}
-	} else if (ev->state == AGENT_CTR_TERMINATED && !c->terminated) {
+	switch (ev->state) {
+	case AGENT_CTR_RUNNING:
+		if (r->verbose && c->started && ev->has_ready)
+			fprintf(stderr, "podvm: container %s %s\n", name,
+				ev->ready ? "ready" : "not ready");
+		else if (r->verbose && ev->restart_count > 0)
+			fprintf(stderr, "podvm: container %s restarted (restartCount %d)\n",
+				name, ev->restart_count);
+		c->started = true;
+		c->terminated = false;
+		break;
+	case AGENT_CTR_WAITING:
+		if (r->verbose)
+			fprintf(stderr, "podvm: container %s waiting: %s%s%s\n", name,
+				ev->reason, ev->message[0] ? ": " : "", ev->message);
+		break;
+	case AGENT_CTR_TERMINATED:
 		c->terminated = true;
-		r->n_terminated++;
 		c->exit_code = ev->exit_code;
+		c->term_seq = ++r->term_seq;
 		flush_line(r, ev->index, 0);
 		flush_line(r, ev->index, 1);
-		if (ev->exit_code != 0) {
-			if (!r->failed) {
-				r->failed = true;
-				r->exit_code = ev->exit_code;
-			}
-			fprintf(stderr, "podvm: container %s terminated: %s, exit code %d%s%s\n",
-				name, ev->reason[0] ? ev->reason : "Error",
-				ev->exit_code, ev->message[0] ? ": " : "", ev->message);
-		} else if (r->verbose) {
-			fprintf(stderr, "podvm: container %s terminated: %s, exit code 0\n",
-				name, ev->reason[0] ? ev->reason : "Completed");
+		/* provisional, for a pod that never reports POD_DONE */
+		if (ev->exit_code != 0 && !r->failed) {
+			r->failed = true;
+			r->exit_code = ev->exit_code;
 		}
+		if (ev->exit_code != 0 || r->verbose)
+			fprintf(stderr, "podvm: container %s terminated: %s, exit code %d%s%s\n",
+				name, ev->reason[0] ? ev->reason
+				      : ev->exit_code ? "Error" : "Completed",
+				ev->exit_code, ev->message[0] ? ": " : "", ev->message);
+		break;
 	}
 	if (!r->l.t[LAUNCH_T_CONTAINERS]) {
-		/* every container has started (or failed to) */
+		/* every regular container has started (or failed to) */
 		size_t settled = 0;
 
 		for (size_t i = r->pod->n_init_containers;
@@ -195,10 +206,31 @@ static void on_container(void *opaque, const struct agent_ctr_event *ev)
 	}
 }
 
-static void on_done(void *opaque)
+/* The pod's exit code: that of the container whose final termination
+ * failed first (restarted containers count by their last run). */
+static void on_done(void *opaque, const struct agent_pod_done *d)
 {
 	struct run *r = opaque;
+	unsigned best = 0;
 
+	r->failed = false;
+	r->exit_code = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		const struct agent_pod_done_ctr *f = &d->containers[i];
+		const struct run_ctr *c;
+
+		if (f->index >= POD_MAX_CONTAINERS || f->waiting || f->exit_code == 0)
+			continue;
+		c = &r->ctr[f->index];
+		if (!r->failed || (c->term_seq && c->term_seq < best)) {
+			r->failed = true;
+			r->exit_code = f->exit_code;
+			best = c->term_seq ? c->term_seq : ~0u;
+		}
+	}
+	if (d->reason[0])
+		fprintf(stderr, "podvm: pod %s: %s%s%s\n", r->pod->name, d->reason,
+			d->message[0] ? ": " : "", d->message);
 	stage(r, LAUNCH_T_DONE);
 }
 

@@ -114,11 +114,42 @@ static int on_frame(struct agent_host *h, const struct agent_frame *f,
 		if (h->cb->container)
 			h->cb->container(h->opaque, &ev);
 		return 0;
-	case AGENT_POD_DONE:
-		h->done = true;
-		if (h->cb->done)
-			h->cb->done(h->opaque);
+	case AGENT_POD_DONE: {
+		struct agent_pod_done *d = calloc(1, sizeof(*d));
+
+		if (!d)
+			return pv_err_set(err, ENOMEM, "out of memory");
+		ret = agent_parse_pod_done(f->payload, f->len, d, err);
+		if (ret == 0) {
+			h->done = true;
+			if (h->cb->done)
+				h->cb->done(h->opaque, d);
+		}
+		free(d);
+		return ret;
+	}
+	case AGENT_STATS:
+		if (h->cb->stats)
+			h->cb->stats(h->opaque, f->payload, f->len);
 		return 0;
+	case AGENT_EXEC_STDOUT:
+	case AGENT_EXEC_STDERR:
+		if (h->cb->exec_output)
+			h->cb->exec_output(h->opaque, f->chan,
+					   f->type == AGENT_EXEC_STDOUT ? AGENT_STREAM_STDOUT
+									: AGENT_STREAM_STDERR,
+					   f->payload, f->len);
+		return 0;
+	case AGENT_EXEC_EXIT: {
+		struct agent_exec_exit x;
+
+		ret = agent_parse_exec_exit(f->payload, f->len, &x, err);
+		if (ret < 0)
+			return ret;
+		if (h->cb->exec_exit)
+			h->cb->exec_exit(h->opaque, &x);
+		return 0;
+	}
 	case AGENT_ERROR:
 		ret = agent_parse_error(f->payload, f->len, msg, sizeof(msg), err);
 		if (ret < 0)
@@ -173,7 +204,30 @@ int agent_host_stop(struct agent_host *h, int64_t grace_seconds,
 
 int agent_host_shutdown(struct agent_host *h, struct pv_err *err)
 {
-	char *s = strdup("{}");
+	return send_json(h, AGENT_SHUTDOWN, strdup("{}"), err);
+}
 
-	return send_json(h, AGENT_SHUTDOWN, s, err);
+int agent_host_stats_request(struct agent_host *h, struct pv_err *err)
+{
+	return send_json(h, AGENT_STATS_REQUEST, strdup("{}"), err);
+}
+
+int agent_host_exec_start(struct agent_host *h, const struct agent_exec_start *x,
+			  struct pv_err *err)
+{
+	return send_json(h, AGENT_EXEC_START, agent_msg_exec_start(x), err);
+}
+
+int agent_host_exec_stdin(struct agent_host *h, uint16_t id, const void *data,
+			  size_t len, struct pv_err *err)
+{
+	int ret = agent_write_frame(h->fd, AGENT_EXEC_STDIN, id, data, len);
+
+	return ret < 0 ? pv_err_sys(err, -ret, "send exec input") : 0;
+}
+
+int agent_host_exec_resize(struct agent_host *h, uint16_t id, uint16_t rows,
+			   uint16_t cols, struct pv_err *err)
+{
+	return send_json(h, AGENT_EXEC_RESIZE, agent_msg_exec_resize(id, rows, cols), err);
 }

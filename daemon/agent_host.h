@@ -20,8 +20,15 @@ struct agent_host_cb {
 	void (*log)(void *opaque, uint16_t ctr, enum agent_stream s,
 		    const uint8_t *data, size_t len);
 	void (*container)(void *opaque, const struct agent_ctr_event *ev);
-	void (*done)(void *opaque);               /* every container finished */
+	/* no container will run again; d has their final states */
+	void (*done)(void *opaque, const struct agent_pod_done *d);
 	void (*error)(void *opaque, const char *msg);  /* guest gave up */
+	/* STATS payload (decoded by the metrics code, which owns the format) */
+	void (*stats)(void *opaque, const uint8_t *json, size_t len);
+	/* exec session output and end (channel = exec id) */
+	void (*exec_output)(void *opaque, uint16_t id, enum agent_stream s,
+			    const uint8_t *data, size_t len);
+	void (*exec_exit)(void *opaque, const struct agent_exec_exit *x);
 };
 
 struct agent_host {
@@ -48,5 +55,15 @@ int agent_host_readable(struct agent_host *h, struct pv_err *err);
 int agent_host_stop(struct agent_host *h, int64_t grace_seconds,
 		    struct pv_err *err);
 int agent_host_shutdown(struct agent_host *h, struct pv_err *err);
+int agent_host_stats_request(struct agent_host *h, struct pv_err *err);
+
+/* Exec sessions: start one (x->id chosen by the caller, 1..65535), feed
+ * its stdin (len 0 = EOF), resize its tty. */
+int agent_host_exec_start(struct agent_host *h, const struct agent_exec_start *x,
+			  struct pv_err *err);
+int agent_host_exec_stdin(struct agent_host *h, uint16_t id, const void *data,
+			  size_t len, struct pv_err *err);
+int agent_host_exec_resize(struct agent_host *h, uint16_t id, uint16_t rows,
+			   uint16_t cols, struct pv_err *err);
 
 #endif

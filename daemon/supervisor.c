@@ -10,7 +10,7 @@
  *
  * A pod thread never holds the supervisor lock while it blocks; the API
  * never waits on a boot. */
-#include "daemon/supervisor.h"
+#include "daemon/supervisor_priv.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -24,48 +24,14 @@
 
 #include <json-c/json.h>
 
-#include "daemon/agent_host.h"
-#include "daemon/launch.h"
 #include "daemon/log.h"
-#include "vmm/vmm.h"
 
 #define SV_CONNECT_TIMEOUT_MS 10000
 #define SV_BOOT_TIMEOUT_MS    (180 * 1000)  /* TCG on a loaded host */
 #define SV_STOP_SLACK_MS      (15 * 1000)
 #define SV_POWEROFF_MS        (15 * 1000)
 
-struct sv_pod {
-	struct supervisor *sv;
-	char uid[UUID_STR_LEN];
-	struct pod *pod;               /* own copy */
-	bool reattach;
-	pthread_t thread;
-	int wake_fd;                   /* eventfd: stop or close requested */
-	/* under sv->lock */
-	bool stop_requested;
-	int64_t grace;
-	bool finished;                 /* thread done with the VM */
-	bool vm_up;                    /* VM booted or attached, not torn down */
-	bool stats_requested;          /* metrics: sample at the next wake-up */
-	struct sv_pod *next;
-
-	/* thread-private */
-	struct launch l;
-	struct agent_host ah;
-	struct podsvc_status_update st;
-	bool shutdown_sent;
-};
-
-struct supervisor {
-	struct supervisor_config cfg;
-	struct podsvc *svc;
-	struct vmm *vmm;
-	pthread_mutex_t lock;
-	struct sv_pod *pods;
-	bool closing;
-};
-
-static void sv_pod_free(struct sv_pod *p)
+void sv_pod_free(struct sv_pod *p)
 {
 	if (!p)
 		return;
@@ -164,12 +130,22 @@ static void on_container(void *opaque, const struct agent_ctr_event *ev)
 {
 	struct sv_pod *p = opaque;
 	struct podsvc_ctr_status *c = &p->st.ctr[ev->index];
+	struct metrics_ctr_sample ms = { .have = METRICS_CTR_RESTARTS,
+					 .restarts = (uint64_t)ev->restart_count };
 
+	c->restart_count = ev->restart_count;
 	if (ev->state == AGENT_CTR_RUNNING) {
 		c->state = PODSVC_RUNNING;
 		c->reason[0] = c->message[0] = '\0';
 		c->started_ms = ev->time_ms;
-		c->ready = true;
+		/* no readiness probe: ready once running */
+		c->ready = ev->has_ready ? ev->ready : true;
+	} else if (ev->state == AGENT_CTR_WAITING) {
+		/* CrashLoopBackOff, PodInitializing, CreateContainerConfigError */
+		c->state = PODSVC_WAITING;
+		snprintf(c->reason, sizeof(c->reason), "%s", ev->reason);
+		snprintf(c->message, sizeof(c->message), "%s", ev->message);
+		c->ready = false;
 	} else {
 		c->state = PODSVC_TERMINATED;
 		c->exit_code = ev->exit_code;
@@ -182,6 +158,19 @@ static void on_container(void *opaque, const struct agent_ctr_event *ev)
 		if (!c->started_ms)
 			c->started_ms = ev->time_ms;
 		c->ready = false;
+		if (!strcmp(c->reason, "OOMKilled")) {
+			p->oom_kills[ev->index]++;
+			ms.have |= METRICS_CTR_OOM;
+		}
+	}
+	ms.oom_kills = p->oom_kills[ev->index];
+	{
+		const struct pod *pod = p->pod;
+		size_t i = ev->index;
+		const char *name = i < pod->n_init_containers ? pod->init_containers[i].name
+			: pod->containers[i - pod->n_init_containers].name;
+
+		metrics_container_update(p->uid, name, NULL, &ms);
 	}
 	if (!p->l.t[LAUNCH_T_CONTAINERS]) {
 		size_t settled = 0;
@@ -197,10 +186,16 @@ static void on_container(void *opaque, const struct agent_ctr_event *ev)
 	report(p);
 }
 
-static void on_done(void *opaque)
+static void on_done(void *opaque, const struct agent_pod_done *d)
 {
 	struct sv_pod *p = opaque;
 
+	if (d->reason[0]) {   /* e.g. DeadlineExceeded: a pod-level failure */
+		p->st.phase = PODSVC_FAILED;
+		snprintf(p->st.reason, sizeof(p->st.reason), "%s", d->reason);
+		snprintf(p->st.message, sizeof(p->st.message), "%.*s",
+			 (int)sizeof(p->st.message) - 1, d->message);
+	}
 	launch_mark(&p->l, LAUNCH_T_DONE);
 	report(p);   /* the final phase */
 }
@@ -212,12 +207,25 @@ static void on_guest_error(void *opaque, const char *msg)
 	fail_pod(p, "GuestError", msg);
 }
 
+/* Per-container figures from the guest's cgroups, for /metrics. */
+static void on_stats(void *opaque, const uint8_t *json, size_t len)
+{
+	struct sv_pod *p = opaque;
+	struct pv_err err = { 0 };
+
+	/* bad figures are the guest's problem, not the pod's */
+	if (metrics_guest_stats(p->uid, (const char *)json, len, &err) < 0)
+		log_debug("ignored guest STATS", LOG_STR("uid", p->uid),
+			  LOG_STR("error", err.msg), LOG_END);
+}
+
 static const struct agent_host_cb sv_cb = {
 	.ready = on_ready,
 	.log = on_log,
 	.container = on_container,
 	.done = on_done,
 	.error = on_guest_error,
+	.stats = on_stats,
 };
 
 /* Metrics ---------------------------------------------------------------- */
@@ -245,7 +253,9 @@ static void sv_metrics_sample(struct sv_pod *p)
 	s.vm_cpu_ns = vs.cpu_ns;
 	s.vmm_rss_bytes = vs.rss_bytes;
 	metrics_pod_update(p->uid, p->pod->namespace, p->pod->name, &s);
-	/* + when the protocol has it: agent STATS_REQUEST if p->ah.proto */
+	/* the guest answers with STATS (on_stats), never blocking us */
+	if (p->ah.proto && !p->ah.done)
+		agent_host_stats_request(&p->ah, NULL);
 }
 
 /* Pod thread ---------------------------------------------------------------- */
@@ -377,6 +387,66 @@ static enum sv_outcome follow(struct sv_pod *p, char *spec, size_t spec_len)
 	}
 }
 
+/* Network steps ------------------------------------------------------------ */
+
+/* For the metrics collector: where the pod's tap is (under the lock). */
+static void net_show(struct sv_pod *p)
+{
+	pthread_mutex_lock(&p->sv->lock);
+	snprintf(p->tap, sizeof(p->tap), "%s", p->net.leased ? p->net.net.tap : "");
+	p->tap_in_vpc = p->net.attached;
+	pthread_mutex_unlock(&p->sv->lock);
+}
+
+static void net_fail(struct sv_pod *p, int ret, const char *msg)
+{
+	fail_pod(p, ret == -ENOSPC ? "VPCFull" : ret == -ENOENT ? "VPCNotFound"
+		 : "NetworkSetupFailed", msg);
+}
+
+/* Before boot: lease + persistent tap (lookup: after a restart, the lease
+ * the pod holds).  Then the guest's NIC and settings, status.podIP. */
+static int net_prepare(struct sv_pod *p, bool lookup, struct pv_err *err)
+{
+	int64_t t0 = util_mono_ms();
+	int ret;
+
+	if (!p->net.bound)
+		return 0;   /* no network: only lo */
+	ret = lookup ? vpcsvc_pod_lookup(p->sv->cfg.vpcs, &p->net, err)
+		     : vpcsvc_pod_prepare(p->sv->cfg.vpcs, &p->net, err);
+	if (ret < 0)
+		return ret;
+	vpcsvc_pod_runtime_net(&p->net, &p->rtnet);
+	p->l.opts.tap = p->net.net.tap;
+	p->l.opts.net = &p->rtnet;
+	snprintf(p->st.pod_ip, sizeof(p->st.pod_ip), "%s", p->net.ip);
+	net_show(p);
+	log_debug("pod network prepared", LOG_STR("uid", p->uid),
+		  LOG_STR("vpc", p->net.vpc), LOG_STR("ip", p->net.ip),
+		  LOG_INT("ms", util_mono_ms() - t0), LOG_END);
+	return 0;
+}
+
+/* After QEMU opened the tap: into the VPC.  The move waits for an RCU
+ * grace period (~18 ms), paid while the guest kernel boots. */
+static int net_attach(struct sv_pod *p, struct pv_err *err)
+{
+	int64_t t0 = util_mono_ms();
+	int ret;
+
+	if (!p->net.bound)
+		return 0;
+	ret = vpcsvc_pod_attach(p->sv->cfg.vpcs, &p->net, err);
+	if (ret < 0)
+		return ret;
+	net_show(p);
+	log_debug("pod network attached", LOG_STR("uid", p->uid),
+		  LOG_STR("tap", p->net.net.tap),
+		  LOG_INT("ms", util_mono_ms() - t0), LOG_END);
+	return 0;
+}
+
 static void *pod_thread(void *arg)
 {
 	struct sv_pod *p = arg;
@@ -412,21 +482,21 @@ static void *pod_thread(void *arg)
 	for (size_t i = 0; i < p->st.n_containers; i++)
 		snprintf(p->st.ctr[i].reason, sizeof(p->st.ctr[i].reason),
 			 i < p->st.n_init ? "PodInitializing" : "ContainerCreating");
-
-	if (p->reattach) {
-		/* the spec is sent again if the guest never got it */
-		ret = launch_prepare(&p->l, &err);
+	/* counted in its VPC from here on: a VPC with pods is not deleted */
+	if (sv->cfg.vpcs) {
+		ret = vpcsvc_pod_bind(sv->cfg.vpcs, p->pod, p->uid, &p->net, &err);
 		if (ret < 0) {
-			fail_pod(p, "CreateContainerError", err.msg);
+			net_fail(p, ret, err.msg);
 			goto out;
 		}
+	}
+
+	if (p->reattach) {
 		ret = launch_attach(&p->l, p->uid, &err);
 		if (ret == -ENOENT && !p->l.dir_created) {
 			/* podvmd stopped before this pod's VM was booted */
 			p->reattach = false;
-			goto boot;
-		}
-		if (ret == -ENOENT) {
+		} else if (ret == -ENOENT) {
 			fail_pod(p, "VMLost", "the pod's VM is gone: it stopped "
 				 "while podvmd was not running");
 			goto out;
@@ -434,16 +504,34 @@ static void *pod_thread(void *arg)
 			fail_pod(p, "VMLost", err.msg);
 			goto out;
 		}
-		log_info("reattached to VM", LOG_STR("uid", p->uid), LOG_STR("pod", p->pod->name), LOG_END);
+	}
+	if (p->reattach) {
 		sv_set_vm_up(p, true);
-	} else {
-		report(p);
+		/* the VM keeps its lease and tap; attach is idempotent (podvmd
+		 * may have stopped between boot and attach) */
+		if (net_prepare(p, true, &err) < 0 || net_attach(p, &err) < 0) {
+			net_fail(p, 0, err.msg);
+			goto out;
+		}
+		/* the spec is sent again if the guest never got it */
 		ret = launch_prepare(&p->l, &err);
 		if (ret < 0) {
 			fail_pod(p, "CreateContainerError", err.msg);
 			goto out;
 		}
-boot:
+		log_info("reattached to VM", LOG_STR("uid", p->uid), LOG_STR("pod", p->pod->name), LOG_END);
+	} else {
+		report(p);
+		ret = net_prepare(p, false, &err);
+		if (ret < 0) {
+			net_fail(p, ret, err.msg);
+			goto out;
+		}
+		ret = launch_prepare(&p->l, &err);
+		if (ret < 0) {
+			fail_pod(p, "CreateContainerError", err.msg);
+			goto out;
+		}
 		if (check_requests(p, NULL) != SV_DONE) {
 			o = check_requests(p, NULL);
 			goto out;
@@ -455,6 +543,11 @@ boot:
 			goto out;
 		}
 		sv_set_vm_up(p, true);
+		ret = net_attach(p, &err);
+		if (ret < 0) {
+			net_fail(p, ret, err.msg);
+			goto out;
+		}
 		if (check_requests(p, NULL) != SV_DONE) {
 			o = check_requests(p, NULL);
 			goto out;
@@ -476,8 +569,14 @@ out:
 		metrics_pod_remove(p->uid);
 	if (o == SV_CLOSING) {
 		launch_release(&p->l);
+		if (sv->cfg.vpcs)   /* the VM keeps its network */
+			vpcsvc_pod_unbind(sv->cfg.vpcs, &p->net);
 	} else {
+		/* reverse order: the VM is gone before its tap and address */
 		launch_teardown(&p->l);
+		if (sv->cfg.vpcs)
+			vpcsvc_pod_release(sv->cfg.vpcs, &p->net);
+		net_show(p);
 	}
 	pthread_mutex_lock(&sv->lock);
 	p->finished = true;
@@ -491,7 +590,7 @@ out:
 
 /* Runner ops ------------------------------------------------------------------ */
 
-static struct sv_pod *find_locked(struct supervisor *sv, const char *uid)
+struct sv_pod *sv_find_locked(struct supervisor *sv, const char *uid)
 {
 	for (struct sv_pod *p = sv->pods; p; p = p->next)
 		if (!strcmp(p->uid, uid))
@@ -517,8 +616,8 @@ static void reap_locked(struct supervisor *sv, struct sv_pod **reaped)
 	}
 }
 
-static void spawn(struct supervisor *sv, const char *uid, const struct pod *pod,
-		  bool reattach)
+void sv_spawn(struct supervisor *sv, const char *uid, const struct pod *pod,
+	      bool reattach)
 {
 	struct sv_pod *p = calloc(1, sizeof(*p)), *reaped = NULL;
 	struct json_object *j = NULL;
@@ -568,10 +667,10 @@ oom:
 
 static void runner_start(void *runner, const char *uid, const struct pod *pod)
 {
-	spawn(runner, uid, pod, false);
+	sv_spawn(runner, uid, pod, false);
 }
 
-static void runner_stop(void *runner, const char *uid, int64_t grace)
+void sv_runner_stop(void *runner, const char *uid, int64_t grace)
 {
 	struct supervisor *sv = runner;
 	struct sv_pod *p;
@@ -579,7 +678,7 @@ static void runner_stop(void *runner, const char *uid, int64_t grace)
 	uint64_t one = 1;
 
 	pthread_mutex_lock(&sv->lock);
-	p = find_locked(sv, uid);
+	p = sv_find_locked(sv, uid);
 	if (!p || p->finished) {
 		finalize = true;   /* nothing runs: release at once */
 		if (p)
@@ -595,9 +694,18 @@ static void runner_stop(void *runner, const char *uid, int64_t grace)
 		podsvc_finalize_delete(sv->svc, uid);
 }
 
+static int runner_admit(void *runner, const struct pod *pod,
+			struct podsvc_status *st)
+{
+	struct supervisor *sv = runner;
+
+	return sv->cfg.vpcs ? vpcsvc_admit(sv->cfg.vpcs, pod, st) : 0;
+}
+
 const struct podsvc_runner_ops supervisor_runner_ops = {
 	.start = runner_start,
-	.stop = runner_stop,
+	.stop = sv_runner_stop,
+	.admit = runner_admit,
 };
 
 static int sv_metrics_list(void *opaque, struct metrics_target **out, size_t *n)
@@ -621,7 +729,11 @@ static int sv_metrics_list(void *opaque, struct metrics_target **out, size_t *n)
 		snprintf(t[i].ns, sizeof(t[i].ns), "%s", p->pod->namespace);
 		snprintf(t[i].name, sizeof(t[i].name), "%s", p->pod->name);
 		t[i].has_vm = p->vm_up;
-		/* later: t[i].tap / t[i].netns from the pod's network */
+		snprintf(t[i].tap, sizeof(t[i].tap), "%s", p->tap);
+		if (p->tap_in_vpc && sv->cfg.vpcs &&
+		    vpcsvc_ns_path(sv->cfg.vpcs, p->net.vpc, t[i].netns,
+				   sizeof(t[i].netns)) < 0)
+			t[i].tap[0] = '\0';
 		i++;
 	}
 	pthread_mutex_unlock(&sv->lock);
@@ -637,7 +749,7 @@ static void sv_metrics_request(void *opaque, const char *uid)
 	uint64_t one = 1;
 
 	pthread_mutex_lock(&sv->lock);
-	p = find_locked(sv, uid);
+	p = sv_find_locked(sv, uid);
 	if (p && !p->finished && !p->stats_requested) {
 		p->stats_requested = true;
 		if (write(p->wake_fd, &one, sizeof(one)) < 0)
@@ -650,164 +762,3 @@ const struct metrics_source_ops supervisor_metrics_ops = {
 	.list = sv_metrics_list,
 	.request_guest = sv_metrics_request,
 };
-
-/* Start-up: reattach, then remove orphans ------------------------------------- */
-
-struct known {
-	char (*uids)[UUID_STR_LEN];
-	size_t n, cap;
-	struct supervisor *sv;
-};
-
-static void on_stored(void *opaque, const char *uid, const struct pod *pod,
-		      bool deleting)
-{
-	struct known *k = opaque;
-
-	if (k->n == k->cap) {
-		size_t ncap = k->cap ? k->cap * 2 : 64;
-		void *nu = realloc(k->uids, ncap * sizeof(*k->uids));
-
-		if (!nu)
-			return;
-		k->uids = nu;
-		k->cap = ncap;
-	}
-	snprintf(k->uids[k->n++], UUID_STR_LEN, "%s", uid);
-	spawn(k->sv, uid, pod, true);
-	if (deleting)
-		runner_stop(k->sv, uid, 0);
-}
-
-static bool is_known(const struct known *k, const char *uid, size_t len)
-{
-	for (size_t i = 0; i < k->n; i++)
-		if (!strncmp(k->uids[i], uid, len))
-			return true;
-	return false;
-}
-
-static void remove_orphans(struct supervisor *sv, const struct known *k)
-{
-	struct pv_err err = { 0 };
-	char **names = NULL;
-	size_t n = 0;
-	DIR *d;
-	struct dirent *de;
-
-	if (sv->vmm->ops->list(sv->vmm, &names, &n, &err) == 0) {
-		for (size_t i = 0; i < n; i++) {
-			struct vmm_vm *vm = NULL;
-			const char *uid = names[i] + strlen("podvm-");
-
-			if (strncmp(names[i], "podvm-", 6) || is_known(k, uid, UUID_STR_LEN)) {
-				free(names[i]);
-				continue;
-			}
-			if (sv->vmm->ops->attach(sv->vmm, names[i], &vm, &err) == 0) {
-				vmm_destroy(vm, &err);
-				vmm_release(vm);
-				log_info("removed orphan VM", LOG_STR("vm", names[i]), LOG_END);
-			}
-			free(names[i]);
-		}
-		free(names);
-	}
-	/* run dirs named after a uid prefix that no record owns */
-	d = opendir(sv->cfg.run_dir);
-	while (d && (de = readdir(d))) {
-		char path[LAUNCH_PATH_MAX];
-
-		if (strlen(de->d_name) != LAUNCH_SHORT_ID ||
-		    strspn(de->d_name, "0123456789abcdef-") != LAUNCH_SHORT_ID ||
-		    is_known(k, de->d_name, LAUNCH_SHORT_ID))
-			continue;
-		if (util_fmt(path, sizeof(path), "%s/%s", sv->cfg.run_dir, de->d_name) == 0 &&
-		    util_rm_rf(path, &err) == 0)
-			log_info("removed orphan run dir", LOG_STR("path", path), LOG_END);
-	}
-	if (d)
-		closedir(d);
-}
-
-int supervisor_open(const struct supervisor_config *cfg,
-		    struct supervisor **out, struct pv_err *err)
-{
-	struct supervisor *sv = calloc(1, sizeof(*sv));
-	struct vmm_config vc = { 0 };
-	char root[LAUNCH_PATH_MAX], cache[LAUNCH_PATH_MAX];
-	int ret;
-
-	*out = NULL;
-	if (!sv)
-		return pv_err_set(err, ENOMEM, "out of memory");
-	sv->cfg = *cfg;
-	pthread_mutex_init(&sv->lock, NULL);
-	ret = util_mkdir_p(cfg->run_dir, 0755, err);
-	if (ret < 0)
-		goto fail;
-	/* One embedded libvirt root per process: every pod's VM lives in it,
-	 * and the next podvmd finds them there. */
-	if (util_fmt(root, sizeof(root), "%s/libvirt", cfg->run_dir) < 0 ||
-	    util_fmt(cache, sizeof(cache), "%s/cache", cfg->state_dir) < 0) {
-		ret = pv_err_set(err, ENAMETOOLONG, "run dir path too long");
-		goto fail;
-	}
-	vc.uri = cfg->libvirt_uri;
-	vc.state_dir = root;
-	vc.cache_dir = cache;
-	vc.accel = VMM_ACCEL_AUTO;
-	vc.quiet = true;
-	ret = vmm_backend(NULL)->open(&vc, &sv->vmm, err);
-	if (ret < 0)
-		goto fail;
-	log_info("VM backend ready", LOG_STR("accel", supervisor_accel(sv)), LOG_END);
-	*out = sv;
-	return 0;
-fail:
-	pthread_mutex_destroy(&sv->lock);
-	free(sv);
-	return ret;
-}
-
-int supervisor_start(struct supervisor *sv, struct podsvc *svc,
-		     struct pv_err *err)
-{
-	struct known k = { .sv = sv };
-
-	(void)err;
-	sv->svc = svc;
-	podsvc_foreach(svc, on_stored, &k);
-	remove_orphans(sv, &k);
-	free(k.uids);
-	return 0;
-}
-
-void supervisor_close(struct supervisor *sv)
-{
-	struct sv_pod *p;
-	uint64_t one = 1;
-
-	if (!sv)
-		return;
-	pthread_mutex_lock(&sv->lock);
-	sv->closing = true;
-	for (p = sv->pods; p; p = p->next)
-		if (write(p->wake_fd, &one, sizeof(one)) < 0)
-			log_warn("cannot wake pod thread", LOG_STR("uid", p->uid), LOG_END);
-	pthread_mutex_unlock(&sv->lock);
-	/* Threads in a boot step notice `closing` when the step returns. */
-	while ((p = sv->pods)) {
-		sv->pods = p->next;
-		pthread_join(p->thread, NULL);
-		sv_pod_free(p);
-	}
-	vmm_close(sv->vmm);
-	pthread_mutex_destroy(&sv->lock);
-	free(sv);
-}
-
-const char *supervisor_accel(struct supervisor *sv)
-{
-	return sv->vmm->ops->accel(sv->vmm) == VMM_ACCEL_KVM ? "kvm" : "tcg";
-}

@@ -11,6 +11,7 @@
  * pod keeps running, output queues up to the caps and the rest is dropped;
  * when a host connects again the guest sends HELLO first and goes on. */
 #include "guest/guest.h"
+#include "guest/stats.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -85,6 +86,28 @@ static int guest_port_update(struct guest_agent *a, struct pv_err *err)
 	return 0;
 }
 
+/* Answer STATS_REQUEST with every container's cgroup figures (the host's
+ * metrics collector asks every few seconds; never blocks on the host). */
+static int guest_send_stats(struct guest_agent *a, struct pv_err *err)
+{
+	const struct pod *pod = a->gp.pod;
+	const char *names[AGENT_MAX_CTRS];
+	size_t n = 0, len = 0;
+	char *json = NULL;
+	int rc;
+
+	for (size_t i = 0; pod && i < pod->n_init_containers && n < AGENT_MAX_CTRS; i++)
+		names[n++] = pod->init_containers[i].name;
+	for (size_t i = 0; pod && i < pod->n_containers && n < AGENT_MAX_CTRS; i++)
+		names[n++] = pod->containers[i].name;
+	rc = guest_stats_collect(NULL, NULL, names, n, &json, &len, err);
+	if (rc < 0)
+		return rc;
+	rc = guest_outq_control(&a->q, AGENT_STATS, json);
+	free(json);
+	return rc < 0 ? pv_err_set(err, -rc, "queue STATS") : 0;
+}
+
 static int guest_send_hello(struct guest_agent *a, bool front)
 {
 	struct agent_hello h = { .proto_min = AGENT_PROTO_MIN,
@@ -153,16 +176,21 @@ static int guest_parse_spec(const uint8_t *p, size_t n, struct guest_pod *gp,
 	}
 	gp->have_rt = true;
 	if (gp->rt.n_containers != gp->pod->n_containers ||
+	    guest_rt_n_init(&gp->rt) != gp->pod->n_init_containers ||
 	    gp->rt.n_containers == 0 || gp->rt.n_containers > POD_MAX_CONTAINERS) {
-		rc = pv_err_set(err, EINVAL, "POD_SPEC: %zu runtime containers for %zu in the pod",
-				gp->rt.n_containers, gp->pod->n_containers);
+		rc = pv_err_set(err, EINVAL, "POD_SPEC: %zu+%zu runtime containers for "
+				"%zu+%zu in the pod", guest_rt_n_init(&gp->rt),
+				gp->rt.n_containers, gp->pod->n_init_containers,
+				gp->pod->n_containers);
 		goto out;
 	}
-	for (i = 0; i < gp->rt.n_containers; i++) {
-		const struct runtime_container *c = &gp->rt.containers[i];
+	rc = guest_pod_bind(gp, err);
+	if (rc < 0)
+		goto out;
+	for (i = 0; i < gp->n; i++) {
+		const struct runtime_container *c = gp->ctrs[i].rc;
 
-		if (!c->name || strcmp(c->name, gp->pod->containers[i].name) != 0 ||
-		    !pod_is_dns1123_label(c->name)) {
+		if (!pod_is_dns1123_label(c->name)) {
 			rc = pv_err_set(err, EINVAL, "POD_SPEC: runtime container %zu name mismatch", i);
 			goto out;
 		}
@@ -220,9 +248,9 @@ static int guest_on_frame(struct guest_agent *a, const struct agent_frame *f,
 		if (rc < 0)
 			return rc;
 		a->state = GUEST_S_RUN;
-		guest_diag("pod %s/%s: starting %zu container(s)",
+		guest_diag("pod %s/%s: starting %zu init and %zu container(s)",
 			   a->gp.pod->namespace ? a->gp.pod->namespace : "default",
-			   a->gp.pod->name, a->gp.rt.n_containers);
+			   a->gp.pod->name, a->gp.n_init, a->gp.n - a->gp.n_init);
 		rc = guest_pod_start(&a->gp, &a->q, a->epfd);
 		if (rc < 0)
 			return pv_err_set(err, -rc, "starting containers: out of memory");
@@ -236,6 +264,27 @@ static int guest_on_frame(struct guest_agent *a, const struct agent_frame *f,
 		else if (a->state != GUEST_S_DONE)
 			return guest_enter_done(a);   /* nothing started yet */
 		return 0;
+	case AGENT_EXEC_START:
+		if (a->state != GUEST_S_RUN)
+			break;
+		return guest_exec_start(&a->gp, &a->q, f->payload, f->len, err);
+	case AGENT_EXEC_STDIN:
+		if (a->state != GUEST_S_RUN && a->state != GUEST_S_DONE)
+			break;
+		if (guest_exec_stdin(&a->gp, f->chan, f->payload, f->len) < 0)
+			return pv_err_set(err, ENOMEM, "out of memory");
+		return 0;
+	case AGENT_EXEC_RESIZE:
+		if (a->state != GUEST_S_RUN && a->state != GUEST_S_DONE)
+			break;
+		return guest_exec_resize(&a->gp, f->payload, f->len, err);
+	case AGENT_STATS_REQUEST:
+		rc = agent_parse_empty(f->payload, f->len, err);
+		if (rc < 0)
+			return rc;
+		if (a->state != GUEST_S_RUN && a->state != GUEST_S_DONE)
+			break;
+		return guest_send_stats(a, err);
 	case AGENT_SHUTDOWN:
 		rc = agent_parse_empty(f->payload, f->len, err);
 		if (rc < 0)
@@ -451,8 +500,12 @@ static int guest_agent_loop(struct guest_agent *a, struct pv_err *err)
 				    (evs[i].events & (EPOLLHUP | EPOLLERR)) &&
 				    !guest_port_host_connected(a->port))
 					guest_host_lost(a);
+			} else if (tag >= GUEST_TAG_EXEC(0, 0) &&
+				   tag < GUEST_TAG_EXEC(GUEST_MAX_EXECS, 0)) {
+				guest_exec_io(&a->gp, &a->q, tag);
+				rc = 0;
 			} else if (tag >= GUEST_TAG_PIPE(0, 0) &&
-				   tag < GUEST_TAG_PIPE(POD_MAX_CONTAINERS, 0)) {
+				   tag < GUEST_TAG_PIPE(GUEST_MAX_CTRS, 0)) {
 				int idx = (int)((tag - GUEST_TAG_PIPE(0, 0)) / 2);
 
 				guest_pipe_read(&a->gp, &a->q, a->epfd, idx, (int)(tag & 1));

@@ -26,7 +26,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define GUEST_CHILD_STACK (256 * 1024)
 
 #define GUEST_CLONE_INTO_CGROUP 0x200000000ULL
 
@@ -40,7 +39,8 @@ struct guest_child {
 	const struct guest_ctr_spawn *s;
 	int status_w;
 	int devnull;
-	int term_fd;     /* O_PATH of the termination message file, or -1 */
+	int term_fd;     /* detached mount of the termination message file, or -1 */
+	int vol_fds[GUEST_MAX_MOUNTS];   /* detached volume mounts, -1 */
 	bool config_error;
 };
 
@@ -209,9 +209,10 @@ static int guest_child_termlog(struct guest_child *c, struct pv_err *err)
 		rc = dst;
 		goto out;
 	}
-	rc = guest_bind_fds(c->term_fd, dst, false, err);
-	if (rc < 0)
-		pv_err_prefix(err, "terminationMessagePath %s", path);
+	rc = 0;
+	if (move_mount(c->term_fd, "", dst, "",
+		       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		rc = pv_err_sys(err, errno, "terminationMessagePath %s: mount", path);
 out:
 	if (dst >= 0)
 		close(dst);
@@ -247,9 +248,19 @@ static int guest_child_setup(struct guest_child *c, struct guest_user *user,
 	if (rc < 0)
 		return rc;
 	if (s->pc && s->pod) {
-		rc = guest_volumes_mount(s->pod, s->pc, s->rootfs, err);
+		if (s->pc->n_mounts > GUEST_MAX_MOUNTS)
+			return pv_err_set(err, E2BIG, "too many volumeMounts");
+		rc = guest_volumes_detach(s->pod, s->pc, c->vol_fds, err);
 		if (rc < 0)
 			return rc;
+	}
+	/* The termination message file lives outside the new root: take a
+	 * detached copy of its mount now, attach it once /dev exists. */
+	if (s->term_file) {
+		c->term_fd = open_tree(AT_FDCWD, s->term_file,
+				       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		if (c->term_fd < 0)
+			return pv_err_sys(err, errno, "open_tree %s", s->term_file);
 	}
 	if (chdir(s->rootfs) < 0)
 		return pv_err_sys(err, errno, "chdir to the container root");
@@ -276,6 +287,11 @@ static int guest_child_setup(struct guest_child *c, struct guest_user *user,
 	rc = guest_child_dev(err);
 	if (rc < 0)
 		return rc;
+	if (s->pc) {
+		rc = guest_volumes_attach(s->pc, c->vol_fds, err);
+		if (rc < 0)
+			return rc;
+	}
 	rc = guest_child_termlog(c, err);
 	if (rc < 0)
 		return rc;
@@ -344,6 +360,10 @@ int guest_ctr_spawn(const struct guest_ctr_spawn *s, pid_t *pid,
 {
 	struct guest_start_status st;
 	struct guest_child c = { .s = s, .status_w = -1, .devnull = -1, .term_fd = -1 };
+	size_t i;
+
+	for (i = 0; i < GUEST_MAX_MOUNTS; i++)
+		c.vol_fds[i] = -1;   /* the child's copies close with it */
 	struct guest_clone_args ca;
 	int status_p[2] = { -1, -1 };
 	ssize_t n;
@@ -364,13 +384,6 @@ int guest_ctr_spawn(const struct guest_ctr_spawn *s, pid_t *pid,
 	if (c.devnull < 0) {
 		rc = pv_err_sys(err, errno, "open /dev/null");
 		goto out;
-	}
-	if (s->term_file) {
-		c.term_fd = open(s->term_file, O_PATH | O_CLOEXEC | O_NOFOLLOW);
-		if (c.term_fd < 0) {
-			rc = pv_err_sys(err, errno, "open %s", s->term_file);
-			goto out;
-		}
 	}
 	memset(&ca, 0, sizeof(ca));
 	ca.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;

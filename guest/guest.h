@@ -48,6 +48,7 @@
 #define GUEST_CGROUP_ROOT     "/sys/fs/cgroup"
 #define GUEST_CGROUP_PODVM    GUEST_CGROUP_ROOT "/podvm"
 #define GUEST_MAX_CTRS        AGENT_MAX_CTRS   /* init + regular containers */
+#define GUEST_MAX_MOUNTS      64   /* volumeMounts per container (decoder's bound) */
 #define GUEST_PATH_DEFAULT    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* Log queue caps: output beyond them is dropped (never block a container
@@ -198,6 +199,8 @@ int guest_caps_compute(char *const *add, size_t n_add, char *const *drop,
 		       size_t n_drop, uint64_t *out, struct pv_err *err);
 int guest_caps_bound(uint64_t caps, struct pv_err *err);
 int guest_caps_apply(uint64_t caps, struct pv_err *err);
+/* PID 1, before forking: compile the filter for caps once (cached). */
+int guest_seccomp_prepare(uint64_t caps, struct pv_err *err);
 int guest_seccomp_load(uint64_t caps, struct pv_err *err);
 /* Names the RuntimeDefault filter blocks for caps (tests, docs). */
 bool guest_seccomp_blocks(const char *syscall, uint64_t caps);
@@ -209,13 +212,17 @@ bool guest_seccomp_blocks(const char *syscall, uint64_t caps);
  * fd or -errno. */
 int guest_path_in_root(int rootfd, const char *path, bool create,
 		       bool want_file, mode_t mode, struct pv_err *err);
-/* Bind mount the fd src onto the fd dst (both O_PATH); ro remounts. */
+/* Bind mount the fd src onto the fd dst (both O_PATH). */
 int guest_bind_fds(int src, int dst, bool ro, struct pv_err *err);
 /* Create the pod's emptyDir volumes under GUEST_VOL_DIR. */
 int guest_volumes_setup(const struct pod *pod, struct pv_err *err);
-/* In the container child, before pivot_root: each volumeMount. */
-int guest_volumes_mount(const struct pod *pod, const struct pod_container *pc,
-			const char *rootfs, struct pv_err *err);
+/* In the container child: before pivot_root, a detached copy of each
+ * volumeMount's source (fds[i] for pc->mounts[i]); after /dev exists,
+ * attach them at their mountPaths (closes the fds). */
+int guest_volumes_detach(const struct pod *pod, const struct pod_container *pc,
+			 int *fds, struct pv_err *err);
+int guest_volumes_attach(const struct pod_container *pc, int *fds,
+			 struct pv_err *err);
 
 /* ---- etc.c ---- */
 /* Write GUEST_ETC_DIR/{hosts,hostname,resolv.conf}. */
@@ -265,6 +272,13 @@ const char *guest_env_get(char *const *env, size_t n, const char *key);
 int guest_child_mount(const char *src, const char *dst, const char *type,
 		      unsigned long flags, const char *data, mode_t mode,
 		      struct pv_err *err);
+
+/* ---- rtspec.c ---- */
+size_t guest_rt_n_init(const struct pod_runtime *rt);
+const struct runtime_container *guest_rt_ctr(const struct pod_runtime *rt,
+					     bool init, size_t i);
+const char *guest_rt_pod_ip(const struct pod_runtime *rt);
+const char *guest_rt_resolv_conf(const struct pod_runtime *rt);
 
 /* ---- ctrs.c / restart.c ---- */
 enum guest_ctr_phase {

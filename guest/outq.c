@@ -36,7 +36,10 @@ void guest_outq_free(struct guest_outq *q)
 	q->head = q->tail = NULL;
 	q->total_log = 0;
 	memset(q->ctr_log, 0, sizeof(q->ctr_log));
+	q->raw_bytes = 0;
 }
+
+#define GUEST_OUTQ_RAW (-2)   /* ctr of exec output frames */
 
 static struct guest_outmsg *guest_outq_msg(uint16_t type, uint16_t chan,
 					   const void *payload, size_t len, int ctr)
@@ -140,7 +143,7 @@ int guest_outq_report_drops(struct guest_outq *q)
 {
 	int i, rc;
 
-	for (i = 0; i < POD_MAX_CONTAINERS; i++) {
+	for (i = 0; i < GUEST_MAX_CTRS; i++) {
 		rc = guest_outq_report_one(q, i, false);
 		if (rc < 0)
 			return rc;
@@ -154,7 +157,7 @@ size_t guest_outq_log(struct guest_outq *q, int ctr, uint16_t type,
 	const uint8_t *p = data;
 	size_t queued = 0;
 
-	if (ctr < 0 || ctr >= POD_MAX_CONTAINERS)
+	if (ctr < 0 || ctr >= GUEST_MAX_CTRS)
 		return 0;
 	guest_outq_report_one(q, ctr, false);
 	while (len > 0) {
@@ -179,7 +182,7 @@ size_t guest_outq_log(struct guest_outq *q, int ctr, uint16_t type,
 
 int guest_outq_report_final(struct guest_outq *q, int ctr)
 {
-	if (ctr < 0 || ctr >= POD_MAX_CONTAINERS)
+	if (ctr < 0 || ctr >= GUEST_MAX_CTRS)
 		return 0;
 	return guest_outq_report_one(q, ctr, true);
 }
@@ -195,7 +198,21 @@ static void guest_outq_pop(struct guest_outq *q)
 		q->ctr_log[m->ctr] -= m->len;
 		q->total_log -= m->len;
 	}
+	if (m->ctr == GUEST_OUTQ_RAW)
+		q->raw_bytes -= m->len;
 	free(m);
+}
+
+int guest_outq_raw(struct guest_outq *q, uint16_t type, uint16_t chan,
+		   const void *data, size_t len)
+{
+	struct guest_outmsg *m = guest_outq_msg(type, chan, data, len, GUEST_OUTQ_RAW);
+
+	if (!m)
+		return -ENOMEM;
+	guest_outq_append(q, m);
+	q->raw_bytes += m->len;
+	return 0;
 }
 
 int guest_outq_flush(struct guest_outq *q, int fd)

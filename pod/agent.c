@@ -210,6 +210,14 @@ const char *agent_type_name(uint16_t type)
 	case AGENT_POD_DONE: return "POD_DONE";
 	case AGENT_SHUTDOWN: return "SHUTDOWN";
 	case AGENT_ERROR: return "ERROR";
+	case AGENT_EXEC_START: return "EXEC_START";
+	case AGENT_EXEC_STDIN: return "EXEC_STDIN";
+	case AGENT_EXEC_STDOUT: return "EXEC_STDOUT";
+	case AGENT_EXEC_STDERR: return "EXEC_STDERR";
+	case AGENT_EXEC_EXIT: return "EXEC_EXIT";
+	case AGENT_EXEC_RESIZE: return "EXEC_RESIZE";
+	case AGENT_STATS_REQUEST: return "STATS_REQUEST";
+	case AGENT_STATS: return "STATS";
 	default: return "UNKNOWN";
 	}
 }

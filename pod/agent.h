@@ -45,7 +45,10 @@ enum agent_type {
 	AGENT_EXEC_STDERR = 14, /* guest->host raw bytes */
 	AGENT_EXEC_EXIT = 15,   /* guest->host {"id","exitCode","signal","error"} */
 	AGENT_EXEC_RESIZE = 16, /* host->guest {"id","rows","cols"} (tty only) */
-	AGENT_TYPE_MAX = 16,    /* later protocol versions add types above this */
+	AGENT_STATS_REQUEST = 17, /* host->guest {} : send STATS */
+	AGENT_STATS = 18,       /* guest->host per-container cgroup figures
+	                         * (docs/metrics.md) */
+	AGENT_TYPE_MAX = 18,    /* later protocol versions add types above this */
 };
 
 struct agent_frame {

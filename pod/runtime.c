@@ -3,6 +3,7 @@
  * their JSON form, which the guest decodes as hostile input. */
 #include "pod/runtime.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,7 @@ void runtime_free(struct pod_runtime *rt)
 			rt_container_clear(&rt->init_containers[i]);
 		free(rt->init_containers);
 	}
+	free(rt->net);
 	memset(rt, 0, sizeof(*rt));
 }
 
@@ -381,6 +383,19 @@ int runtime_build(const struct pod *pod,
 			    &rt.n_containers, err);
 	if (ret < 0)
 		goto out;
+	if (ctx && ctx->net) {
+		ret = runtime_net_check(ctx->net, err);
+		if (ret < 0)
+			goto out;
+		rt.net = malloc(sizeof(*rt.net));
+		if (!rt.net) {
+			ret = pv_err_set(err, ENOMEM, "out of memory");
+			goto out;
+		}
+		*rt.net = *ctx->net;
+		inet_ntop(AF_INET, &rt.net->addr, rt.net->addr_text,
+			  sizeof(rt.net->addr_text));
+	}
 	*out = rt;
 	memset(&rt, 0, sizeof(rt));
 	ret = 0;
@@ -468,6 +483,8 @@ struct json_object *runtime_to_json(const struct pod_runtime *rt)
 	if (rt->n_init_containers &&
 	    !rt_add(o, "initContainers", rt_ctrs_json(rt->init_containers,
 						      rt->n_init_containers)))
+		goto fail;
+	if (rt->net && !rt_add(o, "network", runtime_net_to_json(rt->net)))
 		goto fail;
 	return o;
 fail:
@@ -635,6 +652,10 @@ int runtime_from_json(struct json_object *obj, struct pod_runtime *out,
 			arr = v;
 		} else if (strcmp(key, "initContainers") == 0) {
 			init = v;
+		} else if (strcmp(key, "network") == 0 && !rt.net) {
+			ret = runtime_net_from_json(v, &rt.net, err);
+			if (ret < 0)
+				goto out;
 		} else {
 			ret = pv_err_set(err, EINVAL, "runtime: %.64s: unknown "
 					 "field", key);

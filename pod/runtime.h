@@ -12,6 +12,7 @@
 #ifndef PODVM_POD_RUNTIME_H
 #define PODVM_POD_RUNTIME_H
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,12 +32,41 @@ struct runtime_container {
 	char *disk_serial;              /* virtio-blk serial of its image */
 };
 
+/* The pod's network (VPC), when it has one: the guest finds its NIC by
+ * MAC, gives it address/prefix and MTU, routes by default via gateway, and
+ * writes resolv.conf from dns.  JSON (all required but dns):
+ *   "network": {"mac":"02:..","address":"10.88.0.2","prefixLength":24,
+ *               "gateway":"10.88.0.1","mtu":1500,"dns":["10.88.0.1"]} */
+#define RUNTIME_NET_DNS_MAX 3          /* resolv.conf's own limit */
+#define RUNTIME_NET_MTU_MIN 576
+#define RUNTIME_NET_MTU_MAX 65535
+struct runtime_net {
+	uint8_t mac[6];                 /* unicast */
+	struct in_addr addr;
+	unsigned prefix;                /* 1..30 */
+	struct in_addr gateway;         /* inside addr/prefix, not addr */
+	unsigned mtu;
+	struct in_addr dns[RUNTIME_NET_DNS_MAX];
+	size_t n_dns;
+	/* dotted-quad text of addr, for /etc/hosts and status.podIP */
+	char addr_text[INET_ADDRSTRLEN];
+};
+
+/* 0 when net is consistent (the rules above), else -EINVAL with err. */
+int runtime_net_check(const struct runtime_net *net, struct pv_err *err);
+/* The "network" object (NULL on ENOMEM) and its strict decoder (*out
+ * malloc'd, addr_text filled). */
+struct json_object *runtime_net_to_json(const struct runtime_net *net);
+int runtime_net_from_json(struct json_object *obj, struct runtime_net **out,
+			  struct pv_err *err);
+
 struct pod_runtime {
 	char *hostname;                 /* pod name (or spec.hostname) */
 	struct runtime_container *containers;   /* same order as pod->containers */
 	size_t n_containers;
 	struct runtime_container *init_containers;  /* as pod->init_containers */
 	size_t n_init_containers;
+	struct runtime_net *net;        /* NULL: the pod has only lo */
 };
 
 /* What only the host knows, for env[].valueFrom.fieldRef. NULL fields (or
@@ -45,6 +75,7 @@ struct runtime_env_ctx {
 	const char *pod_ip;     /* status.podIP, status.podIPs */
 	const char *host_ip;    /* status.hostIP, status.hostIPs */
 	const char *node_name;  /* spec.nodeName when the pod sets none */
+	const struct runtime_net *net;  /* copied into the runtime; NULL: none */
 };
 
 /* Resolve every container of pod, init containers included. cfgs[i] and

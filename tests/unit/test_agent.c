@@ -492,10 +492,14 @@ static void test_msg_ctr_event(void **state)
 	assert_int_equal(d.state, AGENT_CTR_RUNNING);
 	free(s);
 
-	assert_int_equal(agent_parse_ctr_event(S("{\"index\":16,\"state\":\"RUNNING\"}"),
+	/* index bound: [initContainers..., containers...] */
+	assert_int_equal(agent_parse_ctr_event(S("{\"index\":32,\"state\":\"RUNNING\"}"),
 					       &d, &err), -ERANGE);
-	assert_int_equal(agent_parse_ctr_event(S("{\"index\":0,\"state\":\"WAITING\"}"),
-					       &d, &err), -EBADMSG);
+	/* WAITING (back-off, PodInitializing) needs a reason */
+	assert_int_equal(agent_parse_ctr_event(S("{\"index\":0,\"state\":\"WAITING\","
+						 "\"reason\":\"CrashLoopBackOff\"}"),
+					       &d, &err), 0);
+	assert_int_equal(d.state, AGENT_CTR_WAITING);
 	assert_int_equal(agent_parse_ctr_event(S("{\"index\":0,\"state\":\"TERMINATED\"}"),
 					       &d, &err), -EBADMSG);
 	assert_int_equal(agent_parse_ctr_event(S("{\"index\":0,\"state\":\"RUNNING\",\"exitCode\":0}"),
@@ -589,7 +593,7 @@ static void test_msg_pod_done(void **state)
 	assert_int_equal(agent_parse_pod_done(S("{\"containers\":[{\"index\":0}]}"), &o, &err),
 			 -EBADMSG);
 	len = (size_t)snprintf(big, sizeof(big), "{\"containers\":[");
-	for (i = 0; i <= POD_MAX_CONTAINERS; i++)
+	for (i = 0; i <= AGENT_MAX_CTRS; i++)
 		len += (size_t)snprintf(big + len, sizeof(big) - len,
 					"%s{\"index\":0,\"exitCode\":0}", i ? "," : "");
 	snprintf(big + len, sizeof(big) - len, "]}");

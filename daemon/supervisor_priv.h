@@ -1,0 +1,60 @@
+/* Internals shared by daemon/supervisor.c (pod threads, runner ops) and
+ * daemon/supervisor_start.c (open, start-up, close). */
+#ifndef PODVM_DAEMON_SUPERVISOR_PRIV_H
+#define PODVM_DAEMON_SUPERVISOR_PRIV_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "daemon/agent_host.h"
+#include "daemon/launch.h"
+#include "daemon/supervisor.h"
+#include "daemon/vpcsvc.h"
+#include "vmm/vmm.h"
+
+struct sv_pod {
+	struct supervisor *sv;
+	char uid[UUID_STR_LEN];
+	struct pod *pod;               /* own copy */
+	bool reattach;
+	pthread_t thread;
+	int wake_fd;                   /* eventfd: stop or close requested */
+	/* under sv->lock */
+	bool stop_requested;
+	int64_t grace;
+	bool finished;                 /* thread done with the VM */
+	bool vm_up;                    /* VM booted or attached, not torn down */
+	bool stats_requested;          /* metrics: sample at the next wake-up */
+	uint64_t oom_kills[POD_MAX_CONTAINERS];   /* per container, agent order */
+	char tap[IFNAMSIZ];            /* metrics: the pod's tap, "" if none */
+	bool tap_in_vpc;               /* metrics: it is in the VPC netns */
+	struct sv_pod *next;
+
+	/* thread-private */
+	struct launch l;
+	struct vpcsvc_pod net;         /* its VPC, lease and tap */
+	struct runtime_net rtnet;      /* what the guest gets */
+	struct agent_host ah;
+	struct podsvc_status_update st;
+	bool shutdown_sent;
+};
+
+struct supervisor {
+	struct supervisor_config cfg;
+	struct podsvc *svc;
+	struct vmm *vmm;
+	pthread_mutex_t lock;
+	struct sv_pod *pods;
+	bool closing;
+};
+
+void sv_pod_free(struct sv_pod *p);
+struct sv_pod *sv_find_locked(struct supervisor *sv, const char *uid);
+/* Start following a pod on its own thread (reattach: its VM may run). */
+void sv_spawn(struct supervisor *sv, const char *uid, const struct pod *pod,
+	      bool reattach);
+/* The runner's stop op. */
+void sv_runner_stop(void *runner, const char *uid, int64_t grace);
+
+#endif
