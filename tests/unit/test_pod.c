@@ -175,9 +175,11 @@ static void test_errors_exact(void **state)
 		   "\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]}}",
 		   "spec.hostNetwork: Forbidden: not supported: pods run in "
 		   "their own microVM");
-	expect_err(POD_HEAD MIN_META ",\"spec\":{\"volumes\":[],"
+	expect_err(POD_HEAD MIN_META ",\"spec\":{\"volumes\":[{\"name\":\"v\","
+		   "\"hostPath\":{\"path\":\"/\"}}],"
 		   "\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]}}",
-		   "spec.volumes: unknown field");
+		   "spec.volumes[0].hostPath: Forbidden: hostPath volumes are "
+		   "not supported: pods run in their own microVM");
 	expect_err(POD_HEAD MIN_META ",\"spec\":{\"restartPolicy\":\"Sometimes\","
 		   "\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]}}",
 		   "spec.restartPolicy: Unsupported value: \"Sometimes\": "
@@ -195,10 +197,16 @@ static void test_errors_exact(void **state)
 	expect_err(CTR(",\"workingDir\":\"srv\""),
 		   "spec.containers[0].workingDir: Invalid value: \"srv\": must be "
 		   "an absolute path");
-	expect_err(CTR(",\"resources\":{\"limits\":{\"cpu\":\"1\"}}"),
-		   "spec.containers[0].resources.limits: unknown field");
+	expect_err(CTR(",\"resources\":{\"requests\":{\"cpu\":\"2\"},"
+		       "\"limits\":{\"cpu\":\"1\"}}"),
+		   "spec.containers[0].resources.requests: Invalid value: \"2\": "
+		   "must be less than or equal to cpu limit of 1");
+	expect_err(CTR(",\"resources\":{\"foo\":{}}"),
+		   "spec.containers[0].resources.foo: unknown field");
 	expect_err(CTR(",\"securityContext\":{\"privileged\":true}"),
-		   "spec.containers[0].securityContext: unknown field");
+		   "spec.containers[0].securityContext.privileged: Forbidden: "
+		   "privileged containers are not supported: Fargate-style pods "
+		   "run in their own microVM without host access");
 	expect_err(CTR(",\"env\":[{\"name\":\"1A\"}]"),
 		   "spec.containers[0].env[0].name: Invalid value: \"1A\": a valid "
 		   "environment variable name must consist of alphabetic "
@@ -207,7 +215,9 @@ static void test_errors_exact(void **state)
 	expect_err(CTR(",\"env\":[{\"value\":\"x\"}]"),
 		   "spec.containers[0].env[0].name: Required value");
 	expect_err(CTR(",\"env\":[{\"name\":\"A\",\"valueFrom\":{}}]"),
-		   "spec.containers[0].env[0].valueFrom: unknown field");
+		   "spec.containers[0].env[0].valueFrom: Invalid value: \"\": must "
+		   "specify one of: `fieldRef`, `resourceFieldRef`, "
+		   "`configMapKeyRef` or `secretKeyRef`");
 	expect_err(CTR(",\"tty\":\"yes\""), "spec.containers[0].tty: expected boolean");
 	expect_err(CTR(",\"imagePullPolicy\":\"Sometimes\""),
 		   "spec.containers[0].imagePullPolicy: Unsupported value: "
