@@ -48,6 +48,20 @@ check "unknown image" "$TMP/unknownimg.yaml" 125 'spec\.containers\[0\]\.image: 
 pod nocmd '  - name: a' '    image: busybox' '    command: ["no-such-command", "x"]' >"$TMP/nocmd.yaml"
 check "command missing in the image" "$TMP/nocmd.yaml" 128 'container a terminated: StartError, exit code 128: .*no-such-command'
 
+# Refused like Fargate, before any VM boots, with the field path.
+pod priv '  - name: a' '    image: busybox' '    securityContext:' '      privileged: true' >"$TMP/priv.yaml"
+check "privileged refused" "$TMP/priv.yaml" 125 'spec\.containers\[0\]\.securityContext\.privileged: Forbidden'
+pod hport '  - name: a' '    image: busybox' '    ports:' '    - containerPort: 80' '      hostPort: 8080' >"$TMP/hport.yaml"
+check "hostPort refused" "$TMP/hport.yaml" 125 'spec\.containers\[0\]\.ports\[0\]\.hostPort: Forbidden'
+printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: hnet\nspec:\n  hostNetwork: true\n  containers:\n  - name: a\n    image: busybox\n' >"$TMP/hnet.yaml"
+check "hostNetwork refused" "$TMP/hnet.yaml" 125 'spec\.hostNetwork: Forbidden'
+printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: hpid\nspec:\n  hostPID: true\n  hostIPC: true\n  containers:\n  - name: a\n    image: busybox\n' >"$TMP/hpid.yaml"
+check "hostPID refused" "$TMP/hpid.yaml" 125 'spec\.hostPID: Forbidden'
+printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: hpath\nspec:\n  volumes:\n  - name: v\n    hostPath:\n      path: /etc\n  containers:\n  - name: a\n    image: busybox\n' >"$TMP/hpath.yaml"
+check "hostPath refused" "$TMP/hpath.yaml" 125 'spec\.volumes\[0\]\.hostPath: Forbidden'
+pod cfgmap '  - name: a' '    image: busybox' '    env:' '    - name: X' '      valueFrom:' '        configMapKeyRef:' '          name: c' '          key: k' >"$TMP/cfgmap.yaml"
+check "unsupported field refused" "$TMP/cfgmap.yaml" 125 'spec\.containers\[0\]\.env\[0\]\.valueFrom\.configMapKeyRef'
+
 pod okpod '  - name: a' '    image: busybox' '    command: ["true"]' >"$TMP/ok.yaml"
 PODVM_GUEST_DIR=$TMP/no-guest check "missing kernel" "$TMP/ok.yaml" 125 'missing kernel .*no-guest/vmlinuz'
 mkdir -p "$TMP/half-guest"
