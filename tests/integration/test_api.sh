@@ -123,6 +123,13 @@ req POST "$NS" -H 'Content-Type: application/json' -d '{"apiVersion":"v1"} junk'
 req POST "$NS" -H 'Content-Type: application/json' -d "$(pod_json bad 'true' | sed 's/"image":"busybox"/"image":"busybox","bogus":1/')"
 expect_code "unknown field 422" 422
 expect_eq "422 field path" "$(jget 'd["details"]["causes"][0]["field"]')" "spec.containers[0].bogus"
+# What Fargate refuses is refused with 422 and the field path, before any VM
+req POST "$NS" -H 'Content-Type: application/json' -d "$(pod_json priv 'true' | sed 's/"image":"busybox"/"image":"busybox","securityContext":{"privileged":true}/')"
+expect_code "privileged 422" 422
+expect_eq "privileged field path" "$(jget 'd["details"]["causes"][0]["field"]+" "+d["details"]["causes"][0]["reason"]')" "spec.containers[0].securityContext.privileged FieldValueForbidden"
+req POST "$NS" -H 'Content-Type: application/json' -d "$(pod_json hnet 'true' | sed 's/"spec":{/"spec":{"hostNetwork":true,/')"
+expect_code "hostNetwork 422" 422
+expect_eq "hostNetwork field path" "$(jget 'd["details"]["causes"][0]["field"]')" "spec.hostNetwork"
 head -c 2000000 /dev/zero | tr '\0' ' ' >"$TMP/big"
 req POST "$NS" -H 'Content-Type: application/json' --data-binary @"$TMP/big"; expect_code "oversize body 413" 413
 req POST "$NS" -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' --data-binary @"$TMP/big"
