@@ -19,6 +19,7 @@
 
 struct api_server {
 	struct podsvc *svc;
+	struct vpcsvc *vpcs;         /* NULL: no VPC API */
 	size_t max_body;
 	unsigned max_connections;
 	unsigned timeout_s;
@@ -147,6 +148,7 @@ enum MHD_Result api_h_pods_list_all(struct api_req *r);
 enum MHD_Result api_h_pod_get(struct api_req *r);
 enum MHD_Result api_h_pod_delete(struct api_req *r);
 enum MHD_Result api_h_pod_log(struct api_req *r);
+enum MHD_Result api_h_pod_exec(struct api_req *r);   /* exec.c */
 enum MHD_Result api_h_watch_ns(struct api_req *r);
 enum MHD_Result api_h_watch_all(struct api_req *r);
 enum MHD_Result api_h_watch_one(struct api_req *r);
@@ -156,6 +158,17 @@ enum MHD_Result api_h_apis(struct api_req *r);
 enum MHD_Result api_h_version(struct api_req *r);
 enum MHD_Result api_h_health(struct api_req *r);
 enum MHD_Result api_h_openapi(struct api_req *r);
+/* vpcs.c: /apis/podvm.io[/v1[/vpcs[/{name}]]] */
+#define API_PODVM_GROUP \
+	"{\"name\":\"podvm.io\",\"versions\":[{\"groupVersion\":" \
+	"\"podvm.io/v1\",\"version\":\"v1\"}],\"preferredVersion\":" \
+	"{\"groupVersion\":\"podvm.io/v1\",\"version\":\"v1\"}}"
+enum MHD_Result api_h_podvm_group(struct api_req *r);
+enum MHD_Result api_h_podvm_v1(struct api_req *r);
+enum MHD_Result api_h_vpcs_list(struct api_req *r);
+enum MHD_Result api_h_vpcs_create(struct api_req *r);
+enum MHD_Result api_h_vpc_get(struct api_req *r);
+enum MHD_Result api_h_vpc_delete(struct api_req *r);
 
 /* watch.c: stream events for sel (handlers above call it). */
 enum MHD_Result api_watch(struct api_req *r, const struct api_query *q,

@@ -27,11 +27,19 @@ static const struct api_route api_routes[] = {
 	  "pod_delete" },
 	{ "GET", "/api/v1/namespaces/{ns}/pods/{name}/log", api_h_pod_log,
 	  "pod_log" },
+	{ "POST", "/api/v1/namespaces/{ns}/pods/{name}/exec", api_h_pod_exec,
+	  "pod_exec" },
 	{ "GET", "/api/v1/watch/pods", api_h_watch_all, "pods_watch_all" },
 	{ "GET", "/api/v1/watch/namespaces/{ns}/pods", api_h_watch_ns,
 	  "pods_watch" },
 	{ "GET", "/api/v1/watch/namespaces/{ns}/pods/{name}", api_h_watch_one,
 	  "pods_watch" },
+	{ "GET", "/apis/podvm.io", api_h_podvm_group, "apis_podvm" },
+	{ "GET", "/apis/podvm.io/v1", api_h_podvm_v1, "apis_podvm_v1" },
+	{ "GET", "/apis/podvm.io/v1/vpcs", api_h_vpcs_list, "vpcs_list" },
+	{ "POST", "/apis/podvm.io/v1/vpcs", api_h_vpcs_create, "vpcs_create" },
+	{ "GET", "/apis/podvm.io/v1/vpcs/{name}", api_h_vpc_get, "vpc_get" },
+	{ "DELETE", "/apis/podvm.io/v1/vpcs/{name}", api_h_vpc_delete, "vpc_delete" },
 };
 
 #define API_N_ROUTES (sizeof(api_routes) / sizeof(api_routes[0]))

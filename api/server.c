@@ -468,7 +468,8 @@ static int api_listener_start(struct api_server *srv, int fd, bool is_unix,
 	struct api_listener *l;
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION |
 			 MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-			 MHD_USE_ITC | MHD_USE_ERROR_LOG;
+			 MHD_USE_ITC | MHD_USE_ERROR_LOG |
+			 MHD_ALLOW_UPGRADE;   /* exec (api/exec.c) */
 
 	l = calloc(1, sizeof(*l));
 	if (!l) {
@@ -553,6 +554,7 @@ int api_start(const struct api_config *cfg, struct podsvc *svc,
 	if (!srv)
 		return pv_err_set(err, ENOMEM, "out of memory");
 	srv->svc = svc;
+	srv->vpcs = cfg->vpcs;
 	srv->max_body = cfg->max_body ? cfg->max_body : API_DEFAULT_MAX_BODY;
 	srv->max_connections = cfg->max_connections ? cfg->max_connections
 						    : API_DEFAULT_MAX_CONN;

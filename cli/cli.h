@@ -29,6 +29,7 @@ int cli_get(const struct cli_env *env, int argc, char **argv);      /* cli/get.c
 int cli_describe(const struct cli_env *env, int argc, char **argv); /* cli/describe.c */
 int cli_logs(const struct cli_env *env, int argc, char **argv);     /* cli/logs.c */
 int cli_delete(const struct cli_env *env, int argc, char **argv);   /* cli/delete.c */
+int cli_exec(const struct cli_env *env, int argc, char **argv);     /* cli/exec.c */
 
 /* Read a Kubernetes manifest (YAML or JSON, detected by content) into a
  * json-c tree. Errors name the file and, for syntax errors, line and column.

@@ -26,6 +26,7 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "get", cli_get, "get pods [NAME] [-n NS|-A] [-o wide|json|yaml|name] [-w] [-l SEL]   list pods" },
 	{ "describe", cli_describe, "describe pod NAME [-n NS]   show a pod in detail" },
 	{ "logs", cli_logs, "logs [-f] [-c CTR] [--tail N] [--timestamps] [-p] NAME   a container's output" },
+	{ "exec", cli_exec, "exec [-i] [-t] [-n NS] POD [-c CTR] -- CMD...   run a command in a running container" },
 	{ "delete", cli_delete, "delete [pod] NAME [--grace-period N] [--wait=false]   delete a pod" },
 };
 

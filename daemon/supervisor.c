@@ -24,6 +24,7 @@
 
 #include <json-c/json.h>
 
+#include "daemon/exec.h"
 #include "daemon/log.h"
 
 #define SV_CONNECT_TIMEOUT_MS 10000
@@ -226,6 +227,8 @@ static const struct agent_host_cb sv_cb = {
 	.done = on_done,
 	.error = on_guest_error,
 	.stats = on_stats,
+	.exec_output = exec_on_output,   /* daemon/exec.c */
+	.exec_exit = exec_on_exit,
 };
 
 /* Metrics ---------------------------------------------------------------- */
@@ -302,6 +305,7 @@ static enum sv_outcome follow(struct sv_pod *p, char *spec, size_t spec_len)
 
 	agent_host_init(&p->ah, p->l.agent_fd, spec, spec_len,
 			p->st.n_containers, &sv_cb, p);
+	exec_pod_attach(p->uid, p->wake_fd);   /* until exec_pod_detach */
 	for (;;) {
 		struct pollfd pfd[3] = {
 			{ .fd = agent_eof ? -1 : p->l.agent_fd, .events = POLLIN },
@@ -374,6 +378,7 @@ static enum sv_outcome follow(struct sv_pod *p, char *spec, size_t spec_len)
 				deadline = util_mono_ms() + SV_POWEROFF_MS;
 			}
 		}
+		exec_pod_pump(p->uid, &p->ah);   /* exec sessions' input */
 		if (vm_fd >= 0 && (pfd[2].revents & POLLIN)) {
 			if (!agent_eof)
 				agent_host_readable(&p->ah, &err);
@@ -559,6 +564,7 @@ static void *pod_thread(void *arg)
 		goto out;
 	}
 	o = follow(p, spec, spec_len);
+	exec_pod_detach(p->uid);
 	agent_host_free(&p->ah);
 	if (o == SV_DONE)
 		report(p);
