@@ -9,6 +9,7 @@
 #include "util/err.h"
 
 struct podsvc;
+struct vpcsvc;
 
 #define API_DEFAULT_SOCKET    "/run/podvm/podvmd.sock"
 #define API_DEFAULT_MAX_BODY  (1024 * 1024)
@@ -25,6 +26,7 @@ struct api_config {
 	size_t max_body;           /* request body cap, bytes (0: default) */
 	unsigned max_connections;  /* per listener; above it: 503 (0: default) */
 	unsigned timeout_s;        /* idle / slow client timeout (0: default) */
+	struct vpcsvc *vpcs;       /* /apis/podvm.io/v1/vpcs; NULL: 404 */
 };
 
 struct api_server;

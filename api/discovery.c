@@ -42,7 +42,8 @@ enum MHD_Result api_h_api_v1(struct api_req *r)
 enum MHD_Result api_h_apis(struct api_req *r)
 {
 	static const char body[] =
-		"{\"kind\":\"APIGroupList\",\"apiVersion\":\"v1\",\"groups\":[]}";
+		"{\"kind\":\"APIGroupList\",\"apiVersion\":\"v1\",\"groups\":["
+		API_PODVM_GROUP "]}";
 
 	return api_reply_json(r, 200, body);
 }

@@ -134,7 +134,9 @@ int launch_prepare(struct launch *l, struct pv_err *err)
 	ret = pod_fargate_size(pod, &l->size, err);
 	if (ret < 0)
 		goto out;
-	ctx.pod_ip = l->opts.pod_ip;
+	ctx.pod_ip = l->opts.pod_ip ? l->opts.pod_ip
+				    : l->opts.net ? l->opts.net->addr_text : NULL;
+	ctx.net = l->opts.net;
 	ctx.host_ip = l->opts.host_ip;
 	ctx.node_name = l->opts.node_name;
 	ret = runtime_build(pod, cfgs, serials, &ctx, &l->rt, err);
@@ -247,6 +249,12 @@ int launch_boot(struct launch *l, struct pv_err *err)
 		m.disks[i].readonly = true;
 	}
 	m.n_disks = l->n_disks;
+	if (l->opts.tap && l->opts.net) {
+		/* QEMU opens the tap by name in our namespace (managed='no') */
+		m.nics[0].tap = l->opts.tap;
+		memcpy(m.nics[0].mac, l->opts.net->mac, sizeof(m.nics[0].mac));
+		m.n_nics = 1;
+	}
 	m.agent_socket = l->agent_sock;
 	m.console_log = l->console_log;
 

@@ -36,6 +36,12 @@ struct launch_opts {
 	const char *host_ip;     /* for env fieldRefs (status.hostIP); NULL = "" */
 	const char *node_name;   /* spec.nodeName when the pod sets none */
 	const char *pod_ip;      /* status.podIP once networking assigns one */
+	/* The pod's network (podvmd with a VPC): the guest's NIC is the
+	 * persistent tap `tap` (made by netns_pod_prepare) with net->mac, and
+	 * net goes to the guest in the runtime.  NULL/NULL (`podvm run`):
+	 * no NIC, the pod has only lo. */
+	const char *tap;
+	const struct runtime_net *net;
 };
 
 enum launch_stage {

@@ -22,9 +22,12 @@
 #include "daemon/podsvc.h"
 #include "daemon/reporter.h"
 #include "daemon/supervisor.h"
+#include "daemon/vpcsvc.h"
 #include "pod/pod.h"
 #include "util/err.h"
 #include "util/util.h"
+
+#define PODVMD_MAX_VPCS 64
 
 struct podvmd_opts {
 	const char *state_dir;
@@ -35,6 +38,9 @@ struct podvmd_opts {
 	const char *node_name;
 	struct api_config api;
 	const char *metrics_listen;
+	const char *netns_dir;
+	struct netns_vpc_info vpcs[PODVMD_MAX_VPCS];   /* --vpc */
+	size_t n_vpcs;
 };
 
 static void podvmd_usage(FILE *fp)
@@ -47,10 +53,15 @@ static void podvmd_usage(FILE *fp)
 		"              [--tls-cert-file PEM --tls-key-file PEM]\n"
 		"              [--node-name NAME] [--log-level debug|info|warn|error]\n"
 		"              [--metrics-listen HOST:PORT]\n"
+		"              [--vpc NAME=CIDR[,dns=IP]...[,egress=none]]... [--vpc default]\n"
+		"              [--netns-dir DIR]\n"
 		"defaults: state dir $PODVM_STATE_DIR or /var/lib/podvm, run dir\n"
 		"$PODVM_RUN_DIR or /run/podvm, guest dir $PODVM_GUEST_DIR or guest/\n"
-		"next to the binary, socket %s.\n"
-		"A --listen address off loopback requires --token-file.\n",
+		"next to the binary, socket %s, VPC namespaces in RUN_DIR/netns.\n"
+		"A --listen address off loopback requires --token-file.\n"
+		"No VPC (no --vpc, none created through the API): pods have only lo.\n"
+		"--vpc default is default=" VPCSVC_DEFAULT_CIDR "; pods without the\n"
+		"annotation " VPCSVC_ANN_VPC " join the VPC named default.\n",
 		API_DEFAULT_SOCKET);
 }
 
@@ -89,9 +100,12 @@ static int podvmd_parse_args(int argc, char **argv, struct podvmd_opts *o)
 		{ "tls-key-file", required_argument, NULL, 'K' },
 		{ "log-level", required_argument, NULL, 'v' },
 		{ "metrics-listen", required_argument, NULL, 'M' },
+		{ "vpc", required_argument, NULL, 'V' },
+		{ "netns-dir", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct pv_err err = { 0 };
 	unsigned long long v;
 	int c, lvl;
 
@@ -107,6 +121,18 @@ static int podvmd_parse_args(int argc, char **argv, struct podvmd_opts *o)
 		case 'g': o->guest_dir = optarg; break;
 		case 'n': o->node_name = optarg; break;
 		case 'M': o->metrics_listen = optarg; break;
+		case 'N': o->netns_dir = optarg; break;
+		case 'V':
+			if (o->n_vpcs == PODVMD_MAX_VPCS) {
+				fprintf(stderr, "podvmd: at most %d --vpc\n", PODVMD_MAX_VPCS);
+				return -1;
+			}
+			if (vpcsvc_parse_flag(optarg, &o->vpcs[o->n_vpcs], &err) < 0) {
+				fprintf(stderr, "podvmd: %s\n", err.msg);
+				return -1;
+			}
+			o->n_vpcs++;
+			break;
 		case 'C': o->api.tls_cert_file = optarg; break;
 		case 'K': o->api.tls_key_file = optarg; break;
 		case 'b':
@@ -207,6 +233,8 @@ int main(int argc, char **argv)
 	struct supervisor_config scfg;
 	struct podsvc_config pcfg;
 	struct supervisor *sv = NULL;
+	struct vpcsvc_config vcfg;
+	struct vpcsvc *vpcs = NULL;
 	struct podsvc *svc = NULL;
 	struct reporter *rep = NULL;
 	struct api_server *api = NULL;
@@ -215,6 +243,7 @@ int main(int argc, char **argv)
 	struct pv_err err = { 0 };
 	char node[POD_NAME_MAX + 1];
 	char *guest_dir = NULL, *abs_state = NULL, *abs_run = NULL, *abs_guest = NULL;
+	char *netns_dir = NULL, *abs_netns = NULL;
 	sigset_t sigs;
 	int ret, sig = 0, rc = 1;
 
@@ -238,7 +267,11 @@ int main(int argc, char **argv)
 	abs_state = util_abspath(o.state_dir);
 	abs_run = util_abspath(o.run_dir);
 	abs_guest = util_abspath(o.guest_dir);
-	if (!abs_state || !abs_run || !abs_guest) {
+	/* per run dir, so that two podvmd never clean up each other's VPCs */
+	if (!o.netns_dir && abs_run && asprintf(&netns_dir, "%s/netns", abs_run) > 0)
+		o.netns_dir = netns_dir;
+	abs_netns = o.netns_dir ? util_abspath(o.netns_dir) : NULL;
+	if (!abs_state || !abs_run || !abs_guest || !abs_netns) {
 		fprintf(stderr, "podvmd: out of memory\n");
 		goto out_paths;
 	}
@@ -258,10 +291,18 @@ int main(int argc, char **argv)
 		 LOG_STR("runDir", o.run_dir), LOG_STR("guestDir", o.guest_dir),
 		 LOG_STR("node", node), LOG_INT("pid", getpid()), LOG_END);
 
+	vcfg = (struct vpcsvc_config){
+		.state_dir = o.state_dir, .netns_dir = abs_netns,
+		.vpcs = o.vpcs, .n_vpcs = o.n_vpcs,
+	};
+	ret = vpcsvc_open(&vcfg, &vpcs, &err);
+	if (ret < 0)
+		goto fail;
+	o.api.vpcs = vpcs;
 	scfg = (struct supervisor_config){
 		.state_dir = o.state_dir, .run_dir = o.run_dir,
 		.guest_dir = o.guest_dir, .libvirt_uri = o.libvirt_uri,
-		.host_ip = "127.0.0.1", .node_name = node,
+		.host_ip = "127.0.0.1", .node_name = node, .vpcs = vpcs,
 	};
 	ret = supervisor_open(&scfg, &sv, &err);
 	if (ret < 0)
@@ -315,9 +356,12 @@ out:
 		reporter_stop(rep);
 	if (sv)
 		supervisor_close(sv);
+	vpcsvc_close(vpcs);   /* after the pod threads: a last flush */
 	if (svc)
 		podsvc_close(svc);
 out_paths:
+	free(netns_dir);
+	free(abs_netns);
 	free(abs_state);
 	free(abs_run);
 	free(abs_guest);

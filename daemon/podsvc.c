@@ -347,6 +347,9 @@ int podsvc_create(struct podsvc *s, const char *ns, const char *body,
 		podsvc_st_set(st, 422, "Invalid", r->pod->name, "%s", err.msg);
 		goto out;
 	}
+	/* the runner's own checks (the pod's VPC exists), before storing */
+	if (s->ops && s->ops->admit && s->ops->admit(s->runner, r->pod, st) < 0)
+		goto out;
 	rc = pod_set_annotation(r->pod, "CapacityProvisioned", size.annotation);
 	if (rc == -ENOMEM)
 		goto oom;

@@ -86,6 +86,10 @@ struct podsvc_runner_ops {
 	/* Stop the pod: grace seconds, then kill; the runner calls
 	 * podsvc_finalize_delete() once its VM and resources are gone. */
 	void (*stop)(void *runner, const char *uid, int64_t grace_seconds);
+	/* Optional: may the runner run this pod (e.g. does the VPC its
+	 * annotations name exist)?  0, or -1 with st filled (422). */
+	int (*admit)(void *runner, const struct pod *pod,
+		     struct podsvc_status *st);
 };
 
 struct podsvc_config {

@@ -10,6 +10,8 @@
 #include "daemon/podsvc.h"
 #include "util/err.h"
 
+struct vpcsvc;
+
 struct supervisor_config {
 	const char *state_dir;
 	const char *run_dir;
@@ -17,6 +19,7 @@ struct supervisor_config {
 	const char *libvirt_uri;
 	const char *host_ip;       /* for env fieldRefs: status.hostIP */
 	const char *node_name;     /* spec.nodeName */
+	struct vpcsvc *vpcs;       /* pods' networks; NULL: none (only lo) */
 };
 
 struct supervisor;

@@ -11,6 +11,7 @@
  * pod keeps running, output queues up to the caps and the rest is dropped;
  * when a host connects again the guest sends HELLO first and goes on. */
 #include "guest/guest.h"
+#include "guest/net.h"
 #include "guest/stats.h"
 
 #include <errno.h>
@@ -245,6 +246,10 @@ static int guest_on_frame(struct guest_agent *a, const struct agent_frame *f,
 		if (a->state != GUEST_S_SPEC || a->awaiting_ack)
 			break;
 		rc = guest_parse_spec(f->payload, f->len, &a->gp, err);
+		if (rc < 0)
+			return rc;
+		/* lo, and eth0 when the pod has a network (runtime "network") */
+		rc = guest_net_setup(a->gp.rt.net, err);
 		if (rc < 0)
 			return rc;
 		a->state = GUEST_S_RUN;

@@ -44,6 +44,9 @@ int netns_link_sock_open(int nsfd, struct nl_sock **out, struct pv_err *err);
 void netns_link_sock_close(struct nl_sock *sk);
 /* ifindex of name, -ENODEV when absent. */
 int netns_link_ifindex(struct nl_sock *sk, const char *name, struct pv_err *err);
+/* ifindex and link group of name, -ENODEV when absent. */
+int netns_link_group(struct nl_sock *sk, const char *name, uint32_t *group,
+		     struct pv_err *err);
 int netns_link_bridge_add(struct nl_sock *sk, const char *name, const uint8_t mac[6],
 		    struct pv_err *err);
 int netns_link_addr_add(struct nl_sock *sk, int ifindex, struct in_addr addr,

@@ -110,6 +110,26 @@ int netns_link_ifindex(struct nl_sock *sk, const char *name, struct pv_err *err)
 	return ret;
 }
 
+int netns_link_group(struct nl_sock *sk, const char *name, uint32_t *group,
+		     struct pv_err *err)
+{
+	struct rtnl_link *l = NULL;
+	int ret = NETNS_STEP("get link", err);
+
+	if (ret < 0)
+		return ret;
+	ret = rtnl_link_get_kernel(sk, 0, name, &l);
+	if (ret < 0) {
+		if (nle_errno(ret) == ENODEV)
+			return pv_err_set(err, ENODEV, "link %s: not found", name);
+		return link_err(err, ret, "get link %s", name);
+	}
+	*group = rtnl_link_get_group(l);
+	ret = rtnl_link_get_ifindex(l);
+	rtnl_link_put(l);
+	return ret;
+}
+
 static struct nl_addr *mac_addr(const uint8_t mac[6])
 {
 	return nl_addr_build(AF_LLC, mac, 6);

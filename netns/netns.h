@@ -164,13 +164,21 @@ struct netns_pod_net {
 
 /* Before boot: lease an address (want == NULL: any free one; else exactly
  * *want) and create the pod's persistent tap in the host namespace.  On
- * failure nothing is left (a lease the uid already had is kept). */
+ * failure nothing is left (a lease the uid already had is kept).  A tap of
+ * the uid already in the host namespace (no VM booted with it yet) is
+ * reused, and untagged if it was released. */
 int netns_pod_prepare(struct netns_ctx *ctx, const char *vpc, const char *uid,
 		      const struct in_addr *want, struct netns_pod_net *out,
 		      struct pv_err *err);
+/* The same description for a pod that holds a lease (after a daemon
+ * restart), without touching any link; -ENOENT when it holds none. */
+int netns_pod_info(struct netns_ctx *ctx, const char *vpc, const char *uid,
+		   struct netns_pod_net *out, struct pv_err *err);
 /* After QEMU opened the tap: move it into the VPC namespace, enslave it to
  * the bridge, bring it up.  On failure the tap is back in the host
- * namespace, as after netns_pod_prepare(). */
+ * namespace, as after netns_pod_prepare().  Idempotent: a tap already in
+ * the VPC (attached before a daemon restart) is only enslaved and up
+ * again. */
 int netns_pod_attach(struct netns_ctx *ctx, const char *vpc, const char *uid,
 		     struct pv_err *err);
 /* Pod gone: free its address now and tag its tap for netns_flush()

@@ -406,11 +406,43 @@ static int pod_lookup(struct netns_ctx *ctx, const char *vpc, const char *uid,
 	return 0;
 }
 
+/* What the VM needs, from the VPC and the pod's lease. */
+static void pod_net_fill(const struct vpc *v, const char *uid, struct in_addr addr,
+			 struct netns_pod_net *out)
+{
+	const struct netns_vpc_info *info = netns_ipam_info(v->ipam);
+
+	netns_pod_mac(uid, out->mac, NULL);
+	out->addr = addr;
+	out->prefix = info->cidr.prefix;
+	out->gateway = netns_cidr_gateway(&info->cidr);
+	memcpy(out->dns, info->dns, sizeof(out->dns));
+	out->ndns = info->ndns;
+}
+
+/* The pod's tap exists in the host namespace already: a daemon restart
+ * between prepare and boot, or the same pod prepared again before the
+ * flush.  It is ours (the name follows from the uid) and no VM has it open
+ * (none was booted with it), so keep it; untag it if it was released. */
+static int pod_tap_reuse(struct netns_ctx *ctx, const char *tap, struct pv_err *err)
+{
+	uint32_t group = 0;
+	int ret = netns_link_group(ctx->host, tap, &group, err);
+
+	if (ret < 0)
+		return ret;
+	if (group != NETNS_GROUP_DOOMED)
+		return 0;
+	ret = netns_link_set_group(ctx->host, ret, NULL, 0, err);
+	if (ret == 0 && ctx->host_pending)
+		ctx->host_pending--;
+	return ret;
+}
+
 int netns_pod_prepare(struct netns_ctx *ctx, const char *vpc, const char *uid,
 		      const struct in_addr *want, struct netns_pod_net *out,
 		      struct pv_err *err)
 {
-	const struct netns_vpc_info *info;
 	struct in_addr addr;
 	struct vpc *v;
 	bool had_lease;
@@ -421,7 +453,6 @@ int netns_pod_prepare(struct netns_ctx *ctx, const char *vpc, const char *uid,
 	ret = pod_lookup(ctx, vpc, uid, &v, out->tap, err);
 	if (ret < 0)
 		goto out;
-	info = netns_ipam_info(v->ipam);
 	had_lease = netns_ipam_lookup(v->ipam, uid, &addr) == 0;
 	if (want) {
 		addr = *want;
@@ -432,17 +463,14 @@ int netns_pod_prepare(struct netns_ctx *ctx, const char *vpc, const char *uid,
 	if (ret < 0)
 		goto out;
 	ret = netns_tap_create_persistent(out->tap, err);
+	if (ret == -EBUSY)
+		ret = pod_tap_reuse(ctx, out->tap, err);
 	if (ret < 0) {
 		if (!had_lease)
 			netns_ipam_release(v->ipam, uid, NULL);
 		goto out;
 	}
-	netns_pod_mac(uid, out->mac, NULL);
-	out->addr = addr;
-	out->prefix = info->cidr.prefix;
-	out->gateway = netns_cidr_gateway(&info->cidr);
-	memcpy(out->dns, info->dns, sizeof(out->dns));
-	out->ndns = info->ndns;
+	pod_net_fill(v, uid, addr, out);
 out:
 	if (ret < 0)
 		pv_err_prefix(err, "pod %s", uid);
@@ -450,11 +478,36 @@ out:
 	return ret;
 }
 
+int netns_pod_info(struct netns_ctx *ctx, const char *vpc, const char *uid,
+		   struct netns_pod_net *out, struct pv_err *err)
+{
+	struct in_addr addr;
+	struct vpc *v;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&ctx->lock);
+	ret = pod_lookup(ctx, vpc, uid, &v, out->tap, err);
+	if (ret == 0 && netns_ipam_lookup(v->ipam, uid, &addr) < 0)
+		ret = pv_err_set(err, ENOENT, "pod %s: no address in vpc %s", uid, vpc);
+	if (ret == 0)
+		pod_net_fill(v, uid, addr, out);
+	pthread_mutex_unlock(&ctx->lock);
+	return ret;
+}
+
+/* Move the tap into the VPC.  *moved is false when it was there already
+ * (attached before a daemon restart): attach is then only re-asserted. */
 static int pod_move_in(struct netns_ctx *ctx, struct vpc *v, const char *tap,
-		       struct pv_err *err)
+		       bool *moved, struct pv_err *err)
 {
 	int deleted, ret = netns_link_move(ctx->host, 0, tap, v->nsfd, err);
+	uint32_t group = 0;
 
+	*moved = ret == 0;
+	if (ret == -ENODEV && netns_link_group(v->sk, tap, &group, NULL) > 0 &&
+	    group != NETNS_GROUP_DOOMED)
+		return 0;
 	if (ret != -EEXIST)
 		return ret;
 	/* A released tap of the same pod uid, not flushed yet, holds the
@@ -463,7 +516,9 @@ static int pod_move_in(struct netns_ctx *ctx, struct vpc *v, const char *tap,
 	if (ret < 0)
 		return ret;
 	v->pending = 0;
-	return netns_link_move(ctx->host, 0, tap, v->nsfd, err);
+	ret = netns_link_move(ctx->host, 0, tap, v->nsfd, err);
+	*moved = ret == 0;
+	return ret;
 }
 
 int netns_pod_attach(struct netns_ctx *ctx, const char *vpc, const char *uid,
@@ -472,13 +527,14 @@ int netns_pod_attach(struct netns_ctx *ctx, const char *vpc, const char *uid,
 	char tap[IFNAMSIZ];
 	uint8_t mac[6];
 	struct vpc *v;
+	bool moved = false;
 	int ret;
 
 	pthread_mutex_lock(&ctx->lock);
 	ret = pod_lookup(ctx, vpc, uid, &v, tap, err);
 	if (ret < 0)
 		goto out;
-	ret = pod_move_in(ctx, v, tap, err);
+	ret = pod_move_in(ctx, v, tap, &moved, err);
 	if (ret < 0)
 		goto out;
 	/* Host side MAC of the tap: the guest's with 0xfe first, as libvirt
@@ -486,7 +542,7 @@ int netns_pod_attach(struct netns_ctx *ctx, const char *vpc, const char *uid,
 	netns_pod_mac(uid, mac, NULL);
 	mac[0] = 0xfe;
 	ret = netns_link_attach(v->sk, 0, tap, v->bridge, mac, err);
-	if (ret < 0)
+	if (ret < 0 && moved)
 		netns_link_move(v->sk, 0, tap, ctx->host_nsfd, NULL);   /* undo the move */
 out:
 	if (ret < 0)

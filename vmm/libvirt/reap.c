@@ -39,7 +39,9 @@ static bool lv_daemonized(pid_t pid)
 	/* ") STATE PPID PGRP SESSION" */
 	if (!p || sscanf(p + 1, " %*c %*d %*d %d", &sid) != 1)
 		return false;
-	return sid != lv_our_sid;
+	/* libvirt's intermediate fork calls setsid() too and libvirt waits
+	 * for it: it leads its session, a daemonized QEMU never does */
+	return sid != lv_our_sid && sid != pid;
 }
 
 static void *lv_reaper(void *arg)
