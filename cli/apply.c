@@ -58,7 +58,7 @@ static int apply_trim(struct json_object *pod, const char *ns,
 	struct json_object *o = json_object_new_object();
 	struct json_object *meta = json_object_new_object();
 	struct json_object *src_meta = cli_jobj(pod, "metadata");
-	struct json_object *spec;
+	struct json_object *spec, *annotations;
 	int ret = -ENOMEM;
 
 	*out = NULL;
@@ -80,6 +80,13 @@ static int apply_trim(struct json_object *pod, const char *ns,
 	spec = cli_jobj(o, "spec");
 	if (spec)
 		json_object_object_del(spec, "nodeName");
+	/* set by the server (the VM size it provisioned, as Fargate does) */
+	annotations = cli_jobj(cli_jobj(o, "metadata"), "annotations");
+	if (annotations) {
+		json_object_object_del(annotations, "CapacityProvisioned");
+		if (json_object_object_length(annotations) == 0)
+			json_object_object_del(cli_jobj(o, "metadata"), "annotations");
+	}
 	*out = o;
 	o = NULL;
 	ret = 0;

@@ -21,12 +21,14 @@
 static pthread_once_t lv_reap_once = PTHREAD_ONCE_INIT;
 static pid_t lv_our_sid;
 
-/* Daemonized processes (QEMU VMs, libvirt's daemonized capability probe)
- * run in a session of their own; libvirt's direct children, which libvirt
- * waits for itself, stay in ours. A zombie's stat is still readable. */
+/* Reaped here: QEMU processes in a session of their own, i.e. daemonized
+ * ones (VMs, and libvirt's capability probe, which daemonizes itself).
+ * Left alone: libvirt's direct children, in our session, which libvirt
+ * waits for; and its intermediate daemonizing fork, in a new session too
+ * but never named qemu. A zombie's stat is still readable. */
 static bool lv_daemonized(pid_t pid)
 {
-	char path[64], buf[512], *p;
+	char path[64], buf[512], *open_paren, *p;
 	int sid = -1;
 	FILE *fp;
 
@@ -36,12 +38,13 @@ static bool lv_daemonized(pid_t pid)
 		return false;
 	p = fgets(buf, sizeof(buf), fp) ? strrchr(buf, ')') : NULL;
 	fclose(fp);
-	/* ") STATE PPID PGRP SESSION" */
-	if (!p || sscanf(p + 1, " %*c %*d %*d %d", &sid) != 1)
+	open_paren = strchr(buf, '(');
+	if (!p || !open_paren || strncmp(open_paren + 1, "qemu-system", 11))
 		return false;
-	/* libvirt's intermediate fork calls setsid() too and libvirt waits
-	 * for it: it leads its session, a daemonized QEMU never does */
-	return sid != lv_our_sid && sid != pid;
+	/* ") STATE PPID PGRP SESSION" */
+	if (sscanf(p + 1, " %*c %*d %*d %d", &sid) != 1)
+		return false;
+	return sid != lv_our_sid;
 }
 
 static void *lv_reaper(void *arg)
