@@ -82,10 +82,7 @@ static void stage(struct run *r, enum launch_stage st)
 /* Agent order: [initContainers..., containers...]. */
 static const char *ctr_name(const struct run *r, size_t idx)
 {
-	const struct pod *p = r->pod;
-
-	return idx < p->n_init_containers ? p->init_containers[idx].name
-		: p->containers[idx - p->n_init_containers].name;
+	return pod_container_at(r->pod, idx)->name;
 }
 
 static void emit(struct run *r, uint16_t idx, int s, const char *p, size_t n)

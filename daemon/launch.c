@@ -61,7 +61,7 @@ int launch_prepare(struct launch *l, struct pv_err *err)
 	const char *serials[POD_MAX_CONTAINERS] = { 0 };
 	struct image *imgs[POD_MAX_CONTAINERS] = { 0 };
 	size_t disk_of[POD_MAX_CONTAINERS] = { 0 };
-	size_t n_all = pod->n_init_containers + pod->n_containers;
+	size_t n_all = pod_n_all_containers(pod);
 	struct runtime_env_ctx ctx = { 0 };
 	char fresh[UUID_STR_LEN];
 	int ret;
@@ -89,9 +89,7 @@ int launch_prepare(struct launch *l, struct pv_err *err)
 
 	/* Agent index order: [initContainers..., containers...]. */
 	for (size_t i = 0; i < n_all; i++) {
-		const struct pod_container *c = i < pod->n_init_containers
-			? &pod->init_containers[i]
-			: &pod->containers[i - pod->n_init_containers];
+		const struct pod_container *c = pod_container_at(pod, i);
 		const char *list = i < pod->n_init_containers ? "initContainers" : "containers";
 		size_t pos = i < pod->n_init_containers ? i : i - pod->n_init_containers;
 		size_t d;

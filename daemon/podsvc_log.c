@@ -88,10 +88,10 @@ int podsvc_append_log(struct podsvc *s, const char *uid, size_t ctr,
 	r = podsvc_find_uid(s, uid);
 	if (!r)
 		ret = -ENOENT;
-	else if (ctr >= podsvc_n_all(r->pod))
+	else if (ctr >= pod_n_all_containers(r->pod))
 		ret = -EINVAL;
 	else
-		snprintf(name, sizeof(name), "%s", podsvc_ctr_at(r->pod, ctr)->name);
+		snprintf(name, sizeof(name), "%s", pod_container_at(r->pod, ctr)->name);
 	pthread_mutex_unlock(&s->lock);
 	if (ret < 0)
 		goto out;
@@ -214,10 +214,10 @@ int podsvc_log_path(struct podsvc *s, const char *ns, const char *name,
 		idx = pod->n_init_containers;   /* the one regular container */
 	} else {
 		/* init containers have logs too (agent order) */
-		for (idx = 0; idx < podsvc_n_all(pod); idx++)
-			if (!strcmp(podsvc_ctr_at(pod, idx)->name, container))
+		for (idx = 0; idx < pod_n_all_containers(pod); idx++)
+			if (!strcmp(pod_container_at(pod, idx)->name, container))
 				break;
-		if (idx == podsvc_n_all(pod)) {
+		if (idx == pod_n_all_containers(pod)) {
 			podsvc_st_set(st, 400, "BadRequest", pod->name,
 				      "container \"%.63s\" is not valid for pod "
 				      "\"%s\"", container, pod->name);
@@ -225,7 +225,7 @@ int podsvc_log_path(struct podsvc *s, const char *ns, const char *name,
 		}
 	}
 	if (util_fmt(path, pathlen, "%s/logs/%s/%s.log%s", s->dir, r->uid,
-		     podsvc_ctr_at(pod, idx)->name, previous ? ".previous" : "") < 0) {
+		     pod_container_at(pod, idx)->name, previous ? ".previous" : "") < 0) {
 		podsvc_st_set(st, 500, "InternalError", NULL,
 			      "log path too long");
 		goto out;
@@ -233,7 +233,7 @@ int podsvc_log_path(struct podsvc *s, const char *ns, const char *name,
 	if (previous && access(path, F_OK) < 0) {
 		podsvc_st_set(st, 400, "BadRequest", pod->name, "previous "
 			      "terminated container \"%s\" in pod \"%s\" not "
-			      "found", podsvc_ctr_at(pod, idx)->name, pod->name);
+			      "found", pod_container_at(pod, idx)->name, pod->name);
 		goto out;
 	}
 	/* a previous instance never writes again; the current one stops

@@ -271,10 +271,10 @@ int podsvc_update_status(struct podsvc *s, const char *uid,
 			  LOG_STR("error", err.msg), LOG_END);
 		goto unlock;
 	}
-	for (size_t i = 0; i < podsvc_n_all(r->pod) && i < u.n_containers; i++) {
+	for (size_t i = 0; i < pod_n_all_containers(r->pod) && i < u.n_containers; i++) {
 		if (u.ctr[i].restart_count > r->ctr_restarts[i])
 			snprintf(restarted[n_restarted++], sizeof(restarted[0]),
-				 "%s", podsvc_ctr_at(r->pod, i)->name);
+				 "%s", pod_container_at(r->pod, i)->name);
 		r->ctr_state[i] = u.ctr[i].state;
 		r->ctr_restarts[i] = u.ctr[i].restart_count;
 	}

@@ -184,17 +184,4 @@ void podsvc_log_remove(struct podsvc *s, const char *uid);
 void podsvc_log_restarted(struct podsvc *s, const char *uid,
 			  const char *ctr);
 
-/* Containers in the agent's order: [initContainers..., containers...]. */
-static inline size_t podsvc_n_all(const struct pod *p)
-{
-	return p->n_init_containers + p->n_containers;
-}
-
-static inline const struct pod_container *podsvc_ctr_at(const struct pod *p,
-							 size_t i)
-{
-	return i < p->n_init_containers ? &p->init_containers[i]
-					: &p->containers[i - p->n_init_containers];
-}
-
 #endif

@@ -165,14 +165,8 @@ static void on_container(void *opaque, const struct agent_ctr_event *ev)
 		}
 	}
 	ms.oom_kills = p->oom_kills[ev->index];
-	{
-		const struct pod *pod = p->pod;
-		size_t i = ev->index;
-		const char *name = i < pod->n_init_containers ? pod->init_containers[i].name
-			: pod->containers[i - pod->n_init_containers].name;
-
-		metrics_container_update(p->uid, name, NULL, &ms);
-	}
+	metrics_container_update(p->uid, pod_container_at(p->pod, ev->index)->name,
+				 NULL, &ms);
 	if (!p->l.t[LAUNCH_T_CONTAINERS]) {
 		size_t settled = 0;
 
@@ -474,10 +468,8 @@ static void *pod_thread(void *arg)
 
 	launch_init(&p->l, &opts, p->pod);
 	metrics_pod_update(p->uid, p->pod->namespace, p->pod->name, NULL);
-	for (size_t i = 0; i < p->pod->n_init_containers + p->pod->n_containers; i++) {
-		const struct pod_container *c = i < p->pod->n_init_containers
-			? &p->pod->init_containers[i]
-			: &p->pod->containers[i - p->pod->n_init_containers];
+	for (size_t i = 0; i < pod_n_all_containers(p->pod); i++) {
+		const struct pod_container *c = pod_container_at(p->pod, i);
 
 		metrics_container_update(p->uid, c->name, c->image, NULL);
 	}

@@ -247,6 +247,20 @@ bool pod_is_env_name(const char *s);           /* [-._a-zA-Z][-._a-zA-Z0-9]* */
 const struct pod_container *pod_find_container(const struct pod *pod,
 					       const char *name);
 
+/* Containers in the agent's order, [initContainers..., containers...]:
+ * how many, and the one at index i (i < pod_n_all_containers). */
+static inline size_t pod_n_all_containers(const struct pod *pod)
+{
+	return pod->n_init_containers + pod->n_containers;
+}
+
+static inline const struct pod_container *pod_container_at(const struct pod *pod,
+							   size_t i)
+{
+	return i < pod->n_init_containers ? &pod->init_containers[i]
+					  : &pod->containers[i - pod->n_init_containers];
+}
+
 /* Add or replace metadata.annotations[key] (e.g. CapacityProvisioned).
  * Returns 0, -E2BIG past POD_MAX_KV, or -ENOMEM. */
 int pod_set_annotation(struct pod *pod, const char *key, const char *value);
