@@ -21,7 +21,9 @@ spec:
     command: ["sh", "-c", "trap '' TERM; echo ready; while true; do sleep 0.2; done"]
 YAML
 
-timeout 600 "$PODVM" run "$TMP/stop.yaml" >"$TMP/out" 2>"$TMP/err" &
+# --foreground: otherwise timeout also sends our SIGINT to its process group,
+# so podvm gets it twice, and a second Ctrl-C means "kill now"
+timeout --foreground 600 "$PODVM" run "$TMP/stop.yaml" >"$TMP/out" 2>"$TMP/err" &
 pid=$!
 # wait for both containers to say ready
 for _ in $(seq 1 600); do
