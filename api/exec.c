@@ -18,8 +18,8 @@
 
 #include "api/api_priv.h"
 #include "daemon/exec.h"
-#include "daemon/exec_frame.h"
-#include "daemon/log.h"
+#include "host/exec_frame.h"
+#include "host/log.h"
 
 struct api_exec_req {
 	char uid[64];

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "api/api_priv.h"
-#include "daemon/log.h"
+#include "host/log.h"
 #include "daemon/metrics.h"
 
 struct api_metrics_listener {

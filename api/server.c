@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "api/api_priv.h"
-#include "daemon/log.h"
+#include "host/log.h"
 #include "daemon/metrics.h"
 #include "util/util.h"
 

@@ -7,7 +7,7 @@
 #include <json-c/json.h>
 
 #include "api/api_priv.h"
-#include "daemon/log.h"
+#include "host/log.h"
 
 static const struct {
 	int code;

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "api/api_priv.h"
-#include "daemon/log.h"
+#include "host/log.h"
 #include "util/util.h"
 
 #define API_WATCH_SLICE_MS       500

@@ -22,7 +22,7 @@
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "cli/podview.h"
-#include "daemon/exec_frame.h"
+#include "host/exec_frame.h"
 #include "util/util.h"
 
 #define CLI_EXEC_HEAD_MAX  (16 * 1024)

@@ -16,8 +16,8 @@
 #include <json-c/json.h>
 
 #include "cli/cli.h"
-#include "daemon/agent_host.h"
-#include "daemon/launch.h"
+#include "host/agent_host.h"
+#include "host/launch.h"
 #include "pod/pod.h"
 
 #define RUN_EXIT_ERROR   125

@@ -16,8 +16,8 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "daemon/exec_frame.h"
-#include "daemon/log.h"
+#include "host/exec_frame.h"
+#include "host/log.h"
 #include "daemon/supervisor_priv.h"
 #include "util/util.h"
 

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "daemon/agent_host.h"
+#include "host/agent_host.h"
 #include "util/err.h"
 
 #define EXEC_MAX_PER_POD  16            /* the guest's GUEST_MAX_EXECS */

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/log.h"
+#include "host/log.h"
 #include "daemon/reporter.h"
 
 #define METRICS_NETDEV_MAX   (8u * 1024 * 1024)

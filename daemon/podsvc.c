@@ -20,7 +20,7 @@
 
 #include <json-c/json.h>
 
-#include "daemon/log.h"
+#include "host/log.h"
 
 void podsvc_st_set(struct podsvc_status *st, int code, const char *reason,
 		   const char *name, const char *fmt, ...)

@@ -10,7 +10,7 @@
 
 #include <json-c/json.h>
 
-#include "daemon/log.h"
+#include "host/log.h"
 
 static void ops_not_found(struct podsvc_status *st, const char *name)
 {

@@ -23,7 +23,7 @@
 
 #include <json-c/json.h>
 
-#include "daemon/log.h"
+#include "host/log.h"
 
 int podsvc_store_write(int dfd, const char *name, const char *data,
 		       size_t len, struct pv_err *err)

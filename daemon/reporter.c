@@ -21,7 +21,7 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
-#include "daemon/log.h"
+#include "host/log.h"
 #include "util/util.h"
 
 #define REPORTER_BATCH        64

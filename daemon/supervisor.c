@@ -25,7 +25,7 @@
 #include <json-c/json.h>
 
 #include "daemon/exec.h"
-#include "daemon/log.h"
+#include "host/log.h"
 
 #define SV_CONNECT_TIMEOUT_MS 10000
 #define SV_BOOT_TIMEOUT_MS    (180 * 1000)  /* TCG on a loaded host */

@@ -7,8 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "daemon/agent_host.h"
-#include "daemon/launch.h"
+#include "host/agent_host.h"
+#include "host/launch.h"
 #include "daemon/supervisor.h"
 #include "daemon/vpcsvc.h"
 #include "vmm/vmm.h"

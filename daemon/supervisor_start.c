@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/log.h"
+#include "host/log.h"
 
 /* Start-up: reattach, then remove orphans ------------------------------------- */
 

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/log.h"
+#include "host/log.h"
 #include "util/util.h"
 
 #define VPCSVC_FLUSH_PERIOD_MS 1000

@@ -21,7 +21,7 @@
 
 #include <json-c/json.h>
 
-#include "daemon/log.h"
+#include "host/log.h"
 #include "util/util.h"
 
 #define VPCSVC_DEF_MAX (64 * 1024)

@@ -20,7 +20,7 @@
 
 #include "api/api.h"
 #include "api/metrics.h"
-#include "daemon/log.h"
+#include "host/log.h"
 #include "daemon/metrics.h"
 #include "daemon/metrics_priv.h"
 

@@ -19,7 +19,7 @@ build() {
 	# every host object but the programs' mains, as the unit tests link
 	make -s build/podvmd build/podvm >/dev/null
 	objs=$(find build/host -name '*.o' ! -path 'build/host/cli/main.o' \
-		! -path 'build/host/daemon/main.o' | sort)
+		! -path 'build/host/podvmd/main.o' | sort)
 	mkdir -p build/tests
 	# shellcheck disable=SC2046
 	cc -std=gnu11 -Wall -Wextra -Werror -Wformat=2 -Wshadow \

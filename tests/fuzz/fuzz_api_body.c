@@ -11,7 +11,7 @@
  *   clang -g -O1 -std=gnu11 -D_GNU_SOURCE -I. \
  *     -fsanitize=fuzzer,address,undefined $(pkg-config --cflags json-c) \
  *     tests/fuzz/fuzz_api_body.c api/query.c api/status.c api/table.c \
- *     daemon/log.c pod/pod.c pod/pod_decode.c pod/pod_dec_util.c \
+ *     host/log.c pod/pod.c pod/pod_decode.c pod/pod_dec_util.c \
  *     pod/pod_encode.c util/err.c util/util.c \
  *     $(pkg-config --libs json-c libmicrohttpd) -lpthread -o build/fuzz_api_body
  *   mkdir -p build/fuzz-api-corpus && build/fuzz_api_body \
@@ -25,7 +25,7 @@
 #include <json-c/json.h>
 
 #include "api/api_priv.h"
-#include "daemon/log.h"
+#include "host/log.h"
 #include "pod/pod.h"
 
 #define FUZZ_MAX_BODY 8192   /* small cap so the 413 path is hit too */

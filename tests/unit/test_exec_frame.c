@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "daemon/exec_frame.h"
+#include "host/exec_frame.h"
 
 static void test_roundtrip(void **state)
 {

@@ -1,7 +1,7 @@
 /* Exec stream frames: see daemon/exec_frame.h. The JSON payloads are tiny
  * and strict (unknown keys, wrong types and out-of-range numbers are
  * errors), parsed with a depth limit. */
-#include "daemon/exec_frame.h"
+#include "host/exec_frame.h"
 
 #include <errno.h>
 #include <stdio.h>

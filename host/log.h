@@ -6,8 +6,8 @@
  *   log_info("request done", LOG_STR("path", p), LOG_INT("code", 200), LOG_END);
  * String values are JSON-escaped (json-c) and cut at LOG_VALUE_MAX bytes,
  * so a hostile value (a client's path or header) cannot break the line. */
-#ifndef PODVM_DAEMON_LOG_H
-#define PODVM_DAEMON_LOG_H
+#ifndef PODVM_HOST_LOG_H
+#define PODVM_HOST_LOG_H
 
 #include <stdbool.h>
 

@@ -1,4 +1,4 @@
-#include "daemon/agent_host.h"
+#include "host/agent_host.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -2,8 +2,8 @@
  * from the VM's agent socket, completes the versioned handshake, sends the
  * pod spec, and hands logs and container events to callbacks. Everything
  * the guest sends is checked (types, channels, JSON) before use. */
-#ifndef PODVM_DAEMON_AGENT_HOST_H
-#define PODVM_DAEMON_AGENT_HOST_H
+#ifndef PODVM_HOST_AGENT_HOST_H
+#define PODVM_HOST_AGENT_HOST_H
 
 #include <stdbool.h>
 #include <stddef.h>

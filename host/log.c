@@ -1,5 +1,5 @@
 /* Structured JSON log lines on stderr (see log.h). */
-#include "daemon/log.h"
+#include "host/log.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>

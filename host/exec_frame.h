@@ -2,8 +2,8 @@
  * both directions carry frames of 1 byte type + 4 bytes big-endian length
  * + payload (at most EXEC_FRAME_MAX). Shared by podvmd (daemon/exec.c) and
  * the CLI (cli/exec.c); both treat the peer as hostile. */
-#ifndef PODVM_DAEMON_EXEC_FRAME_H
-#define PODVM_DAEMON_EXEC_FRAME_H
+#ifndef PODVM_HOST_EXEC_FRAME_H
+#define PODVM_HOST_EXEC_FRAME_H
 
 #include <stdbool.h>
 #include <stddef.h>

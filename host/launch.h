@@ -7,8 +7,8 @@
  *   launch_teardown destroy the VM if it still runs, remove every file
  *
  * Each step records its completion time for `--verbose` and metrics. */
-#ifndef PODVM_DAEMON_LAUNCH_H
-#define PODVM_DAEMON_LAUNCH_H
+#ifndef PODVM_HOST_LAUNCH_H
+#define PODVM_HOST_LAUNCH_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-#include "daemon/launch.h"
+#include "host/launch.h"
 
 #include <errno.h>
 #include <fcntl.h>

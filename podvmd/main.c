@@ -18,7 +18,7 @@
 #include "api/api.h"
 #include "api/metrics.h"
 #include "daemon/metrics.h"
-#include "daemon/log.h"
+#include "host/log.h"
 #include "daemon/podsvc.h"
 #include "daemon/reporter.h"
 #include "daemon/supervisor.h"
