@@ -54,7 +54,7 @@ GUEST_DIR  := $(BUILD)/guest
 STATE_DIR  ?= /var/lib/podvm
 
 .PHONY: all deps run test unit integration bench guest-image sample-image \
-	fuzz clean
+	fuzz clean guest-link-check
 all: $(BUILD)/podvm $(BUILD)/podvmd $(BUILD)/podvm-init
 
 deps:
@@ -111,6 +111,10 @@ run: deps
 	@$(MAKE) --no-print-directory guest-image sample-image
 	$(BUILD)/podvm run images/samples/hello.yaml
 
+# podvm-init links no host code (pod/ and util/ are leaves).
+guest-link-check: $(BUILD)/podvm $(BUILD)/podvmd $(BUILD)/podvm-init
+	@sh tests/check-guest-link.sh $(BUILD)
+
 unit: $(UNIT_HOST) $(UNIT_GUEST)
 	@sh tests/run-unit.sh $(UNIT_HOST) $(UNIT_GUEST)
 
@@ -119,6 +123,7 @@ integration: all guest-image sample-image
 
 test: deps
 	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory guest-link-check
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 

@@ -15,7 +15,7 @@
 
 #include "images/store.h"
 #include "pod/pod.h"
-#include "pod/runtime.h"
+#include "host/runtime_build.h"
 #include "util/err.h"
 #include "util/util.h"
 #include "vmm/vmm.h"

@@ -265,4 +265,11 @@ static inline const struct pod_container *pod_container_at(const struct pod *pod
  * Returns 0, -E2BIG past POD_MAX_KV, or -ENOMEM. */
 int pod_set_annotation(struct pod *pod, const char *key, const char *value);
 
+/* Fargate's node-level ephemeral storage (20 GiB): the node allocatable
+ * for limits.ephemeral-storage, which podvm accepts but does not size. */
+#define POD_EPHEMERAL_BYTES (20LL << 30)
+
+/* True when s contains a byte below 0x20 or 0x7f. */
+bool pod_has_ctl(const char *s);
+
 #endif

@@ -21,9 +21,6 @@ void pod_quote(char *buf, size_t n, const char *s);
  * message fields where a cut is acceptable). */
 void pod_copy(char *dst, size_t n, const char *src);
 
-/* True when s contains a byte below 0x20 or 0x7f. */
-bool pod_has_ctl(const char *s);
-
 /* Kubernetes qualified name (label and annotation keys). On false, *why
  * is the apimachinery message. */
 bool pod_is_label_key(const char *s, const char **why);
@@ -38,10 +35,6 @@ int pod_quantity_parse(const char *s, int unit10, int64_t *out, bool *exact);
  * form pod_to_json writes; buf of at least 32 bytes. */
 void pod_format_cpu(char *buf, size_t n, int64_t millicores);
 void pod_format_memory(char *buf, size_t n, int64_t bytes);
-
-/* Fargate's node-level ephemeral storage (20 GiB): the node allocatable
- * for limits.ephemeral-storage, which podvm accepts but does not size. */
-#define POD_EPHEMERAL_BYTES (20LL << 30)
 
 /* Encoder pieces shared by pod_encode.c and pod_enc_container.c. Each
  * returns NULL / false on ENOMEM; pod_enc_add consumes val either way. */
@@ -58,31 +51,6 @@ struct json_object *pod_enc_kv(const struct pod_kv *kv, size_t n);
 struct json_object *pod_enc_container(const struct pod_container *c);
 struct json_object *pod_enc_security(const struct pod_security *s,
 				     bool pod_level);
-
-/* Runtime building (runtime.c, runtime_env.c). A resolved string is at
- * most RUNTIME_MAX_STR bytes; all of a pod's resolved env values and
- * arguments together at most RUNTIME_MAX_TOTAL (they travel in one agent
- * message). */
-#define RUNTIME_MAX_STR   (64 * 1024)
-#define RUNTIME_MAX_TOTAL (1024 * 1024)
-struct pod;
-struct pod_env;
-struct pod_size;
-struct runtime_env_ctx;
-/* Expansion sources: env[0..n) with their resolved vals. */
-struct runtime_vars {
-	const struct pod_env *env;
-	char **vals;
-	size_t n;
-};
-const char *runtime_vars_lookup(void *arg, const char *name, size_t len);
-/* The resolved value of each of pc->env (n_env strings, malloc'd) into
- * *out; path is "spec.containers[i]" for messages; *budget is what is left
- * of RUNTIME_MAX_TOTAL. */
-int runtime_env_values(const struct pod *pod, const struct pod_container *pc,
-		       const char *path, const struct runtime_env_ctx *ctx,
-		       const struct pod_size *size, size_t *budget,
-		       char ***out, struct pv_err *err);
 
 #define POD_MSG_SUBDOMAIN "a lowercase RFC 1123 subdomain must consist of " \
 	"lower case alphanumeric characters, '-' or '.', and must start and " \

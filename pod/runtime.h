@@ -1,5 +1,6 @@
 /* What the guest needs beyond the Pod itself to start its containers: the
- * host resolves each container against its image config (Kubernetes rules:
+ * host resolves each container against its image config (runtime_build in
+ * host/runtime_build.h) (Kubernetes rules:
  * `command` replaces Entrypoint, `args` replaces Cmd; container env
  * overrides image Env; workingDir falls back to the image's) and names the
  * disk that holds its image. Sent inside AGENT_POD_SPEC as "runtime".
@@ -16,7 +17,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "images/store.h"
 #include "pod/pod.h"
 #include "util/err.h"
 
@@ -60,6 +60,19 @@ struct json_object *runtime_net_to_json(const struct runtime_net *net);
 int runtime_net_from_json(struct json_object *obj, struct runtime_net **out,
 			  struct pv_err *err);
 
+/* Bounds of the encoded form. Entrypoint, Cmd and Env come from the image
+ * and can exceed the Pod's own limits, so these are wider; runtime_build
+ * enforces them too so that whatever it builds also decodes. A resolved
+ * string is at most RUNTIME_MAX_STR bytes; all of a pod's resolved env
+ * values and arguments together at most RUNTIME_MAX_TOTAL (they travel in
+ * one agent message). */
+#define RUNTIME_MAX_ARGV     1024
+#define RUNTIME_MAX_ENV      1024
+#define RUNTIME_MAX_STR      (64 * 1024)
+#define RUNTIME_MAX_TOTAL    (1024 * 1024)
+#define RUNTIME_HOSTNAME_MAX 63
+#define RUNTIME_SERIAL_MAX   64   /* virtio-blk uses 20; leave room */
+
 struct pod_runtime {
 	char *hostname;                 /* pod name (or spec.hostname) */
 	struct runtime_container *containers;   /* same order as pod->containers */
@@ -68,42 +81,6 @@ struct pod_runtime {
 	size_t n_init_containers;
 	struct runtime_net *net;        /* NULL: the pod has only lo */
 };
-
-/* What only the host knows, for env[].valueFrom.fieldRef. NULL fields (or
- * a NULL ctx) give "". */
-struct runtime_env_ctx {
-	const char *pod_ip;     /* status.podIP, status.podIPs */
-	const char *host_ip;    /* status.hostIP, status.hostIPs */
-	const char *node_name;  /* spec.nodeName when the pod sets none */
-	const struct runtime_net *net;  /* copied into the runtime; NULL: none */
-};
-
-/* Resolve every container of pod, init containers included. cfgs[i] and
- * serials[i] (either array may be NULL) belong to the container at index i
- * of the combined list [initContainers..., containers...].
- *
- * env: valueFrom is resolved here (fieldRef from the pod and ctx;
- * resourceFieldRef from the container's resources, limits defaulting to
- * the provisioned Fargate size as node allocatable), then Kubernetes'
- * $(VAR) expansion applies to env values (earlier variables of the same
- * container) and to the pod's command and args (all of the container's
- * variables); image variables are not expansion sources, as in the
- * kubelet. An empty argv (no command, no Entrypoint, no Cmd) is an error
- * naming the container. */
-int runtime_build(const struct pod *pod,
-		  const struct image_config *const *cfgs,
-		  const char *const *serials,
-		  const struct runtime_env_ctx *ctx,
-		  struct pod_runtime *out, struct pv_err *err);
-
-/* Kubernetes $(VAR) expansion of in into *out (malloc'd): lookup returns
- * the value of the name (name_len bytes, not NUL-terminated) or NULL when
- * undefined; "$$" gives "$", an undefined $(X) stays. -E2BIG when the
- * result would exceed max bytes, -ENOMEM. */
-typedef const char *(*runtime_lookup_fn)(void *arg, const char *name,
-					 size_t name_len);
-int runtime_expand(const char *in, runtime_lookup_fn lookup, void *arg,
-		   size_t max, char **out);
 
 /* Encode / decode (strict, bounded: the guest treats it as hostile too). */
 struct json_object *runtime_to_json(const struct pod_runtime *rt);

@@ -5,7 +5,7 @@
  * Build and run (from the repo root):
  *   clang -g -O1 -std=gnu11 -D_GNU_SOURCE -I. \
  *     -fsanitize=fuzzer,address,undefined $(pkg-config --cflags json-c) \
- *     tests/fuzz/fuzz_pod.c $(ls pod/[!a]*.c) util/err.c \
+ *     tests/fuzz/fuzz_pod.c $(ls pod/[!a]*.c) host/runtime_*.c util/err.c \
  *     $(pkg-config --libs json-c) -o build/fuzz_pod
  *   mkdir -p build/fuzz-corpus && build/fuzz_pod -max_total_time=20 \
  *     -max_len=8192 build/fuzz-corpus
@@ -18,7 +18,7 @@
 #include <json-c/json.h>
 
 #include "pod/pod.h"
-#include "pod/runtime.h"
+#include "host/runtime_build.h"
 
 static void fuzz_check_runtime(const struct pod *pod)
 {

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "pod/runtime.h"
+#include "host/runtime_build.h"
 
 static struct pod *decode_pod(const char *json)
 {

@@ -5,7 +5,7 @@
  *   $$       a single "$"
  *   $x       unchanged (an operator that starts no expression)
  *   "$(" without a closing ")" and a trailing "$" stay as they are. */
-#include "pod/runtime.h"
+#include "host/runtime_build.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * variables declared before it; a valueFrom is resolved (fieldRef from the
  * pod and the host's context, resourceFieldRef from resources with the
  * Fargate size as node allocatable) and not expanded. */
-#include "pod/runtime.h"
+#include "host/runtime_build.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pod/pod_priv.h"
 
 const char *runtime_vars_lookup(void *arg, const char *name, size_t len)
 {
