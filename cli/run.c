@@ -5,7 +5,6 @@
  * podvm itself failed (bad manifest, missing image, VM error). */
 #include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,15 +15,12 @@
 #include <json-c/json.h>
 
 #include "cli/cli.h"
-#include "host/agent_host.h"
+#include "host/follow.h"
 #include "host/launch.h"
 #include "pod/pod.h"
 
 #define RUN_EXIT_ERROR   125
 #define RUN_LINE_MAX     (64u * 1024)  /* flush a partial line past this */
-#define RUN_BOOT_TIMEOUT_S 180         /* TCG on a loaded host is slow */
-#define RUN_STOP_SLACK_S 15            /* beyond the grace period */
-#define RUN_POWEROFF_S   15            /* POD_DONE -> VM gone */
 
 struct run_line {
 	char *buf;
@@ -40,7 +36,6 @@ struct run_ctr {
 
 struct run {
 	struct launch l;
-	struct agent_host ah;
 	struct pod *pod;
 	bool verbose;
 	struct run_ctr ctr[POD_MAX_CONTAINERS];
@@ -48,8 +43,7 @@ struct run {
 	bool failed;               /* a container failed */
 	int exit_code;             /* of the first one that failed */
 	bool guest_error;
-	bool stopping;
-	int64_t deadline;          /* monotonic ms; 0 = none */
+	int sfd;                   /* signalfd: SIGINT, SIGTERM, SIGHUP */
 };
 
 static const char *stage_name[LAUNCH_T_COUNT] = {
@@ -239,14 +233,6 @@ static void on_guest_error(void *opaque, const char *msg)
 	fprintf(stderr, "podvm: guest: %s\n", msg);
 }
 
-static const struct agent_host_cb run_cb = {
-	.ready = on_ready,
-	.log = on_log,
-	.container = on_container,
-	.done = on_done,
-	.error = on_guest_error,
-};
-
 static void print_console_tail(struct run *r)
 {
 	char *tail = launch_console_tail(&r->l, 15);
@@ -256,116 +242,75 @@ static void print_console_tail(struct run *r)
 	free(tail);
 }
 
-/* Graceful stop: the guest sends SIGTERM, then SIGKILL after the grace
- * period; podvm destroys the VM if the guest does not finish in time. */
-static void begin_stop(struct run *r)
+/* Ctrl-C or SIGTERM: a graceful stop (the guest sends SIGTERM, then
+ * SIGKILL after the grace period; the VM is destroyed if the guest does
+ * not finish in time); a second one stops the pod at once. */
+static enum launch_follow_req on_wake(void *opaque, struct launch *l,
+				      int64_t *grace)
 {
-	struct pv_err err;
+	struct run *r = opaque;
+	struct signalfd_siginfo si;
 
-	if (r->stopping) {
+	if (read(r->sfd, &si, sizeof(si)) != sizeof(si))
+		return LAUNCH_REQ_NONE;
+	if (l->f.stopping) {
 		fprintf(stderr, "podvm: stopping now\n");
-		r->deadline = util_mono_ms();
-		return;
+		return LAUNCH_REQ_STOP_NOW;
 	}
-	r->stopping = true;
-	r->deadline = util_mono_ms() + (r->pod->grace_period + RUN_STOP_SLACK_S) * 1000;
-	if (r->ah.proto && agent_host_stop(&r->ah, r->pod->grace_period, &err) == 0) {
-		fprintf(stderr, "podvm: stopping pod %s (grace period %" PRId64 "s; "
-			"interrupt again to kill it now)\n", r->pod->name,
-			r->pod->grace_period);
-		return;
-	}
-	r->deadline = util_mono_ms();  /* no agent yet: nothing to be graceful to */
+	*grace = r->pod->grace_period;
+	return LAUNCH_REQ_STOP;
 }
 
-/* The main loop: agent socket, signals, VM exit. Returns the exit code. */
-static int run_loop(struct run *r, int sfd)
+static void on_stopping(void *opaque, struct launch *l, int64_t grace)
 {
-	struct pv_err err = { 0 };
-	int vm_fd = r->l.vm->ops->exit_fd(r->l.vm);
-	bool vm_gone = false, agent_eof = false, shutdown_sent = false;
+	struct run *r = opaque;
 
-	r->deadline = util_mono_ms() + RUN_BOOT_TIMEOUT_S * 1000;
-	for (;;) {
-		struct pollfd pfd[3] = {
-			{ .fd = agent_eof ? -1 : r->l.agent_fd, .events = POLLIN },
-			{ .fd = sfd, .events = POLLIN },
-			{ .fd = vm_fd, .events = POLLIN },
-		};
-		int64_t now = util_mono_ms();
-		int timeout = -1, n;
+	fprintf(stderr, "podvm: stopping pod %s (grace period %" PRId64 "s; "
+		"interrupt again to kill it now)\n", r->pod->name, grace);
+}
 
-		if (r->deadline) {
-			if (now >= r->deadline)
-				break;
-			timeout = (int)(r->deadline - now);
-		}
-		n = poll(pfd, 3, timeout);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			fprintf(stderr, "podvm: poll: %s\n", strerror(errno));
-			return RUN_EXIT_ERROR;
-		}
-		if (pfd[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
+static const struct launch_follow_ops run_ops = {
+	.agent = {
+		.ready = on_ready,
+		.log = on_log,
+		.container = on_container,
+		.done = on_done,
+		.error = on_guest_error,
+	},
+	.wake = on_wake,
+	.stopping = on_stopping,
+};
 
-			if (read(sfd, &si, sizeof(si)) == sizeof(si))
-				begin_stop(r);
-		}
-		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			bool had_proto = r->ah.proto != 0;
-			int ret = agent_host_readable(&r->ah, &err);
+/* Follow the pod to its end (host/follow.c). Returns the exit code. */
+static int run_follow(struct run *r)
+{
+	const struct launch_follow *f = &r->l.f;
+	enum launch_follow_end end = launch_follow(&r->l, r->sfd, &run_ops, r);
 
-			if (ret < 0) {
-				fprintf(stderr, "podvm: agent: %s\n", err.msg);
-				return RUN_EXIT_ERROR;
-			}
-			if (!had_proto && r->ah.proto && !r->stopping)
-				r->deadline = 0;   /* booted: no timeout while it runs */
-			if (ret == 1) {
-				agent_eof = true;
-				/* the VM is on its way out; give it a moment */
-				if (!r->deadline)
-					r->deadline = util_mono_ms() + RUN_POWEROFF_S * 1000;
-			}
-			if (r->ah.done && !shutdown_sent) {
-				shutdown_sent = true;
-				if (agent_host_shutdown(&r->ah, &err) < 0 && r->verbose)
-					fprintf(stderr, "podvm: %s\n", err.msg);
-				r->deadline = util_mono_ms() + RUN_POWEROFF_S * 1000;
-			}
-		}
-		if (vm_fd >= 0 && (pfd[2].revents & POLLIN)) {
-			vm_gone = true;
-			/* drain what the guest wrote before it went away */
-			if (!agent_eof)
-				agent_host_readable(&r->ah, &err);
-			break;
-		}
-		if (agent_eof && vm_fd < 0)
-			break;
+	if (end == LAUNCH_END_AGENT_ERROR || end == LAUNCH_END_ERROR) {
+		fprintf(stderr, "podvm: %s%s\n",
+			end == LAUNCH_END_AGENT_ERROR ? "agent: " : "", f->err.msg);
+		return RUN_EXIT_ERROR;
 	}
-
 	if (r->guest_error) {
 		print_console_tail(r);
 		return RUN_EXIT_ERROR;
 	}
-	if (!r->ah.done) {
-		if (r->stopping && r->ah.proto) {
+	if (!f->ah.done) {
+		if (f->stopping && f->ah.proto) {
 			fprintf(stderr, "podvm: pod %s did not stop in time: VM destroyed\n",
 				r->pod->name);
 			return r->failed ? r->exit_code : 137;
 		}
-		if (!r->ah.proto)
+		if (!f->ah.proto)
 			fprintf(stderr, "podvm: the VM %s before its agent answered\n",
-				vm_gone ? "stopped" : "did not boot in time");
+				f->vm_gone ? "stopped" : "did not boot in time");
 		else
 			fprintf(stderr, "podvm: the VM stopped before the pod finished\n");
 		print_console_tail(r);
 		return RUN_EXIT_ERROR;
 	}
-	if (!vm_gone && r->verbose)
+	if (!f->vm_gone && r->verbose)
 		fprintf(stderr, "podvm: VM did not power off in time: destroying it\n");
 	return r->failed ? r->exit_code : 0;
 }
@@ -387,8 +332,6 @@ int cli_run(const struct cli_env *env, int argc, char **argv)
 	struct json_object *doc = NULL;
 	struct pv_err err = { 0 };
 	const char *file = NULL;
-	char *spec = NULL;
-	size_t spec_len = 0;
 	sigset_t mask, old;
 	int sfd = -1, ret = RUN_EXIT_ERROR;
 
@@ -452,21 +395,13 @@ int cli_run(const struct cli_env *env, int argc, char **argv)
 	if (r->verbose)
 		fprintf(stderr, "podvm: VM size %s (CapacityProvisioned): %u vCPU, %" PRId64 " MiB\n",
 			r->l.size.annotation, r->l.size.vcpus, r->l.size.mem_mib);
-	if (launch_spec_json(&r->l, &spec, &spec_len, &err) < 0 ||
-	    launch_boot(&r->l, &err) < 0) {
+	if (launch_boot(&r->l, &err) < 0) {
 		fprintf(stderr, "podvm: %s\n", err.msg);
 		goto out;
 	}
 	stage(r, LAUNCH_T_VM);
-	if (launch_connect(&r->l, 10000, &err) < 0) {
-		fprintf(stderr, "podvm: %s\n", err.msg);
-		goto out;
-	}
-	agent_host_init(&r->ah, r->l.agent_fd, spec, spec_len,
-			r->pod->n_init_containers + r->pod->n_containers,
-			&run_cb, r);
-	ret = run_loop(r, sfd);
-	agent_host_free(&r->ah);
+	r->sfd = sfd;
+	ret = run_follow(r);
 out:
 	if (r) {
 		if (r->pod)
@@ -478,7 +413,6 @@ out:
 		pod_free(r->pod);
 		free(r);
 	}
-	free(spec);
 	json_object_put(doc);
 	if (sfd >= 0)
 		close(sfd);

@@ -14,7 +14,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,11 +25,6 @@
 
 #include "daemon/exec.h"
 #include "host/log.h"
-
-#define SV_CONNECT_TIMEOUT_MS 10000
-#define SV_BOOT_TIMEOUT_MS    (180 * 1000)  /* TCG on a loaded host */
-#define SV_STOP_SLACK_MS      (15 * 1000)
-#define SV_POWEROFF_MS        (15 * 1000)
 
 void sv_pod_free(struct sv_pod *p)
 {
@@ -67,7 +61,7 @@ static void status_recompute(struct sv_pod *p)
 		failed += bad;
 		started += c->state != PODSVC_WAITING || c->restart_count > 0;
 	}
-	if (p->ah.done)
+	if (p->l.f.ah.done)
 		p->st.phase = failed || init_failed || term < n - ni
 			? PODSVC_FAILED : PODSVC_SUCCEEDED;
 	else if (n > ni && started == n - ni)
@@ -214,17 +208,6 @@ static void on_stats(void *opaque, const uint8_t *json, size_t len)
 			  LOG_STR("error", err.msg), LOG_END);
 }
 
-static const struct agent_host_cb sv_cb = {
-	.ready = on_ready,
-	.log = on_log,
-	.container = on_container,
-	.done = on_done,
-	.error = on_guest_error,
-	.stats = on_stats,
-	.exec_output = exec_on_output,   /* daemon/exec.c */
-	.exec_exit = exec_on_exit,
-};
-
 /* Metrics ---------------------------------------------------------------- */
 
 static void sv_set_vm_up(struct sv_pod *p, bool up)
@@ -251,8 +234,8 @@ static void sv_metrics_sample(struct sv_pod *p)
 	s.vmm_rss_bytes = vs.rss_bytes;
 	metrics_pod_update(p->uid, p->pod->namespace, p->pod->name, &s);
 	/* the guest answers with STATS (on_stats), never blocking us */
-	if (p->ah.proto && !p->ah.done)
-		agent_host_stats_request(&p->ah, NULL);
+	if (p->l.f.ah.proto && !p->l.f.ah.done)
+		agent_host_stats_request(&p->l.f.ah, NULL);
 }
 
 /* Pod thread ---------------------------------------------------------------- */
@@ -290,99 +273,76 @@ static void vm_lost(struct sv_pod *p, const char *what)
 	fail_pod(p, "VMExited", msg);
 }
 
-static enum sv_outcome follow(struct sv_pod *p, char *spec, size_t spec_len)
+/* The wake fd: a stop, a close or a metrics sample was requested. */
+static enum launch_follow_req on_wake(void *opaque, struct launch *l,
+				      int64_t *grace)
 {
-	struct pv_err err = { 0 };
-	int vm_fd = p->l.vm->ops->exit_fd(p->l.vm);
-	int64_t deadline = util_mono_ms() + SV_BOOT_TIMEOUT_MS;
-	bool stopping = false, agent_eof = false;
+	struct sv_pod *p = opaque;
+	uint64_t v;
 
-	agent_host_init(&p->ah, p->l.agent_fd, spec, spec_len,
-			p->st.n_containers, &sv_cb, p);
+	if (read(p->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return LAUNCH_REQ_ERROR;
+	sv_metrics_sample(p);
+	switch (check_requests(p, grace)) {
+	case SV_CLOSING:
+		return LAUNCH_REQ_DETACH;
+	case SV_STOPPED:
+		return LAUNCH_REQ_STOP;
+	default:
+		return LAUNCH_REQ_NONE;
+	}
+}
+
+static void on_pump(void *opaque, struct launch *l)
+{
+	struct sv_pod *p = opaque;
+
+	exec_pod_pump(p->uid, &l->f.ah);   /* exec sessions' input */
+}
+
+static const struct launch_follow_ops sv_ops = {
+	.agent = {
+		.ready = on_ready,
+		.log = on_log,
+		.container = on_container,
+		.done = on_done,
+		.error = on_guest_error,
+		.stats = on_stats,
+		.exec_output = exec_on_output,   /* daemon/exec.c */
+		.exec_exit = exec_on_exit,
+	},
+	.wake = on_wake,
+	.pump = on_pump,
+};
+
+/* Follow the pod's VM to its end (host/follow.c); fail the pod when it
+ * ended badly. */
+static enum sv_outcome follow(struct sv_pod *p)
+{
+	const struct launch_follow *f = &p->l.f;
+	enum launch_follow_end end;
+
 	exec_pod_attach(p->uid, p->wake_fd);   /* until exec_pod_detach */
-	for (;;) {
-		struct pollfd pfd[3] = {
-			{ .fd = agent_eof ? -1 : p->l.agent_fd, .events = POLLIN },
-			{ .fd = p->wake_fd, .events = POLLIN },
-			{ .fd = vm_fd, .events = POLLIN },
-		};
-		int64_t now = util_mono_ms(), grace = 0;
-		int timeout = -1;
-
-		if (deadline) {
-			if (now >= deadline) {
-				if (stopping)
-					return SV_STOPPED;
-				if (!p->ah.proto)
-					vm_lost(p, "the VM did not boot in time");
-				else if (p->ah.done)
-					return SV_DONE;   /* done, but no power-off */
-				else
-					vm_lost(p, "the VM stopped answering");
-				return SV_FAILED;
-			}
-			timeout = (int)(deadline - now);
-		}
-		if (poll(pfd, 3, timeout) < 0) {
-			if (errno == EINTR)
-				continue;
-			return SV_FAILED;
-		}
-		if (pfd[1].revents & POLLIN) {
-			uint64_t v;
-
-			if (read(p->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-				return SV_FAILED;
-			sv_metrics_sample(p);
-			switch (check_requests(p, &grace)) {
-			case SV_CLOSING:
-				return SV_CLOSING;
-			case SV_STOPPED:
-				if (stopping)
-					break;
-				stopping = true;
-				if (p->ah.proto && !p->ah.done &&
-				    agent_host_stop(&p->ah, grace, &err) == 0)
-					deadline = util_mono_ms() + grace * 1000 + SV_STOP_SLACK_MS;
-				else
-					return SV_STOPPED;
-				break;
-			default:
-				break;
-			}
-		}
-		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			bool had_proto = p->ah.proto != 0;
-			int ret = agent_host_readable(&p->ah, &err);
-
-			if (ret < 0) {
-				fail_pod(p, "AgentError", err.msg);
-				return SV_FAILED;
-			}
-			if (!had_proto && p->ah.proto && !stopping)
-				deadline = 0;
-			if (ret == 1) {
-				agent_eof = true;
-				if (!deadline)
-					deadline = util_mono_ms() + SV_POWEROFF_MS;
-			}
-			if (p->ah.done && !p->shutdown_sent) {
-				p->shutdown_sent = true;
-				agent_host_shutdown(&p->ah, &err);
-				deadline = util_mono_ms() + SV_POWEROFF_MS;
-			}
-		}
-		exec_pod_pump(p->uid, &p->ah);   /* exec sessions' input */
-		if (vm_fd >= 0 && (pfd[2].revents & POLLIN)) {
-			if (!agent_eof)
-				agent_host_readable(&p->ah, &err);
-			if (stopping)
-				return SV_STOPPED;
-			if (p->ah.done)
-				return SV_DONE;
-			vm_lost(p, "the pod's VM stopped unexpectedly");
-			return SV_FAILED;
-		}
+	end = launch_follow(&p->l, p->wake_fd, &sv_ops, p);
+	exec_pod_detach(p->uid);
+	switch (end) {
+	case LAUNCH_END_DONE:
+		return SV_DONE;
+	case LAUNCH_END_STOPPED:
+		return SV_STOPPED;
+	case LAUNCH_END_DETACHED:
+		return SV_CLOSING;
+	case LAUNCH_END_NO_BOOT:
+		vm_lost(p, f->vm_gone ? "the pod's VM stopped unexpectedly"
+				      : "the VM did not boot in time");
+		return SV_FAILED;
+	case LAUNCH_END_LOST:
+		vm_lost(p, f->vm_gone ? "the pod's VM stopped unexpectedly"
+				      : "the VM stopped answering");
+		return SV_FAILED;
+	default:
+		fail_pod(p, "AgentError", f->err.msg);
+		return SV_FAILED;
 	}
 }
 
@@ -462,8 +422,6 @@ static void *pod_thread(void *arg)
 	};
 	struct pv_err err = { 0 };
 	enum sv_outcome o = SV_FAILED;
-	char *spec = NULL;
-	size_t spec_len = 0;
 	int ret;
 
 	launch_init(&p->l, &opts, p->pod);
@@ -550,18 +508,10 @@ static void *pod_thread(void *arg)
 			goto out;
 		}
 	}
-	if (launch_spec_json(&p->l, &spec, &spec_len, &err) < 0 ||
-	    launch_connect(&p->l, SV_CONNECT_TIMEOUT_MS, &err) < 0) {
-		fail_pod(p, "AgentError", err.msg);
-		goto out;
-	}
-	o = follow(p, spec, spec_len);
-	exec_pod_detach(p->uid);
-	agent_host_free(&p->ah);
+	o = follow(p);
 	if (o == SV_DONE)
 		report(p);
 out:
-	free(spec);
 	sv_set_vm_up(p, false);
 	if (o != SV_CLOSING)
 		metrics_pod_remove(p->uid);

@@ -7,7 +7,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "host/agent_host.h"
 #include "host/launch.h"
 #include "daemon/supervisor.h"
 #include "daemon/vpcsvc.h"
@@ -35,9 +34,7 @@ struct sv_pod {
 	struct launch l;
 	struct vpcsvc_pod net;         /* its VPC, lease and tap */
 	struct runtime_net rtnet;      /* what the guest gets */
-	struct agent_host ah;
-	struct podsvc_status_update st;
-	bool shutdown_sent;
+	struct podsvc_status_update st;   /* its status, reported to podsvc */
 };
 
 struct supervisor {

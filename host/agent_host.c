@@ -25,6 +25,18 @@ void agent_host_free(struct agent_host *h)
 	agent_reader_free(&h->rd);
 }
 
+/* Every frame to the guest goes through here: the one place where a
+ * bounded send queue (flushed by the follower on POLLOUT) would go. */
+int agent_host_send(struct agent_host *h, uint16_t type, uint16_t chan,
+		    const void *payload, size_t len, struct pv_err *err)
+{
+	int ret = agent_write_frame(h->fd, type, chan, payload, len);
+
+	if (ret < 0)
+		return pv_err_sys(err, -ret, "send %s to the guest", agent_type_name(type));
+	return 0;
+}
+
 static int send_json(struct agent_host *h, uint16_t type, char *json,
 		     struct pv_err *err)
 {
@@ -32,11 +44,9 @@ static int send_json(struct agent_host *h, uint16_t type, char *json,
 
 	if (!json)
 		return pv_err_set(err, ENOMEM, "out of memory");
-	ret = agent_write_frame(h->fd, type, 0, json, strlen(json));
+	ret = agent_host_send(h, type, 0, json, strlen(json), err);
 	free(json);
-	if (ret < 0)
-		return pv_err_sys(err, -ret, "send %s to the guest", agent_type_name(type));
-	return 0;
+	return ret;
 }
 
 static int on_hello(struct agent_host *h, const struct agent_frame *f,
@@ -66,9 +76,9 @@ static int on_hello(struct agent_host *h, const struct agent_frame *f,
 	if (!hello.has_spec) {
 		if (!h->spec)
 			return pv_err_set(err, EPROTO, "guest wants a pod spec, none to give");
-		ret = agent_write_frame(h->fd, AGENT_POD_SPEC, 0, h->spec, h->spec_len);
+		ret = agent_host_send(h, AGENT_POD_SPEC, 0, h->spec, h->spec_len, err);
 		if (ret < 0)
-			return pv_err_sys(err, -ret, "send pod spec to the guest");
+			return ret;
 	}
 	h->proto = proto;
 	if (h->cb->ready)
@@ -221,9 +231,7 @@ int agent_host_exec_start(struct agent_host *h, const struct agent_exec_start *x
 int agent_host_exec_stdin(struct agent_host *h, uint16_t id, const void *data,
 			  size_t len, struct pv_err *err)
 {
-	int ret = agent_write_frame(h->fd, AGENT_EXEC_STDIN, id, data, len);
-
-	return ret < 0 ? pv_err_sys(err, -ret, "send exec input") : 0;
+	return agent_host_send(h, AGENT_EXEC_STDIN, id, data, len, err);
 }
 
 int agent_host_exec_resize(struct agent_host *h, uint16_t id, uint16_t rows,

@@ -52,6 +52,10 @@ void agent_host_free(struct agent_host *h);
  * <0 on a protocol or I/O error (err says which; drop the connection). */
 int agent_host_readable(struct agent_host *h, struct pv_err *err);
 
+/* Send one frame (every write to the guest goes through it). */
+int agent_host_send(struct agent_host *h, uint16_t type, uint16_t chan,
+		    const void *payload, size_t len, struct pv_err *err);
+
 int agent_host_stop(struct agent_host *h, int64_t grace_seconds,
 		    struct pv_err *err);
 int agent_host_shutdown(struct agent_host *h, struct pv_err *err);

@@ -381,6 +381,7 @@ void launch_teardown(struct launch *l)
 {
 	struct pv_err err;
 
+	launch_follow_free(&l->f);
 	if (l->agent_fd >= 0) {
 		close(l->agent_fd);
 		l->agent_fd = -1;

@@ -3,7 +3,8 @@
  *
  *   launch_prepare  manifest -> images (erofs) -> resolved runtime
  *   launch_boot     per-pod run dir, machine description, VM boot
- *   launch_connect  connect to the agent socket the VMM listens on
+ *   launch_follow   connect to the agent, follow the pod until it ends
+ *                   (host/follow.h)
  *   launch_teardown destroy the VM if it still runs, remove every file
  *
  * Each step records its completion time for `--verbose` and metrics. */
@@ -13,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "host/follow.h"
 #include "images/store.h"
 #include "pod/pod.h"
 #include "host/runtime_build.h"
@@ -78,6 +80,7 @@ struct launch {
 	struct vmm_vm *vm;
 	bool dir_created;
 	int agent_fd;                     /* -1 until connected */
+	struct launch_follow f;           /* the agent session (host/follow.h) */
 
 	int64_t t[LAUNCH_T_COUNT];        /* monotonic ms, 0 = not reached */
 };
