@@ -285,22 +285,10 @@ void pod_dec_env(struct pod_dec *d, const char *path, struct json_object *v,
 
 	if (pod_dec_is_null(v))
 		return;
-	if (!json_object_is_type(v, json_type_array)) {
-		pod_dec_fail(d, path, R_INVALID, "expected array of objects");
+	c->env = pod_dec_array(d, path, v, "expected array of objects", POD_MAX_ENV,
+			   sizeof(*c->env), 0, &n);
+	if (!c->env)
 		return;
-	}
-	n = json_object_array_length(v);
-	if (n > POD_MAX_ENV) {
-		pod_dec_too_many(d, path, n, POD_MAX_ENV);
-		return;
-	}
-	if (n == 0)
-		return;
-	c->env = calloc(n, sizeof(*c->env));
-	if (!c->env) {
-		d->oom = true;
-		return;
-	}
 	for (size_t i = 0; i < n; i++) {
 		memset(&e, 0, sizeof(e));
 		pod_dec_path_idx(ipath, path, i);
@@ -469,22 +457,10 @@ static void dec_ports(struct pod_dec *d, const char *path,
 
 	if (pod_dec_is_null(v))
 		return;
-	if (!json_object_is_type(v, json_type_array)) {
-		pod_dec_fail(d, path, R_INVALID, "expected array of objects");
+	c->ports = pod_dec_array(d, path, v, "expected array of objects", POD_MAX_PORTS,
+			   sizeof(*c->ports), 0, &n);
+	if (!c->ports)
 		return;
-	}
-	n = json_object_array_length(v);
-	if (n > POD_MAX_PORTS) {
-		pod_dec_too_many(d, path, n, POD_MAX_PORTS);
-		return;
-	}
-	if (n == 0)
-		return;
-	c->ports = calloc(n, sizeof(*c->ports));
-	if (!c->ports) {
-		d->oom = true;
-		return;
-	}
 	c->n_ports = n;
 	for (size_t i = 0; i < n; i++) {
 		pod_dec_path_idx(ipath, path, i);
@@ -567,22 +543,10 @@ static void dec_mounts(struct pod_dec *d, const char *path,
 
 	if (pod_dec_is_null(v))
 		return;
-	if (!json_object_is_type(v, json_type_array)) {
-		pod_dec_fail(d, path, R_INVALID, "expected array of objects");
+	c->mounts = pod_dec_array(d, path, v, "expected array of objects", POD_MAX_MOUNTS,
+			   sizeof(*c->mounts), 0, &n);
+	if (!c->mounts)
 		return;
-	}
-	n = json_object_array_length(v);
-	if (n > POD_MAX_MOUNTS) {
-		pod_dec_too_many(d, path, n, POD_MAX_MOUNTS);
-		return;
-	}
-	if (n == 0)
-		return;
-	c->mounts = calloc(n, sizeof(*c->mounts));
-	if (!c->mounts) {
-		d->oom = true;
-		return;
-	}
 	c->n_mounts = n;
 	for (size_t i = 0; i < n; i++) {
 		const char *mp;

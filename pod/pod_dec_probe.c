@@ -69,22 +69,10 @@ static void dec_headers(struct pod_dec *d, const char *path,
 	const char *s;
 	size_t n;
 
-	if (!json_object_is_type(v, json_type_array)) {
-		pod_dec_fail(d, path, R_INVALID, "expected array of objects");
+	p->http_headers = pod_dec_array(d, path, v, "expected array of objects", POD_MAX_HEADERS,
+			   sizeof(*p->http_headers), 0, &n);
+	if (!p->http_headers)
 		return;
-	}
-	n = json_object_array_length(v);
-	if (n > POD_MAX_HEADERS) {
-		pod_dec_too_many(d, path, n, POD_MAX_HEADERS);
-		return;
-	}
-	if (n == 0)
-		return;
-	p->http_headers = calloc(n, sizeof(*p->http_headers));
-	if (!p->http_headers) {
-		d->oom = true;
-		return;
-	}
 	for (size_t i = 0; i < n; i++) {
 		struct pod_kv *kv = &p->http_headers[p->n_http_headers];
 		size_t errs = d->n_errors;

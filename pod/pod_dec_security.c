@@ -45,22 +45,10 @@ static void dec_caps_list(struct pod_dec *d, const char *path,
 	size_t n;
 	const char *s;
 
-	if (!json_object_is_type(v, json_type_array)) {
-		pod_dec_fail(d, path, R_INVALID, "expected array of strings");
+	*out = pod_dec_array(d, path, v, "expected array of strings", POD_MAX_CAPS,
+			   sizeof(**out), 1, &n);
+	if (!*out)
 		return;
-	}
-	n = json_object_array_length(v);
-	if (n > POD_MAX_CAPS) {
-		pod_dec_too_many(d, path, n, POD_MAX_CAPS);
-		return;
-	}
-	if (n == 0)
-		return;
-	*out = calloc(n + 1, sizeof(**out));
-	if (!*out) {
-		d->oom = true;
-		return;
-	}
 	for (size_t i = 0; i < n; i++) {
 		pod_dec_path_idx(ipath, path, i);
 		s = pod_dec_str(d, ipath, json_object_array_get_idx(v, i),
@@ -138,22 +126,10 @@ static void dec_groups(struct pod_dec *d, const char *path,
 	size_t n;
 	int64_t g;
 
-	if (!json_object_is_type(v, json_type_array)) {
-		pod_dec_fail(d, path, R_INVALID, "expected array of integers");
+	s->supplemental_groups = pod_dec_array(d, path, v, "expected array of integers", POD_MAX_GROUPS,
+			   sizeof(*s->supplemental_groups), 0, &n);
+	if (!s->supplemental_groups)
 		return;
-	}
-	n = json_object_array_length(v);
-	if (n > POD_MAX_GROUPS) {
-		pod_dec_too_many(d, path, n, POD_MAX_GROUPS);
-		return;
-	}
-	if (n == 0)
-		return;
-	s->supplemental_groups = calloc(n, sizeof(*s->supplemental_groups));
-	if (!s->supplemental_groups) {
-		d->oom = true;
-		return;
-	}
 	for (size_t i = 0; i < n; i++) {
 		pod_dec_path_idx(ipath, path, i);
 		if (pod_dec_int(d, ipath, json_object_array_get_idx(v, i), 0,

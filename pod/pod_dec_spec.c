@@ -113,22 +113,10 @@ void pod_dec_volumes(struct pod_dec *d, const char *path,
 
 	if (pod_dec_is_null(v))
 		return;
-	if (!json_object_is_type(v, json_type_array)) {
-		pod_dec_fail(d, path, R_INVALID, "expected array of objects");
+	pod->volumes = pod_dec_array(d, path, v, "expected array of objects", POD_MAX_VOLUMES,
+			   sizeof(*pod->volumes), 0, &n);
+	if (!pod->volumes)
 		return;
-	}
-	n = json_object_array_length(v);
-	if (n > POD_MAX_VOLUMES) {
-		pod_dec_too_many(d, path, n, POD_MAX_VOLUMES);
-		return;
-	}
-	if (n == 0)
-		return;
-	pod->volumes = calloc(n, sizeof(*pod->volumes));
-	if (!pod->volumes) {
-		d->oom = true;
-		return;
-	}
 	pod->n_volumes = n;
 	for (size_t i = 0; i < n; i++) {
 		const char *name;

@@ -168,6 +168,33 @@ void pod_dec_too_many(struct pod_dec *d, const char *path, size_t n,
 		     "Too many: %zu: must have at most %zu items", n, max);
 }
 
+void *pod_dec_array(struct pod_dec *d, const char *path, struct json_object *v,
+		    const char *type_msg, size_t max, size_t size, size_t extra,
+		    size_t *n)
+{
+	void *p;
+
+	*n = 0;
+	if (!json_object_is_type(v, json_type_array)) {
+		pod_dec_fail(d, path, R_INVALID, "%s", type_msg);
+		return NULL;
+	}
+	*n = json_object_array_length(v);
+	if (*n > max) {
+		pod_dec_too_many(d, path, *n, max);
+		*n = 0;
+		return NULL;
+	}
+	if (*n == 0)
+		return NULL;
+	p = calloc(*n + extra, size);
+	if (!p) {
+		d->oom = true;
+		*n = 0;
+	}
+	return p;
+}
+
 /* Array of strings (command, args). *budget is what is left of
  * POD_MAX_ARGS for command + args together. Empty means "not given", as
  * in the kubelet (len(command) == 0). */
