@@ -23,7 +23,6 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
 
 #define GUEST_PORT_FIND_MS     10000
 #define GUEST_CONNECT_MS       60000
@@ -31,7 +30,6 @@
 #define GUEST_DONE_FLUSH_MS    60000   /* getting POD_DONE out */
 #define GUEST_SHUTDOWN_WAIT_MS 5000
 #define GUEST_RECONNECT_POLL_MS 100
-#define GUEST_SPEC_DEPTH       64
 
 enum guest_state { GUEST_S_HELLO, GUEST_S_SPEC, GUEST_S_RUN, GUEST_S_DONE };
 
@@ -139,73 +137,29 @@ static void guest_host_lost(struct guest_agent *a)
 	agent_reader_init(&a->rd, AGENT_MAX_PAYLOAD);
 }
 
+/* POD_SPEC (pod/agent_spec.c decodes it), then what only the guest checks:
+ * its containers bind to the runtime, names and disk serials are sane. */
 static int guest_parse_spec(const uint8_t *p, size_t n, struct guest_pod *gp,
 			    struct pv_err *err)
 {
-	struct json_tokener *tok = NULL;
-	struct json_object *root = NULL, *pod_o, *rt_o;
-	size_t i;
-	int rc;
+	int rc = agent_parse_pod_spec(p, n, &gp->pod, &gp->rt, err);
 
-	if (n == 0 || memchr(p, '\0', n))
-		return pv_err_set(err, EBADMSG, "POD_SPEC: empty or NUL in payload");
-	tok = json_tokener_new_ex(GUEST_SPEC_DEPTH);
-	if (!tok)
-		return pv_err_set(err, ENOMEM, "out of memory");
-	root = json_tokener_parse_ex(tok, (const char *)p, (int)n);
-	if (!root || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != n ||
-	    !json_object_is_type(root, json_type_object)) {
-		rc = pv_err_set(err, EBADMSG, "POD_SPEC: not one JSON object");
-		goto out;
-	}
-	if (json_object_object_length(root) != 2 ||
-	    !json_object_object_get_ex(root, "pod", &pod_o) ||
-	    !json_object_object_get_ex(root, "runtime", &rt_o)) {
-		rc = pv_err_set(err, EBADMSG, "POD_SPEC: want exactly \"pod\" and \"runtime\"");
-		goto out;
-	}
-	rc = pod_decode(pod_o, &gp->pod, NULL, err);
-	if (rc < 0) {
-		pv_err_prefix(err, "POD_SPEC pod");
-		goto out;
-	}
-	rc = runtime_from_json(rt_o, &gp->rt, err);
-	if (rc < 0) {
-		pv_err_prefix(err, "POD_SPEC runtime");
-		goto out;
-	}
+	if (rc < 0)
+		return rc;
 	gp->have_rt = true;
-	if (gp->rt.n_containers != gp->pod->n_containers ||
-	    guest_rt_n_init(&gp->rt) != gp->pod->n_init_containers ||
-	    gp->rt.n_containers == 0 || gp->rt.n_containers > POD_MAX_CONTAINERS) {
-		rc = pv_err_set(err, EINVAL, "POD_SPEC: %zu+%zu runtime containers for "
-				"%zu+%zu in the pod", guest_rt_n_init(&gp->rt),
-				gp->rt.n_containers, gp->pod->n_init_containers,
-				gp->pod->n_containers);
-		goto out;
-	}
 	rc = guest_pod_bind(gp, err);
 	if (rc < 0)
-		goto out;
-	for (i = 0; i < gp->n; i++) {
+		return rc;
+	for (size_t i = 0; i < gp->n; i++) {
 		const struct runtime_container *c = gp->ctrs[i].rc;
 
-		if (!pod_is_dns1123_label(c->name)) {
-			rc = pv_err_set(err, EINVAL, "POD_SPEC: runtime container %zu name mismatch", i);
-			goto out;
-		}
-		if (!guest_serial_valid(c->disk_serial) || c->argc == 0 || !c->argv) {
-			rc = pv_err_set(err, EINVAL, "POD_SPEC: container %s: bad disk serial or argv",
-					c->name);
-			goto out;
-		}
+		if (!pod_is_dns1123_label(c->name))
+			return pv_err_set(err, EINVAL, "POD_SPEC: runtime container %zu name mismatch", i);
+		if (!guest_serial_valid(c->disk_serial) || c->argc == 0 || !c->argv)
+			return pv_err_set(err, EINVAL, "POD_SPEC: container %s: bad disk serial or argv",
+					  c->name);
 	}
-	rc = 0;
-out:
-	json_object_put(root);
-	json_tokener_free(tok);
-	return rc;
+	return 0;
 }
 
 static int guest_enter_done(struct guest_agent *a)

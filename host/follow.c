@@ -165,7 +165,7 @@ enum launch_follow_end launch_follow(struct launch *l, int wake_fd,
 
 	launch_follow_free(f);
 	memset(f, 0, sizeof(*f));
-	if (launch_spec_json(l, &f->spec, &f->spec_len, &f->err) < 0 ||
+	if (agent_msg_pod_spec(l->pod, &l->rt, &f->spec, &f->spec_len, &f->err) < 0 ||
 	    launch_connect(l, LAUNCH_CONNECT_TIMEOUT_MS, &f->err) < 0)
 		return LAUNCH_END_ERROR;
 	agent_host_init(&f->ah, l->agent_fd, f->spec, f->spec_len,

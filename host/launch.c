@@ -10,7 +10,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
 
 #include "pod/agent.h"
 
@@ -254,6 +253,7 @@ int launch_boot(struct launch *l, struct pv_err *err)
 		m.n_nics = 1;
 	}
 	m.agent_socket = l->agent_sock;
+	m.agent_port = AGENT_PORT_NAME;
 	m.console_log = l->console_log;
 
 	ret = vmm_boot(l->vmm, &m, &l->vm, err);
@@ -310,40 +310,6 @@ int launch_connect(struct launch *l, int timeout_ms, struct pv_err *err)
 	}
 	l->agent_fd = fd;
 	return 0;
-}
-
-int launch_spec_json(const struct launch *l, char **out, size_t *len,
-		     struct pv_err *err)
-{
-	struct json_object *root = json_object_new_object();
-	struct json_object *pod = pod_to_json(l->pod);
-	struct json_object *rt = runtime_to_json(&l->rt);
-	const char *s;
-	int ret = 0;
-
-	*out = NULL;
-	if (!root || !pod || !rt) {
-		json_object_put(pod);
-		json_object_put(rt);
-		ret = pv_err_set(err, ENOMEM, "out of memory");
-		goto out;
-	}
-	json_object_object_add(root, "pod", pod);
-	json_object_object_add(root, "runtime", rt);
-	s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
-	if (!s || !(*out = strdup(s))) {
-		ret = pv_err_set(err, ENOMEM, "out of memory");
-		goto out;
-	}
-	*len = strlen(*out);
-	if (*len > AGENT_MAX_PAYLOAD) {
-		free(*out);
-		*out = NULL;
-		ret = pv_err_set(err, EMSGSIZE, "pod spec too large for the agent (%zu bytes)", *len);
-	}
-out:
-	json_object_put(root);
-	return ret;
 }
 
 char *launch_console_tail(const struct launch *l, int lines)

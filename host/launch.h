@@ -102,10 +102,6 @@ int launch_attach(struct launch *l, const char *uid, struct pv_err *err);
 /* Connect to the agent socket (retrying while the VMM creates it). */
 int launch_connect(struct launch *l, int timeout_ms, struct pv_err *err);
 
-/* Build the AGENT_POD_SPEC payload (malloc'd JSON text). */
-int launch_spec_json(const struct launch *l, char **out, size_t *len,
-		     struct pv_err *err);
-
 /* Last lines of the console log, for error messages (malloc'd or NULL). */
 char *launch_console_tail(const struct launch *l, int lines);
 

@@ -16,7 +16,14 @@
 /* ---- decoding helpers ---------------------------------------------------- */
 
 int agent_json_parse(const uint8_t *p, size_t n, const char *what,
-			    struct json_object **out, struct pv_err *err)
+		     struct json_object **out, struct pv_err *err)
+{
+	return agent_json_parse_depth(p, n, what, AGENT_JSON_DEPTH, out, err);
+}
+
+int agent_json_parse_depth(const uint8_t *p, size_t n, const char *what,
+			   int depth, struct json_object **out,
+			   struct pv_err *err)
 {
 	struct json_tokener *tok = NULL;
 	struct json_object *obj = NULL;
@@ -31,7 +38,7 @@ int agent_json_parse(const uint8_t *p, size_t n, const char *what,
 		return pv_err_set(err, EBADMSG, "%s: empty payload", what);
 	if (memchr(p, '\0', n))
 		return pv_err_set(err, EBADMSG, "%s: NUL byte in JSON payload", what);
-	tok = json_tokener_new_ex(AGENT_JSON_DEPTH);
+	tok = json_tokener_new_ex(depth);
 	if (!tok)
 		return pv_err_set(err, ENOMEM, "%s: out of memory", what);
 	obj = json_tokener_parse_ex(tok, (const char *)p, (int)n);
@@ -143,6 +150,77 @@ int agent_json_str(struct json_object *obj, const char *what,
 	memcpy(buf, s, (size_t)len);
 	buf[len] = '\0';
 	return 1;
+}
+
+static int agent_field_read(struct json_object *obj, const char *what,
+			    const struct agent_field *f, uint8_t *dst,
+			    struct pv_err *err)
+{
+	int64_t v = 0;
+	int rc;
+
+	switch (f->kind) {
+	case AGENT_F_INT:
+		rc = agent_json_int(obj, what, f->key, f->min, f->max, f->required,
+				    &v, err);
+		if (rc <= 0)
+			return rc;
+		if (f->size == sizeof(uint16_t))
+			*(uint16_t *)(dst + f->off) = (uint16_t)v;   /* min >= 0 */
+		else if (f->size == sizeof(int))
+			*(int *)(dst + f->off) = (int)v;
+		else if (f->size == sizeof(int64_t))
+			*(int64_t *)(dst + f->off) = v;
+		else   /* a table bug, not the peer's */
+			return pv_err_set(err, EINVAL, "%s: \"%s\": bad field size",
+					  what, f->key);
+		return 1;
+	case AGENT_F_STR:
+		return agent_json_str(obj, what, f->key, f->required, f->nonempty,
+				      (char *)dst + f->off, f->size, err);
+	case AGENT_F_BOOL:
+		return agent_json_bool(obj, what, f->key, (bool *)(dst + f->off), err);
+	default:
+		return 0;
+	}
+}
+
+int agent_json_fields(struct json_object *obj, const char *what,
+		      const struct agent_field *f, void *dst, struct pv_err *err)
+{
+	const char *keys[32];
+	size_t n = 0;
+	int rc;
+
+	if (!json_object_is_type(obj, json_type_object))
+		return pv_err_set(err, EBADMSG, "%s: not an object", what);
+	for (const struct agent_field *k = f; k->key; k++) {
+		if (n + 1 >= sizeof(keys) / sizeof(keys[0]))
+			return pv_err_set(err, EINVAL, "%s: field table too long", what);
+		keys[n++] = k->key;
+	}
+	keys[n] = NULL;
+	rc = agent_json_keys(obj, what, keys, err);
+	for (; rc >= 0 && f->key; f++)
+		rc = agent_field_read(obj, what, f, dst, err);
+	return rc < 0 ? rc : 0;
+}
+
+int agent_json_decode(const uint8_t *p, size_t n, const char *what,
+		      const struct agent_field *f, void *dst,
+		      struct json_object **out, struct pv_err *err)
+{
+	struct json_object *o = NULL;
+	int rc = agent_json_parse(p, n, what, &o, err);
+
+	if (rc == 0)
+		rc = agent_json_fields(o, what, f, dst, err);
+	if (rc == 0 && out) {
+		*out = o;
+		o = NULL;
+	}
+	json_object_put(o);
+	return rc;
 }
 
 /* ---- encoding helpers ---------------------------------------------------- */

@@ -34,50 +34,24 @@ char *agent_msg_hello(const struct agent_hello *h)
 	return agent_json_finish(o, ok);
 }
 
+static const struct agent_field hello_fields[] = {
+	AGENT_FIELD_INT("protoMin", true, 1, UINT16_MAX, struct agent_hello, proto_min),
+	AGENT_FIELD_INT("protoMax", true, 1, UINT16_MAX, struct agent_hello, proto_max),
+	AGENT_FIELD_STR("agent", true, true, struct agent_hello, agent),
+	AGENT_FIELD_BOOL("hasSpec", struct agent_hello, has_spec),
+	AGENT_FIELD_END
+};
+
 int agent_parse_hello(const uint8_t *p, size_t n, struct agent_hello *h,
 		      struct pv_err *err)
 {
-	static const char *const keys[] = { "protoMin", "protoMax", "agent",
-					    "hasSpec", NULL };
-	struct json_object *hs;
-	struct json_object *o = NULL;
-	int64_t a = 0, b = 0;
 	int rc;
 
 	memset(h, 0, sizeof(*h));
-	rc = agent_json_parse(p, n, "HELLO", &o, err);
-	if (rc < 0)
-		goto out;
-	rc = agent_json_keys(o, "HELLO", keys, err);
-	if (rc < 0)
-		goto out;
-	rc = agent_json_int(o, "HELLO", "protoMin", 1, UINT16_MAX, true, &a, err);
-	if (rc < 0)
-		goto out;
-	rc = agent_json_int(o, "HELLO", "protoMax", 1, UINT16_MAX, true, &b, err);
-	if (rc < 0)
-		goto out;
-	if (a > b) {
-		rc = pv_err_set(err, EBADMSG, "HELLO: protoMin %" PRId64
-				" > protoMax %" PRId64, a, b);
-		goto out;
-	}
-	rc = agent_json_str(o, "HELLO", "agent", true, true, h->agent,
-			    sizeof(h->agent), err);
-	if (rc < 0)
-		goto out;
-	if (json_object_object_get_ex(o, "hasSpec", &hs)) {
-		if (!json_object_is_type(hs, json_type_boolean)) {
-			rc = pv_err_set(err, EBADMSG, "HELLO: hasSpec: expected a boolean");
-			goto out;
-		}
-		h->has_spec = json_object_get_boolean(hs);
-	}
-	h->proto_min = (int)a;
-	h->proto_max = (int)b;
-	rc = 0;
-out:
-	json_object_put(o);
+	rc = agent_json_decode(p, n, "HELLO", hello_fields, h, NULL, err);
+	if (rc == 0 && h->proto_min > h->proto_max)
+		rc = pv_err_set(err, EBADMSG, "HELLO: protoMin %d > protoMax %d",
+				h->proto_min, h->proto_max);
 	return rc;
 }
 
@@ -90,28 +64,19 @@ char *agent_msg_hello_ack(int proto)
 	return agent_json_finish(o, ok);
 }
 
+struct agent_hello_ack { int proto; };
+static const struct agent_field hello_ack_fields[] = {
+	AGENT_FIELD_INT("proto", true, 1, UINT16_MAX, struct agent_hello_ack, proto),
+	AGENT_FIELD_END
+};
+
 int agent_parse_hello_ack(const uint8_t *p, size_t n, int *proto,
 			  struct pv_err *err)
 {
-	static const char *const keys[] = { "proto", NULL };
-	struct json_object *o = NULL;
-	int64_t v = 0;
-	int rc;
+	struct agent_hello_ack a = { 0 };
+	int rc = agent_json_decode(p, n, "HELLO_ACK", hello_ack_fields, &a, NULL, err);
 
-	*proto = 0;
-	rc = agent_json_parse(p, n, "HELLO_ACK", &o, err);
-	if (rc < 0)
-		goto out;
-	rc = agent_json_keys(o, "HELLO_ACK", keys, err);
-	if (rc < 0)
-		goto out;
-	rc = agent_json_int(o, "HELLO_ACK", "proto", 1, UINT16_MAX, true, &v, err);
-	if (rc < 0)
-		goto out;
-	*proto = (int)v;
-	rc = 0;
-out:
-	json_object_put(o);
+	*proto = rc == 0 ? a.proto : 0;
 	return rc;
 }
 
@@ -166,130 +131,85 @@ char *agent_msg_ctr_event(const struct agent_ctr_event *ev)
 	return agent_json_finish(o, ok);
 }
 
-static int agent_parse_last(struct json_object *o, struct agent_ctr_last *l,
-			    struct pv_err *err)
-{
-	static const char *const keys[] = { "exitCode", "signal", "reason",
-		"message", "startedMs", "finishedMs", NULL };
-	static const char *const what = "CONTAINER lastState";
-	int64_t v = 0;
-	int rc;
+static const struct agent_field last_fields[] = {
+	AGENT_FIELD_INT("exitCode", true, 0, 255, struct agent_ctr_last, exit_code),
+	AGENT_FIELD_INT("signal", false, 0, AGENT_SIGNAL_MAX, struct agent_ctr_last, signal),
+	AGENT_FIELD_STR("reason", false, false, struct agent_ctr_last, reason),
+	AGENT_FIELD_STR("message", false, false, struct agent_ctr_last, message),
+	AGENT_FIELD_INT("startedMs", false, 0, INT64_MAX, struct agent_ctr_last, started_ms),
+	AGENT_FIELD_INT("finishedMs", false, 0, INT64_MAX, struct agent_ctr_last, finished_ms),
+	AGENT_FIELD_END
+};
 
-	if (!json_object_is_type(o, json_type_object))
-		return pv_err_set(err, EBADMSG, "%s: not an object", what);
-	rc = agent_json_keys(o, what, keys, err);
+static const struct agent_field ctr_event_fields[] = {
+	AGENT_FIELD_INT("index", true, 0, AGENT_MAX_CTRS - 1, struct agent_ctr_event, index),
+	AGENT_FIELD_KEY("state"),
+	AGENT_FIELD_KEY("exitCode"),      /* TERMINATED only */
+	AGENT_FIELD_INT("signal", false, 0, AGENT_SIGNAL_MAX, struct agent_ctr_event, signal),
+	AGENT_FIELD_STR("reason", false, false, struct agent_ctr_event, reason),
+	AGENT_FIELD_STR("message", false, false, struct agent_ctr_event, message),
+	AGENT_FIELD_INT("timeMs", false, 0, INT64_MAX, struct agent_ctr_event, time_ms),
+	AGENT_FIELD_INT("restartCount", false, 0, INT32_MAX, struct agent_ctr_event,
+			restart_count),
+	AGENT_FIELD_KEY("ready"),         /* RUNNING only */
+	AGENT_FIELD_KEY("lastState"),
+	AGENT_FIELD_END
+};
+
+/* The fields that depend on the state. */
+static int agent_parse_ctr_state(struct json_object *o, struct agent_ctr_event *ev,
+				 struct pv_err *err)
+{
+	static const char *const states[] = { [AGENT_CTR_RUNNING] = "RUNNING",
+		[AGENT_CTR_TERMINATED] = "TERMINATED", [AGENT_CTR_WAITING] = "WAITING" };
+	static const char *const what = "CONTAINER";
+	struct json_object *x;
+	char state[16];
+	int64_t v = 0;
+	int rc = agent_json_str(o, what, "state", true, true, state, sizeof(state), err);
+
+	for (size_t i = 1; rc >= 0 && i < sizeof(states) / sizeof(states[0]); i++)
+		if (strcmp(state, states[i]) == 0)
+			ev->state = (enum agent_ctr_state)i;
 	if (rc < 0)
 		return rc;
-	rc = agent_json_int(o, what, "exitCode", 0, 255, true, &v, err);
+	if (!ev->state)
+		return pv_err_set(err, EBADMSG, "%s: unknown state \"%s\"", what, state);
+	rc = agent_json_int(o, what, "exitCode", 0, 255,
+			    ev->state == AGENT_CTR_TERMINATED, &v, err);
 	if (rc < 0)
 		return rc;
-	l->exit_code = (int)v;
-	rc = agent_json_int(o, what, "signal", 0, AGENT_SIGNAL_MAX, false, &v, err);
-	if (rc < 0)
-		return rc;
-	l->signal = rc > 0 ? (int)v : 0;
-	rc = agent_json_str(o, what, "reason", false, false, l->reason,
-			    sizeof(l->reason), err);
-	if (rc < 0)
-		return rc;
-	rc = agent_json_str(o, what, "message", false, false, l->message,
-			    sizeof(l->message), err);
-	if (rc < 0)
-		return rc;
-	rc = agent_json_int(o, what, "startedMs", 0, INT64_MAX, false, &v, err);
-	if (rc < 0)
-		return rc;
-	l->started_ms = rc > 0 ? v : 0;
-	rc = agent_json_int(o, what, "finishedMs", 0, INT64_MAX, false, &v, err);
-	if (rc < 0)
-		return rc;
-	l->finished_ms = rc > 0 ? v : 0;
+	if (rc > 0 && ev->state != AGENT_CTR_TERMINATED)
+		return pv_err_set(err, EBADMSG, "%s: exitCode on a %s event", what, state);
+	ev->exit_code = rc > 0 ? (int)v : 0;
+	if (json_object_object_get_ex(o, "ready", &x)) {
+		if (!json_object_is_type(x, json_type_boolean) ||
+		    ev->state != AGENT_CTR_RUNNING)
+			return pv_err_set(err, EBADMSG, "%s: \"ready\" must be a boolean "
+					  "on a RUNNING event", what);
+		ev->has_ready = true;
+		ev->ready = json_object_get_boolean(x);
+	}
+	if (json_object_object_get_ex(o, "lastState", &x)) {
+		rc = agent_json_fields(x, "CONTAINER lastState", last_fields,
+				       &ev->last, err);
+		if (rc < 0)
+			return rc;
+		ev->has_last = true;
+	}
 	return 0;
 }
 
 int agent_parse_ctr_event(const uint8_t *p, size_t n,
 			  struct agent_ctr_event *ev, struct pv_err *err)
 {
-	static const char *const keys[] = { "index", "state", "exitCode", "signal",
-		"reason", "message", "timeMs", "restartCount", "ready",
-		"lastState", NULL };
-	static const char *const what = "CONTAINER";
-	struct json_object *o = NULL, *x;
-	char state[16];
-	int64_t v = 0;
+	struct json_object *o = NULL;
 	int rc;
 
 	memset(ev, 0, sizeof(*ev));
-	rc = agent_json_parse(p, n, what, &o, err);
-	if (rc < 0)
-		goto out;
-	rc = agent_json_keys(o, what, keys, err);
-	if (rc < 0)
-		goto out;
-	rc = agent_json_int(o, what, "index", 0, AGENT_MAX_CTRS - 1, true, &v, err);
-	if (rc < 0)
-		goto out;
-	ev->index = (uint16_t)v;
-	rc = agent_json_str(o, what, "state", true, true, state, sizeof(state), err);
-	if (rc < 0)
-		goto out;
-	if (strcmp(state, "RUNNING") == 0) {
-		ev->state = AGENT_CTR_RUNNING;
-	} else if (strcmp(state, "TERMINATED") == 0) {
-		ev->state = AGENT_CTR_TERMINATED;
-	} else if (strcmp(state, "WAITING") == 0) {
-		ev->state = AGENT_CTR_WAITING;
-	} else {
-		rc = pv_err_set(err, EBADMSG, "%s: unknown state \"%s\"", what, state);
-		goto out;
-	}
-	rc = agent_json_int(o, what, "exitCode", 0, 255,
-			    ev->state == AGENT_CTR_TERMINATED, &v, err);
-	if (rc < 0)
-		goto out;
-	if (rc > 0 && ev->state != AGENT_CTR_TERMINATED) {
-		rc = pv_err_set(err, EBADMSG, "%s: exitCode on a %s event", what, state);
-		goto out;
-	}
-	ev->exit_code = rc > 0 ? (int)v : 0;
-	rc = agent_json_int(o, what, "signal", 0, AGENT_SIGNAL_MAX, false, &v, err);
-	if (rc < 0)
-		goto out;
-	ev->signal = rc > 0 ? (int)v : 0;
-	rc = agent_json_str(o, what, "reason", false, false, ev->reason,
-			    sizeof(ev->reason), err);
-	if (rc < 0)
-		goto out;
-	rc = agent_json_str(o, what, "message", false, false, ev->message,
-			    sizeof(ev->message), err);
-	if (rc < 0)
-		goto out;
-	rc = agent_json_int(o, what, "timeMs", 0, INT64_MAX, false, &v, err);
-	if (rc < 0)
-		goto out;
-	ev->time_ms = rc > 0 ? v : 0;
-	rc = agent_json_int(o, what, "restartCount", 0, INT32_MAX, false, &v, err);
-	if (rc < 0)
-		goto out;
-	ev->restart_count = rc > 0 ? (int)v : 0;
-	if (json_object_object_get_ex(o, "ready", &x)) {
-		if (!json_object_is_type(x, json_type_boolean) ||
-		    ev->state != AGENT_CTR_RUNNING) {
-			rc = pv_err_set(err, EBADMSG, "%s: \"ready\" must be a boolean "
-					"on a RUNNING event", what);
-			goto out;
-		}
-		ev->has_ready = true;
-		ev->ready = json_object_get_boolean(x);
-	}
-	if (json_object_object_get_ex(o, "lastState", &x)) {
-		rc = agent_parse_last(x, &ev->last, err);
-		if (rc < 0)
-			goto out;
-		ev->has_last = true;
-	}
-	rc = 0;
-out:
+	rc = agent_json_decode(p, n, "CONTAINER", ctr_event_fields, ev, &o, err);
+	if (rc == 0)
+		rc = agent_parse_ctr_state(o, ev, err);
 	json_object_put(o);
 	return rc;
 }
@@ -304,30 +224,20 @@ char *agent_msg_stop(int64_t grace_seconds)
 	return agent_json_finish(o, ok);
 }
 
+struct agent_stop { int64_t grace; };
+static const struct agent_field stop_fields[] = {
+	AGENT_FIELD_INT("gracePeriodSeconds", false, 0, AGENT_GRACE_MAX,
+			struct agent_stop, grace),
+	AGENT_FIELD_END
+};
+
 int agent_parse_stop(const uint8_t *p, size_t n, int64_t *grace,
 		     struct pv_err *err)
 {
-	static const char *const keys[] = { "gracePeriodSeconds", NULL };
-	struct json_object *o = NULL;
-	int64_t v = 0;
-	int rc;
+	struct agent_stop s = { .grace = AGENT_GRACE_DEFAULT };
+	int rc = agent_json_decode(p, n, "STOP", stop_fields, &s, NULL, err);
 
-	*grace = AGENT_GRACE_DEFAULT;
-	rc = agent_json_parse(p, n, "STOP", &o, err);
-	if (rc < 0)
-		goto out;
-	rc = agent_json_keys(o, "STOP", keys, err);
-	if (rc < 0)
-		goto out;
-	rc = agent_json_int(o, "STOP", "gracePeriodSeconds", 0, AGENT_GRACE_MAX,
-			    false, &v, err);
-	if (rc < 0)
-		goto out;
-	if (rc > 0)
-		*grace = v;
-	rc = 0;
-out:
-	json_object_put(o);
+	*grace = rc == 0 ? s.grace : AGENT_GRACE_DEFAULT;
 	return rc;
 }
 
@@ -343,30 +253,20 @@ char *agent_msg_error(const char *message)
 	return agent_json_finish(o, ok);
 }
 
+struct agent_error { char message[AGENT_MESSAGE_MAX]; };
+static const struct agent_field error_fields[] = {
+	AGENT_FIELD_STR("message", true, false, struct agent_error, message),
+	AGENT_FIELD_END
+};
+
 int agent_parse_error(const uint8_t *p, size_t n, char *msg, size_t msglen,
 		      struct pv_err *err)
 {
-	static const char *const keys[] = { "message", NULL };
-	struct json_object *o = NULL;
-	char buf[AGENT_MESSAGE_MAX];
-	int rc;
+	struct agent_error e = { "" };
+	int rc = agent_json_decode(p, n, "ERROR", error_fields, &e, NULL, err);
 
-	if (msglen)
-		msg[0] = '\0';
-	rc = agent_json_parse(p, n, "ERROR", &o, err);
-	if (rc < 0)
-		goto out;
-	rc = agent_json_keys(o, "ERROR", keys, err);
-	if (rc < 0)
-		goto out;
-	rc = agent_json_str(o, "ERROR", "message", true, false, buf, sizeof(buf), err);
-	if (rc < 0)
-		goto out;
-	if (msglen)
-		snprintf(msg, msglen, "%s", buf);  /* caller chose the size */
-	rc = 0;
-out:
-	json_object_put(o);
+	if (msglen)   /* the caller chose the size */
+		snprintf(msg, msglen, "%s", rc == 0 ? e.message : "");
 	return rc;
 }
 
@@ -411,24 +311,56 @@ char *agent_msg_pod_done(const struct agent_pod_done *d)
 	return agent_json_finish(o, ok);
 }
 
+static const struct agent_field pod_done_fields[] = {
+	AGENT_FIELD_KEY("containers"),
+	AGENT_FIELD_STR("reason", false, false, struct agent_pod_done, reason),
+	AGENT_FIELD_STR("message", false, false, struct agent_pod_done, message),
+	AGENT_FIELD_END
+};
+
+static const struct agent_field pod_done_ctr_fields[] = {
+	AGENT_FIELD_INT("index", true, 0, AGENT_MAX_CTRS - 1, struct agent_pod_done_ctr, index),
+	AGENT_FIELD_INT("exitCode", true, 0, 255, struct agent_pod_done_ctr, exit_code),
+	AGENT_FIELD_INT("signal", false, 0, AGENT_SIGNAL_MAX, struct agent_pod_done_ctr, signal),
+	AGENT_FIELD_STR("reason", false, false, struct agent_pod_done_ctr, reason),
+	AGENT_FIELD_KEY("state"),
+	AGENT_FIELD_INT("restartCount", false, 0, INT32_MAX, struct agent_pod_done_ctr,
+			restart_count),
+	AGENT_FIELD_END
+};
+
+static int agent_parse_done_ctr(struct json_object *e, size_t i,
+				struct agent_pod_done_ctr *c, struct pv_err *err)
+{
+	static const char *const what = "POD_DONE";
+	char state[16];
+	int rc;
+
+	if (!json_object_is_type(e, json_type_object))
+		return pv_err_set(err, EBADMSG, "%s: containers[%zu] is not an object",
+				  what, i);
+	rc = agent_json_fields(e, what, pod_done_ctr_fields, c, err);
+	if (rc < 0)
+		return rc;
+	rc = agent_json_str(e, what, "state", false, true, state, sizeof(state), err);
+	if (rc < 0)
+		return rc;
+	if (rc > 0 && strcmp(state, "WAITING") != 0 && strcmp(state, "TERMINATED") != 0)
+		return pv_err_set(err, EBADMSG, "%s: unknown state \"%s\"", what, state);
+	c->waiting = rc > 0 && strcmp(state, "WAITING") == 0;
+	return 0;
+}
+
 int agent_parse_pod_done(const uint8_t *p, size_t n, struct agent_pod_done *d,
 			 struct pv_err *err)
 {
-	static const char *const keys[] = { "containers", "reason", "message", NULL };
-	static const char *const ckeys[] = { "index", "exitCode", "signal",
-		"reason", "state", "restartCount", NULL };
 	static const char *const what = "POD_DONE";
 	struct json_object *o = NULL, *arr;
-	char state[16];
-	size_t i, len;
-	int64_t v = 0;
+	size_t len;
 	int rc;
 
 	memset(d, 0, sizeof(*d));
-	rc = agent_json_parse(p, n, what, &o, err);
-	if (rc < 0)
-		goto out;
-	rc = agent_json_keys(o, what, keys, err);
+	rc = agent_json_decode(p, n, what, pod_done_fields, d, &o, err);
 	if (rc < 0)
 		goto out;
 	if (!json_object_object_get_ex(o, "containers", &arr) ||
@@ -442,60 +374,11 @@ int agent_parse_pod_done(const uint8_t *p, size_t n, struct agent_pod_done *d,
 				AGENT_MAX_CTRS);
 		goto out;
 	}
-	for (i = 0; i < len; i++) {
-		struct json_object *e = json_object_array_get_idx(arr, i);
-		struct agent_pod_done_ctr *c = &d->containers[i];
-
-		if (!json_object_is_type(e, json_type_object)) {
-			rc = pv_err_set(err, EBADMSG, "%s: containers[%zu] is not an object",
-					what, i);
-			goto out;
-		}
-		rc = agent_json_keys(e, what, ckeys, err);
-		if (rc < 0)
-			goto out;
-		rc = agent_json_int(e, what, "index", 0, AGENT_MAX_CTRS - 1, true,
-				    &v, err);
-		if (rc < 0)
-			goto out;
-		c->index = (uint16_t)v;
-		rc = agent_json_int(e, what, "exitCode", 0, 255, true, &v, err);
-		if (rc < 0)
-			goto out;
-		c->exit_code = (int)v;
-		rc = agent_json_int(e, what, "signal", 0, AGENT_SIGNAL_MAX, false, &v, err);
-		if (rc < 0)
-			goto out;
-		c->signal = rc > 0 ? (int)v : 0;
-		rc = agent_json_str(e, what, "reason", false, false, c->reason,
-				    sizeof(c->reason), err);
-		if (rc < 0)
-			goto out;
-		rc = agent_json_str(e, what, "state", false, true, state,
-				    sizeof(state), err);
-		if (rc < 0)
-			goto out;
-		if (rc > 0 && strcmp(state, "WAITING") != 0 &&
-		    strcmp(state, "TERMINATED") != 0) {
-			rc = pv_err_set(err, EBADMSG, "%s: unknown state \"%s\"", what, state);
-			goto out;
-		}
-		c->waiting = rc > 0 && strcmp(state, "WAITING") == 0;
-		rc = agent_json_int(e, what, "restartCount", 0, INT32_MAX, false, &v, err);
-		if (rc < 0)
-			goto out;
-		c->restart_count = rc > 0 ? (int)v : 0;
-	}
-	d->n = len;
-	rc = agent_json_str(o, what, "reason", false, false, d->reason,
-			    sizeof(d->reason), err);
-	if (rc < 0)
-		goto out;
-	rc = agent_json_str(o, what, "message", false, false, d->message,
-			    sizeof(d->message), err);
-	if (rc < 0)
-		goto out;
-	rc = 0;
+	for (size_t i = 0; rc == 0 && i < len; i++)
+		rc = agent_parse_done_ctr(json_object_array_get_idx(arr, i), i,
+					  &d->containers[i], err);
+	if (rc == 0)
+		d->n = len;
 out:
 	json_object_put(o);
 	return rc;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "pod/pod.h"
+#include "pod/runtime.h"
 #include "util/err.h"
 
 #define AGENT_REASON_MAX   64
@@ -131,6 +132,16 @@ int agent_parse_exec_exit(const uint8_t *p, size_t n,
 char *agent_msg_exec_resize(uint16_t id, uint16_t rows, uint16_t cols);
 int agent_parse_exec_resize(const uint8_t *p, size_t n, uint16_t *id,
 			    uint16_t *rows, uint16_t *cols, struct pv_err *err);
+
+/* AGENT_POD_SPEC, host -> guest: the Pod and its resolved runtime
+ * (pod/agent_spec.c). The encoder fails with EMSGSIZE past
+ * AGENT_MAX_PAYLOAD; the decoder checks that both describe the same
+ * containers. On error *pod is NULL and rt empty. */
+#define AGENT_SPEC_DEPTH 64   /* a Pod nests ~6 levels; bounded all the same */
+int agent_msg_pod_spec(const struct pod *pod, const struct pod_runtime *rt,
+		       char **out, size_t *len, struct pv_err *err);
+int agent_parse_pod_spec(const uint8_t *p, size_t n, struct pod **pod,
+			 struct pod_runtime *rt, struct pv_err *err);
 
 /* Pick the protocol version both ends speak, or -1. */
 int agent_proto_negotiate(int peer_min, int peer_max);

@@ -58,82 +58,63 @@ char *agent_msg_exec_start(const struct agent_exec_start *x)
 }
 
 
-int agent_parse_exec_start(const uint8_t *p, size_t n,
-			   struct agent_exec_start *x, struct pv_err *err)
-{
-	static const char *const keys[] = { "id", "container", "command", "tty",
-		"stdin", "rows", "cols", NULL };
-	static const char *const what = "EXEC_START";
-	struct json_object *o = NULL, *arr;
-	size_t i, len;
-	int64_t v = 0;
-	int rc;
+static const struct agent_field exec_start_fields[] = {
+	AGENT_FIELD_INT("id", true, 1, UINT16_MAX, struct agent_exec_start, id),
+	AGENT_FIELD_STR("container", true, true, struct agent_exec_start, container),
+	AGENT_FIELD_KEY("command"),
+	AGENT_FIELD_BOOL("tty", struct agent_exec_start, tty),
+	AGENT_FIELD_BOOL("stdin", struct agent_exec_start, stdin_open),
+	AGENT_FIELD_INT("rows", false, 0, UINT16_MAX, struct agent_exec_start, rows),
+	AGENT_FIELD_INT("cols", false, 0, UINT16_MAX, struct agent_exec_start, cols),
+	AGENT_FIELD_END
+};
 
-	memset(x, 0, sizeof(*x));
-	rc = agent_json_parse(p, n, what, &o, err);
-	if (rc < 0)
-		goto out;
-	rc = agent_json_keys(o, what, keys, err);
-	if (rc < 0)
-		goto out;
-	rc = agent_json_int(o, what, "id", 1, UINT16_MAX, true, &v, err);
-	if (rc < 0)
-		goto out;
-	x->id = (uint16_t)v;
-	rc = agent_json_str(o, what, "container", true, true, x->container,
-			    sizeof(x->container), err);
-	if (rc < 0)
-		goto out;
+/* "command": 1..AGENT_EXEC_MAX_ARGS strings without NUL, the first not
+ * empty. */
+static int agent_parse_exec_command(struct json_object *o,
+				    struct agent_exec_start *x, struct pv_err *err)
+{
+	static const char *const what = "EXEC_START";
+	struct json_object *arr;
+	size_t len;
+
 	if (!json_object_object_get_ex(o, "command", &arr) ||
 	    !json_object_is_type(arr, json_type_array) ||
-	    (len = json_object_array_length(arr)) == 0 || len > AGENT_EXEC_MAX_ARGS) {
-		rc = pv_err_set(err, EBADMSG, "%s: \"command\" must be an array of 1-%d "
-				"strings", what, AGENT_EXEC_MAX_ARGS);
-		goto out;
-	}
+	    (len = json_object_array_length(arr)) == 0 || len > AGENT_EXEC_MAX_ARGS)
+		return pv_err_set(err, EBADMSG, "%s: \"command\" must be an array of 1-%d "
+				  "strings", what, AGENT_EXEC_MAX_ARGS);
 	x->command = calloc(len + 1, sizeof(*x->command));
-	if (!x->command) {
-		rc = pv_err_set(err, ENOMEM, "%s: out of memory", what);
-		goto out;
-	}
-	for (i = 0; i < len; i++) {
+	if (!x->command)
+		return pv_err_set(err, ENOMEM, "%s: out of memory", what);
+	for (size_t i = 0; i < len; i++) {
 		struct json_object *s = json_object_array_get_idx(arr, i);
 		int sl;
 
 		if (!json_object_is_type(s, json_type_string) ||
 		    (sl = json_object_get_string_len(s)) < 0 || sl >= AGENT_EXEC_ARG_MAX ||
-		    memchr(json_object_get_string(s), '\0', (size_t)sl)) {
-			rc = pv_err_set(err, EBADMSG, "%s: command[%zu]: want a string "
-					"without NUL, < %d bytes", what, i, AGENT_EXEC_ARG_MAX);
-			goto out;
-		}
+		    memchr(json_object_get_string(s), '\0', (size_t)sl))
+			return pv_err_set(err, EBADMSG, "%s: command[%zu]: want a string "
+					  "without NUL, < %d bytes", what, i, AGENT_EXEC_ARG_MAX);
 		x->command[i] = strdup(json_object_get_string(s));
-		if (!x->command[i]) {
-			rc = pv_err_set(err, ENOMEM, "%s: out of memory", what);
-			goto out;
-		}
+		if (!x->command[i])
+			return pv_err_set(err, ENOMEM, "%s: out of memory", what);
 		x->n_command = i + 1;
 	}
-	if (!x->command[0][0]) {
-		rc = pv_err_set(err, EBADMSG, "%s: command[0] is empty", what);
-		goto out;
-	}
-	rc = agent_json_bool(o, what, "tty", &x->tty, err);
-	if (rc < 0)
-		goto out;
-	rc = agent_json_bool(o, what, "stdin", &x->stdin_open, err);
-	if (rc < 0)
-		goto out;
-	rc = agent_json_int(o, what, "rows", 0, UINT16_MAX, false, &v, err);
-	if (rc < 0)
-		goto out;
-	x->rows = rc > 0 ? (uint16_t)v : 0;
-	rc = agent_json_int(o, what, "cols", 0, UINT16_MAX, false, &v, err);
-	if (rc < 0)
-		goto out;
-	x->cols = rc > 0 ? (uint16_t)v : 0;
-	rc = 0;
-out:
+	if (!x->command[0][0])
+		return pv_err_set(err, EBADMSG, "%s: command[0] is empty", what);
+	return 0;
+}
+
+int agent_parse_exec_start(const uint8_t *p, size_t n,
+			   struct agent_exec_start *x, struct pv_err *err)
+{
+	struct json_object *o = NULL;
+	int rc;
+
+	memset(x, 0, sizeof(*x));
+	rc = agent_json_decode(p, n, "EXEC_START", exec_start_fields, x, &o, err);
+	if (rc == 0)
+		rc = agent_parse_exec_command(o, x, err);
 	if (rc < 0)
 		agent_exec_start_free(x);
 	json_object_put(o);
@@ -154,42 +135,19 @@ char *agent_msg_exec_exit(const struct agent_exec_exit *x)
 	return agent_json_finish(o, ok);
 }
 
+static const struct agent_field exec_exit_fields[] = {
+	AGENT_FIELD_INT("id", true, 1, UINT16_MAX, struct agent_exec_exit, id),
+	AGENT_FIELD_INT("exitCode", true, 0, 255, struct agent_exec_exit, exit_code),
+	AGENT_FIELD_INT("signal", false, 0, AGENT_SIGNAL_MAX, struct agent_exec_exit, signal),
+	AGENT_FIELD_STR("error", false, false, struct agent_exec_exit, error),
+	AGENT_FIELD_END
+};
+
 int agent_parse_exec_exit(const uint8_t *p, size_t n,
 			  struct agent_exec_exit *x, struct pv_err *err)
 {
-	static const char *const keys[] = { "id", "exitCode", "signal", "error", NULL };
-	static const char *const what = "EXEC_EXIT";
-	struct json_object *o = NULL;
-	int64_t v = 0;
-	int rc;
-
 	memset(x, 0, sizeof(*x));
-	rc = agent_json_parse(p, n, what, &o, err);
-	if (rc < 0)
-		goto out;
-	rc = agent_json_keys(o, what, keys, err);
-	if (rc < 0)
-		goto out;
-	rc = agent_json_int(o, what, "id", 1, UINT16_MAX, true, &v, err);
-	if (rc < 0)
-		goto out;
-	x->id = (uint16_t)v;
-	rc = agent_json_int(o, what, "exitCode", 0, 255, true, &v, err);
-	if (rc < 0)
-		goto out;
-	x->exit_code = (int)v;
-	rc = agent_json_int(o, what, "signal", 0, AGENT_SIGNAL_MAX, false, &v, err);
-	if (rc < 0)
-		goto out;
-	x->signal = rc > 0 ? (int)v : 0;
-	rc = agent_json_str(o, what, "error", false, false, x->error,
-			    sizeof(x->error), err);
-	if (rc < 0)
-		goto out;
-	rc = 0;
-out:
-	json_object_put(o);
-	return rc;
+	return agent_json_decode(p, n, "EXEC_EXIT", exec_exit_fields, x, NULL, err);
 }
 
 char *agent_msg_exec_resize(uint16_t id, uint16_t rows, uint16_t cols)
@@ -203,36 +161,26 @@ char *agent_msg_exec_resize(uint16_t id, uint16_t rows, uint16_t cols)
 	return agent_json_finish(o, ok);
 }
 
+struct agent_exec_resize { uint16_t id, rows, cols; };
+static const struct agent_field exec_resize_fields[] = {
+	AGENT_FIELD_INT("id", true, 1, UINT16_MAX, struct agent_exec_resize, id),
+	AGENT_FIELD_INT("rows", true, 1, UINT16_MAX, struct agent_exec_resize, rows),
+	AGENT_FIELD_INT("cols", true, 1, UINT16_MAX, struct agent_exec_resize, cols),
+	AGENT_FIELD_END
+};
+
 int agent_parse_exec_resize(const uint8_t *p, size_t n, uint16_t *id,
 			    uint16_t *rows, uint16_t *cols, struct pv_err *err)
 {
-	static const char *const keys[] = { "id", "rows", "cols", NULL };
-	static const char *const what = "EXEC_RESIZE";
-	struct json_object *o = NULL;
-	int64_t v = 0;
-	int rc;
+	struct agent_exec_resize r = { 0 };
+	int rc = agent_json_decode(p, n, "EXEC_RESIZE", exec_resize_fields, &r,
+				   NULL, err);
 
-	rc = agent_json_parse(p, n, what, &o, err);
-	if (rc < 0)
-		goto out;
-	rc = agent_json_keys(o, what, keys, err);
-	if (rc < 0)
-		goto out;
-	rc = agent_json_int(o, what, "id", 1, UINT16_MAX, true, &v, err);
-	if (rc < 0)
-		goto out;
-	*id = (uint16_t)v;
-	rc = agent_json_int(o, what, "rows", 1, UINT16_MAX, true, &v, err);
-	if (rc < 0)
-		goto out;
-	*rows = (uint16_t)v;
-	rc = agent_json_int(o, what, "cols", 1, UINT16_MAX, true, &v, err);
-	if (rc < 0)
-		goto out;
-	*cols = (uint16_t)v;
-	rc = 0;
-out:
-	json_object_put(o);
+	if (rc == 0) {
+		*id = r.id;
+		*rows = r.rows;
+		*cols = r.cols;
+	}
 	return rc;
 }
 

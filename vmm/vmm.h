@@ -53,7 +53,9 @@ struct vmm_machine {
 	struct vmm_nic nics[VMM_MAX_NICS];
 	size_t n_nics;
 	const char *agent_socket;  /* unix socket the VMM listens on for the
-	                            * virtio-serial port AGENT_PORT_NAME */
+	                            * virtio-serial port agent_port */
+	const char *agent_port;    /* its name in the guest (the agent
+	                            * protocol's, AGENT_PORT_NAME) */
 	const char *console_log;   /* serial console output file */
 };
 

@@ -32,6 +32,7 @@ static void sample(struct vmm_machine *m)
 	memcpy(m->nics[0].mac, "\x02\x00\x0a\x00\x00\x05", 6);
 	m->n_nics = 1;
 	m->agent_socket = "/run/podvm/pods/u1/agent.sock";
+	m->agent_port = "podvm.agent";
 	m->console_log = "/run/podvm/pods/u1/console.log";
 }
 

@@ -5,7 +5,6 @@
  * still cannot inject markup. */
 #include "vmm/libvirt/domxml.h"
 
-#include "pod/agent.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -256,6 +255,9 @@ int lv_machine_validate(const struct vmm_machine *m, struct pv_err *err)
 	    strlen(m->agent_socket) > LV_SUN_PATH_MAX)
 		return pv_err_set(err, EINVAL, "VM %s: invalid agent socket path "
 				  "(absolute, at most %d chars)", m->name, LV_SUN_PATH_MAX);
+	/* a port name has a serial's alphabet and length */
+	if (!vmm_serial_valid(m->agent_port))
+		return pv_err_set(err, EINVAL, "VM %s: invalid agent port name", m->name);
 	if (!vmm_path_valid(m->console_log))
 		return pv_err_set(err, EINVAL, "VM %s: invalid console log path", m->name);
 	return 0;
@@ -364,7 +366,9 @@ int lv_domxml_build(const struct vmm_machine *m, enum vmm_accel accel,
 		       "      <source mode='bind' path='");
 	lv_buf_escape(&b, m->agent_socket);
 	lv_buf_puts(&b, "'/>\n"
-		       "      <target type='virtio' name='" AGENT_PORT_NAME "'/>\n"
+		       "      <target type='virtio' name='");
+	lv_buf_escape(&b, m->agent_port);
+	lv_buf_puts(&b, "'/>\n"
 		       "    </channel>\n"
 		       "    <serial type='file'>\n"
 		       "      <source path='");
