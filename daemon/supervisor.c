@@ -451,6 +451,13 @@ static void *pod_thread(void *arg)
 		if (ret == -ENOENT && !p->l.dir_created) {
 			/* podvmd stopped before this pod's VM was booted */
 			p->reattach = false;
+		} else if (ret == -EAGAIN) {
+			/* ... or while it was booting: start over */
+			log_info("VM was still starting: booting it anew",
+				 LOG_STR("uid", p->uid), LOG_STR("pod", p->pod->name), LOG_END);
+			launch_teardown(&p->l);
+			launch_init(&p->l, &opts, p->pod);
+			p->reattach = false;
 		} else if (ret == -ENOENT) {
 			fail_pod(p, "VMLost", "the pod's VM is gone: it stopped "
 				 "while podvmd was not running");

@@ -64,7 +64,17 @@ static int follow_agent(struct launch *l, enum launch_follow_end *end)
 	if (!had_proto && f->ah.proto && !f->stopping)
 		f->deadline = 0;   /* booted: no timeout while it runs */
 	if (ret == 1) {
+		enum vmm_state st;
+
 		f->agent_eof = true;
+		/* a VM already gone (its exit notification may have been missed:
+		 * the backend killed a VM it was still starting) ends it now */
+		if (l->vm->ops->state(l->vm, &st, NULL) == 0 &&
+		    st == VMM_STATE_STOPPED) {
+			f->vm_gone = true;
+			*end = follow_verdict(f);
+			return 1;
+		}
 		/* the VM is on its way out; give it a moment */
 		if (!f->deadline)
 			f->deadline = util_mono_ms() + LAUNCH_POWEROFF_MS;

@@ -265,6 +265,7 @@ int launch_boot(struct launch *l, struct pv_err *err)
 
 int launch_attach(struct launch *l, const char *uid, struct pv_err *err)
 {
+	enum vmm_state st;
 	int ret;
 
 	if (!l->opts.vmm)
@@ -277,6 +278,18 @@ int launch_attach(struct launch *l, const char *uid, struct pv_err *err)
 	ret = l->vmm->ops->attach(l->vmm, l->vm_name, &l->vm, err);
 	if (ret < 0)
 		return ret;
+	/* podvm never pauses a VM: a paused one is one the backend was still
+	 * starting (QEMU waits paused for its set-up) when the daemon died. Its
+	 * guest never ran, and the backend kills such a VM when it reconnects;
+	 * the caller boots the pod anew. */
+	if (l->vm->ops->state(l->vm, &st, NULL) == 0 && st == VMM_STATE_PAUSED) {
+		struct pv_err derr;
+
+		vmm_destroy(l->vm, &derr);
+		vmm_release(l->vm);
+		l->vm = NULL;
+		return pv_err_set(err, EAGAIN, "VM %s was still starting", l->vm_name);
+	}
 	launch_mark(l, LAUNCH_T_VM);
 	return 0;
 }
