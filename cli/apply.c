@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cli/opts.h"
 #include "cli/podview.h"
 #include "pod/pod.h"
 
@@ -196,12 +197,6 @@ out:
 
 int cli_apply(const struct cli_env *env_in, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLIENT_LONG_OPTS,
-		{ "filename", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct cli_env env = *env_in;
 	struct json_object *obj = NULL;
 	struct client *c = NULL;
@@ -209,22 +204,15 @@ int cli_apply(const struct cli_env *env_in, int argc, char **argv)
 	struct pv_err err = { 0 };
 	const char *file = NULL, *ns = NULL, *mns, *name, *kind, *body;
 	char path[CLIENT_URL_MAX], nm[POD_NAME_MAX + 8];
-	int ch, ret;
+	const struct cli_verb verb = { "apply", apply_usage, &env, &ns };
+	const struct cli_opt opts[] = {
+		CLI_OPT_STR('f', "filename", &file),
+		CLI_OPT_END
+	};
+	int ret = cli_opts_parse(&verb, opts, argc, argv);
 
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, "f:n:h", opts, NULL)) != -1) {
-		if (client_common_opt(&env, ch, optarg, &ns))
-			continue;
-		if (ch == 'f') {
-			file = optarg;
-		} else if (ch == 'h') {
-			apply_usage(stdout);
-			return CLIENT_EXIT_OK;
-		} else {
-			apply_usage(stderr);
-			return CLIENT_EXIT_FAIL;
-		}
-	}
+	if (ret < 0)
+		return ret == CLI_OPTS_HELP ? CLIENT_EXIT_OK : CLIENT_EXIT_FAIL;
 	if (!file || optind < argc) {
 		fprintf(stderr, "podvm apply: %s\n", file ? "unexpected argument" :
 			"must specify -f FILE");

@@ -16,6 +16,7 @@
 
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cli/opts.h"
 #include "cli/podview.h"
 #include "pod/pod.h"
 #include "util/util.h"
@@ -240,17 +241,38 @@ static int delete_wait_gone(struct client *c, const char *ns,
 	}
 }
 
+/* --now: grace period 1 (in order with --grace-period) */
+static bool delete_opt_now(void *dst, const char *arg)
+{
+	*(int64_t *)dst = 1;
+	return true;
+}
+
+static bool delete_opt_wait(void *dst, const char *arg)
+{
+	if (!arg || !strcmp(arg, "true"))
+		*(bool *)dst = true;
+	else if (!strcmp(arg, "false"))
+		*(bool *)dst = false;
+	else {
+		fprintf(stderr, "podvm delete: --wait=true|false\n");
+		return false;
+	}
+	return true;
+}
+
+static bool delete_opt_timeout(void *dst, const char *arg)
+{
+	if (cli_parse_duration(arg, dst) < 0) {
+		fprintf(stderr, "podvm delete: --timeout: expected "
+			"a duration such as 90s, 5m\n");
+		return false;
+	}
+	return true;
+}
+
 int cli_delete(const struct cli_env *env_in, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLIENT_LONG_OPTS,
-		{ "grace-period", required_argument, NULL, 'g' },
-		{ "now", no_argument, NULL, 'N' },
-		{ "wait", optional_argument, NULL, 'W' },
-		{ "timeout", required_argument, NULL, 'T' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct cli_env env = *env_in;
 	struct delete_pod pods[DELETE_MAX_NAMES];
 	struct client *c = NULL;
@@ -260,45 +282,20 @@ int cli_delete(const struct cli_env *env_in, int argc, char **argv)
 	size_t n = 0;
 	bool wait = true, failed = false;
 	char nm[POD_NAME_MAX + 8];
-	char *end;
-	int ch, ret = 0;
+	int ret = 0;
+	const struct cli_verb verb = { "delete", delete_usage, &env, &ns };
+	const struct cli_opt opts[] = {
+		CLI_OPT_INT(0, "grace-period", &grace, -1, "seconds"),
+		CLI_OPT_FN(0, "now", &grace, delete_opt_now, false),
+		CLI_OPT_FN(0, "wait", &wait, delete_opt_wait, true),
+		CLI_OPT_FN(0, "timeout", &timeout, delete_opt_timeout, false),
+		CLI_OPT_END
+	};
 
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
-		if (client_common_opt(&env, ch, optarg, &ns))
-			continue;
-		switch (ch) {
-		case 'g':
-			errno = 0;
-			grace = strtoll(optarg, &end, 10);
-			if (errno || end == optarg || *end || grace < -1) {
-				fprintf(stderr, "podvm delete: --grace-period: "
-					"expected seconds >= -1\n");
-				return CLIENT_EXIT_FAIL;
-			}
-			break;
-		case 'N': grace = 1; break;
-		case 'W':
-			if (!optarg || !strcmp(optarg, "true"))
-				wait = true;
-			else if (!strcmp(optarg, "false"))
-				wait = false;
-			else {
-				fprintf(stderr, "podvm delete: --wait=true|false\n");
-				return CLIENT_EXIT_FAIL;
-			}
-			break;
-		case 'T':
-			if (cli_parse_duration(optarg, &timeout) < 0) {
-				fprintf(stderr, "podvm delete: --timeout: expected "
-					"a duration such as 90s, 5m\n");
-				return CLIENT_EXIT_FAIL;
-			}
-			break;
-		case 'h': delete_usage(stdout); return CLIENT_EXIT_OK;
-		default: delete_usage(stderr); return CLIENT_EXIT_FAIL;
-		}
-	}
+	ret = cli_opts_parse(&verb, opts, argc, argv);
+	if (ret < 0)
+		return ret == CLI_OPTS_HELP ? CLIENT_EXIT_OK : CLIENT_EXIT_FAIL;
+	ret = 0;
 	if (optind < argc && (!strcmp(argv[optind], "pod") ||
 			      !strcmp(argv[optind], "pods") ||
 			      !strcmp(argv[optind], "po")))

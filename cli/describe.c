@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cli/opts.h"
 #include "cli/podview.h"
 
 #define DESCRIBE_MAX_LINES 200   /* of one multi-line command or arg */
@@ -324,11 +325,6 @@ static int describe_print(struct json_object *pod, bool first)
 
 int cli_describe(const struct cli_env *env_in, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLIENT_LONG_OPTS,
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct cli_env env = *env_in;
 	struct client *c = NULL;
 	struct client_resp resp = { 0 };
@@ -336,16 +332,14 @@ int cli_describe(const struct cli_env *env_in, int argc, char **argv)
 	struct json_object *items;
 	const char *ns = NULL, *type, *one = NULL;
 	char path[CLIENT_URL_MAX];
-	int ch, ret = 0, first_name;
+	const struct cli_verb verb = { "describe", describe_usage, &env, &ns };
+	const struct cli_opt opts[] = { CLI_OPT_END };
+	int ret = cli_opts_parse(&verb, opts, argc, argv), first_name;
 	bool any = false, failed = false;
 
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
-		if (client_common_opt(&env, ch, optarg, &ns))
-			continue;
-		describe_usage(ch == 'h' ? stdout : stderr);
-		return ch == 'h' ? CLIENT_EXIT_OK : CLIENT_EXIT_FAIL;
-	}
+	if (ret < 0)
+		return ret == CLI_OPTS_HELP ? CLIENT_EXIT_OK : CLIENT_EXIT_FAIL;
+	ret = 0;
 	if (optind >= argc) {
 		describe_usage(stderr);
 		return CLIENT_EXIT_FAIL;

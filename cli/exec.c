@@ -22,6 +22,7 @@
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "cli/podview.h"
+#include "cli/opts.h"
 #include "host/exec_frame.h"
 #include "util/util.h"
 
@@ -416,14 +417,6 @@ out:
 
 int cli_exec(const struct cli_env *env_in, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLIENT_LONG_OPTS,
-		{ "stdin", no_argument, NULL, 'i' },
-		{ "tty", no_argument, NULL, 't' },
-		{ "container", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct cli_env env = *env_in;
 	struct cli_exec *x = NULL;
 	struct pv_err err = { 0 };
@@ -433,20 +426,17 @@ int cli_exec(const struct cli_env *env_in, int argc, char **argv)
 	bool use_stdin = false, tty = false, raw = false;
 	char path[CLIENT_URL_MAX], ctrbuf[256];
 	size_t head_len = 0;
-	int ch, ret, code;
+	const struct cli_verb verb = { "exec", cli_exec_usage, &env, &ns };
+	const struct cli_opt opts[] = {
+		CLI_OPT_FLAG('i', "stdin", &use_stdin),
+		CLI_OPT_FLAG('t', "tty", &tty),
+		CLI_OPT_STR('c', "container", &ctr),
+		CLI_OPT_END
+	};
+	int ret = cli_opts_parse(&verb, opts, argc, argv), code;
 
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, "n:c:ith", opts, NULL)) != -1) {
-		if (client_common_opt(&env, ch, optarg, &ns))
-			continue;
-		switch (ch) {
-		case 'i': use_stdin = true; break;
-		case 't': tty = true; break;
-		case 'c': ctr = optarg; break;
-		case 'h': cli_exec_usage(stdout); return 0;
-		default: cli_exec_usage(stderr); return 2;
-		}
-	}
+	if (ret < 0)
+		return ret == CLI_OPTS_HELP ? 0 : 2;
 	if (argc - optind < 2) {
 		cli_exec_usage(stderr);
 		return 2;

@@ -17,6 +17,7 @@
 
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cli/opts.h"
 #include "cli/podview.h"
 #include "util/util.h"
 
@@ -406,46 +407,38 @@ out:
 	return ret;
 }
 
+static bool get_opt_output(void *dst, const char *arg)
+{
+	static const char *const names[] = { [GET_OUT_WIDE] = "wide",
+		[GET_OUT_JSON] = "json", [GET_OUT_YAML] = "yaml",
+		[GET_OUT_NAME] = "name" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i] && !strcmp(arg, names[i])) {
+			*(enum get_output *)dst = (enum get_output)i;
+			return true;
+		}
+	fprintf(stderr, "podvm get: unsupported output format "
+		"\"%s\" (wide, json, yaml, name)\n", arg);
+	return false;
+}
+
 static int get_parse(struct get *g, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLIENT_LONG_OPTS,
-		{ "all-namespaces", no_argument, NULL, 'A' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "watch", no_argument, NULL, 'w' },
-		{ "selector", required_argument, NULL, 'l' },
-		{ "no-headers", no_argument, NULL, 'H' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	const struct cli_verb verb = { "get", get_usage, &g->env, &g->ns };
+	const struct cli_opt opts[] = {
+		CLI_OPT_FLAG('A', "all-namespaces", &g->all_ns),
+		CLI_OPT_FN('o', "output", &g->out, get_opt_output, false),
+		CLI_OPT_FLAG('w', "watch", &g->watch),
+		CLI_OPT_STR('l', "selector", &g->selector),
+		CLI_OPT_FLAG(0, "no-headers", &g->no_headers),
+		CLI_OPT_END
 	};
 	const char *type, *slash;
-	int c;
+	int ret = cli_opts_parse(&verb, opts, argc, argv);
 
-	optind = 0;
-	opterr = 1;
-	while ((c = getopt_long(argc, argv, "n:Ao:wl:h", opts, NULL)) != -1) {
-		if (client_common_opt(&g->env, c, optarg, &g->ns))
-			continue;
-		switch (c) {
-		case 'A': g->all_ns = true; break;
-		case 'w': g->watch = true; break;
-		case 'l': g->selector = optarg; break;
-		case 'H': g->no_headers = true; break;
-		case 'o':
-			if (!strcmp(optarg, "wide")) g->out = GET_OUT_WIDE;
-			else if (!strcmp(optarg, "json")) g->out = GET_OUT_JSON;
-			else if (!strcmp(optarg, "yaml")) g->out = GET_OUT_YAML;
-			else if (!strcmp(optarg, "name")) g->out = GET_OUT_NAME;
-			else {
-				fprintf(stderr, "podvm get: unsupported output format "
-					"\"%s\" (wide, json, yaml, name)\n", optarg);
-				return -EINVAL;
-			}
-			break;
-		case 'h': get_usage(stdout); return 1;
-		default: get_usage(stderr); return -EINVAL;
-		}
-	}
+	if (ret < 0)
+		return ret == CLI_OPTS_HELP ? 1 : -EINVAL;
 	if (optind >= argc) {
 		fprintf(stderr, "podvm get: which resource? only \"pods\" is served\n");
 		get_usage(stderr);

@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cli/opts.h"
 #include "cli/podview.h"
 
 #define LOGS_DEFAULT_CTR_ANN "kubectl.kubernetes.io/default-container"
@@ -89,16 +90,6 @@ out:
 
 int cli_logs(const struct cli_env *env_in, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLIENT_LONG_OPTS,
-		{ "follow", no_argument, NULL, 'f' },
-		{ "container", required_argument, NULL, 'c' },
-		{ "tail", required_argument, NULL, 't' },
-		{ "timestamps", no_argument, NULL, 'T' },
-		{ "previous", no_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct cli_env env = *env_in;
 	struct client *c = NULL;
 	struct client_resp resp = { 0 };
@@ -106,32 +97,24 @@ int cli_logs(const struct cli_env *env_in, int argc, char **argv)
 	const char *ns = NULL, *ctr = NULL, *name, *tail = NULL;
 	bool follow = false, timestamps = false, previous = false;
 	char path[CLIENT_URL_MAX], ctrbuf[256];
-	char *end;
-	long long tl;
-	int ch, ret;
+	int64_t tl = -1;   /* -1: everything */
+	const struct cli_verb verb = { "logs", logs_usage, &env, &ns };
+	const struct cli_opt opts[] = {
+		CLI_OPT_FLAG('f', "follow", &follow),
+		CLI_OPT_STR('c', "container", &ctr),
+		CLI_OPT_INT(0, "tail", &tl, -1, "a number"),
+		CLI_OPT_FLAG(0, "timestamps", &timestamps),
+		CLI_OPT_FLAG('p', "previous", &previous),
+		CLI_OPT_END
+	};
+	char tlbuf[24];
+	int ret = cli_opts_parse(&verb, opts, argc, argv);
 
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, "n:fc:ph", opts, NULL)) != -1) {
-		if (client_common_opt(&env, ch, optarg, &ns))
-			continue;
-		switch (ch) {
-		case 'f': follow = true; break;
-		case 'c': ctr = optarg; break;
-		case 'p': previous = true; break;
-		case 'T': timestamps = true; break;
-		case 't':
-			errno = 0;
-			tl = strtoll(optarg, &end, 10);
-			if (errno || end == optarg || *end || tl < -1) {
-				fprintf(stderr, "podvm logs: --tail: expected a "
-					"number >= -1, got \"%s\"\n", optarg);
-				return CLIENT_EXIT_FAIL;
-			}
-			tail = tl >= 0 ? optarg : NULL;   /* -1: everything */
-			break;
-		case 'h': logs_usage(stdout); return CLIENT_EXIT_OK;
-		default: logs_usage(stderr); return CLIENT_EXIT_FAIL;
-		}
+	if (ret < 0)
+		return ret == CLI_OPTS_HELP ? CLIENT_EXIT_OK : CLIENT_EXIT_FAIL;
+	if (tl >= 0) {
+		snprintf(tlbuf, sizeof(tlbuf), "%" PRId64, tl);
+		tail = tlbuf;
 	}
 	if (optind + 1 != argc) {
 		fprintf(stderr, "podvm logs: %s\n", optind >= argc ?

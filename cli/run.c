@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "host/follow.h"
 #include "host/launch.h"
 #include "pod/pod.h"
@@ -315,9 +316,9 @@ static int run_follow(struct run *r)
 	return r->failed ? r->exit_code : 0;
 }
 
-static void usage(void)
+static void usage(FILE *fp)
 {
-	fprintf(stderr, "usage: podvm run [--verbose] FILE\n");
+	fprintf(fp, "usage: podvm run [--verbose] FILE\n");
 }
 
 int cli_run(const struct cli_env *env, int argc, char **argv)
@@ -334,37 +335,26 @@ int cli_run(const struct cli_env *env, int argc, char **argv)
 	const char *file = NULL;
 	sigset_t mask, old;
 	int sfd = -1, ret = RUN_EXIT_ERROR;
+	bool verbose = false;
+	const struct cli_verb verb = { "run", usage, NULL, NULL };
+	const struct cli_opt vopts[] = {
+		CLI_OPT_FLAG('v', "verbose", &verbose),
+		CLI_OPT_END
+	};
+	int first = cli_opts_parse(&verb, vopts, argc, argv);
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v")) {
-			opts.quiet = false;
-			if (!r && !(r = calloc(1, sizeof(*r)))) {
-				fprintf(stderr, "podvm: out of memory\n");
-				return RUN_EXIT_ERROR;
-			}
-			r->verbose = true;
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "podvm run: unknown option %s\n", argv[i]);
-			usage();
-			free(r);
-			return 2;
-		} else if (!file) {
-			file = argv[i];
-		} else {
-			usage();
-			free(r);
-			return 2;
-		}
-	}
-	if (!file) {
-		usage();
-		free(r);
+	if (first < 0)
+		return first == CLI_OPTS_HELP ? 0 : 2;
+	if (first + 1 != argc) {
+		usage(stderr);
 		return 2;
 	}
-	if (!r && !(r = calloc(1, sizeof(*r)))) {
+	file = argv[first];
+	if (!(r = calloc(1, sizeof(*r)))) {
 		fprintf(stderr, "podvm: out of memory\n");
 		return RUN_EXIT_ERROR;
 	}
+	r->verbose = verbose;
 	opts.quiet = !r->verbose;
 
 	/* Signals arrive through signalfd; block them before any thread (the

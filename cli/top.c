@@ -16,6 +16,7 @@
 
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cli/opts.h"
 #include "cli/podview.h"
 #include "pod/pod.h"
 
@@ -332,33 +333,22 @@ static void top_usage(FILE *fp)
 
 int cli_top(const struct cli_env *env_in, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLIENT_LONG_OPTS,
-		{ "all-namespaces", no_argument, NULL, 'A' },
-		{ "containers", no_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct cli_env env = *env_in;
 	struct client *c = NULL;
 	struct client_resp resp = { 0 };
 	struct pv_err err = { 0 };
 	const char *ns = NULL, *name = NULL, *type;
 	bool all = false, containers = false;
-	int opt, ret;
+	const struct cli_verb verb = { "top", top_usage, &env, &ns };
+	const struct cli_opt opts[] = {
+		CLI_OPT_FLAG('A', "all-namespaces", &all),
+		CLI_OPT_FLAG(0, "containers", &containers),
+		CLI_OPT_END
+	};
+	int ret = cli_opts_parse(&verb, opts, argc, argv);
 
-	optind = 0;
-	opterr = 1;
-	while ((opt = getopt_long(argc, argv, "n:Ah", opts, NULL)) != -1) {
-		if (client_common_opt(&env, opt, optarg, &ns))
-			continue;
-		switch (opt) {
-		case 'A': all = true; break;
-		case 'c': containers = true; break;
-		case 'h': top_usage(stdout); return CLIENT_EXIT_OK;
-		default: top_usage(stderr); return CLIENT_EXIT_FAIL;
-		}
-	}
+	if (ret < 0)
+		return ret == CLI_OPTS_HELP ? CLIENT_EXIT_OK : CLIENT_EXIT_FAIL;
 	if (optind >= argc) {
 		top_usage(stderr);
 		return CLIENT_EXIT_FAIL;
