@@ -1,6 +1,7 @@
 /* Strict, bounded JSON helpers shared by the agent message codecs
  * (pod/agent_msg.c, pod/agent_msg_exec.c): see pod/agent_json.h. */
 #include "pod/agent_json.h"
+#include "util/util.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -210,7 +211,7 @@ int agent_json_decode(const uint8_t *p, size_t n, const char *what,
 		      const struct agent_field *f, void *dst,
 		      struct json_object **out, struct pv_err *err)
 {
-	struct json_object *o = NULL;
+	cleanup_json struct json_object *o = NULL;
 	int rc = agent_json_parse(p, n, what, &o, err);
 
 	if (rc == 0)
@@ -219,7 +220,6 @@ int agent_json_decode(const uint8_t *p, size_t n, const char *what,
 		*out = o;
 		o = NULL;
 	}
-	json_object_put(o);
 	return rc;
 }
 

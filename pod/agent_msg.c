@@ -19,6 +19,7 @@
 
 #include "pod/agent.h"
 #include "pod/agent_json.h"
+#include "util/util.h"
 
 
 char *agent_msg_hello(const struct agent_hello *h)
@@ -203,15 +204,12 @@ static int agent_parse_ctr_state(struct json_object *o, struct agent_ctr_event *
 int agent_parse_ctr_event(const uint8_t *p, size_t n,
 			  struct agent_ctr_event *ev, struct pv_err *err)
 {
-	struct json_object *o = NULL;
+	cleanup_json struct json_object *o = NULL;
 	int rc;
 
 	memset(ev, 0, sizeof(*ev));
 	rc = agent_json_decode(p, n, "CONTAINER", ctr_event_fields, ev, &o, err);
-	if (rc == 0)
-		rc = agent_parse_ctr_state(o, ev, err);
-	json_object_put(o);
-	return rc;
+	return rc < 0 ? rc : agent_parse_ctr_state(o, ev, err);
 }
 
 char *agent_msg_stop(int64_t grace_seconds)
@@ -355,32 +353,27 @@ int agent_parse_pod_done(const uint8_t *p, size_t n, struct agent_pod_done *d,
 			 struct pv_err *err)
 {
 	static const char *const what = "POD_DONE";
-	struct json_object *o = NULL, *arr;
+	cleanup_json struct json_object *o = NULL;
+	struct json_object *arr;
 	size_t len;
 	int rc;
 
 	memset(d, 0, sizeof(*d));
 	rc = agent_json_decode(p, n, what, pod_done_fields, d, &o, err);
 	if (rc < 0)
-		goto out;
+		return rc;
 	if (!json_object_object_get_ex(o, "containers", &arr) ||
-	    !json_object_is_type(arr, json_type_array)) {
-		rc = pv_err_set(err, EBADMSG, "%s: \"containers\" must be an array", what);
-		goto out;
-	}
+	    !json_object_is_type(arr, json_type_array))
+		return pv_err_set(err, EBADMSG, "%s: \"containers\" must be an array", what);
 	len = json_object_array_length(arr);
-	if (len > AGENT_MAX_CTRS) {
-		rc = pv_err_set(err, E2BIG, "%s: more than %d containers", what,
-				AGENT_MAX_CTRS);
-		goto out;
-	}
+	if (len > AGENT_MAX_CTRS)
+		return pv_err_set(err, E2BIG, "%s: more than %d containers", what,
+				  AGENT_MAX_CTRS);
 	for (size_t i = 0; rc == 0 && i < len; i++)
 		rc = agent_parse_done_ctr(json_object_array_get_idx(arr, i), i,
 					  &d->containers[i], err);
 	if (rc == 0)
 		d->n = len;
-out:
-	json_object_put(o);
 	return rc;
 }
 

@@ -13,6 +13,7 @@
 
 #include "pod/agent.h"
 #include "pod/agent_json.h"
+#include "util/util.h"
 
 
 void agent_exec_start_free(struct agent_exec_start *x)
@@ -108,7 +109,7 @@ static int agent_parse_exec_command(struct json_object *o,
 int agent_parse_exec_start(const uint8_t *p, size_t n,
 			   struct agent_exec_start *x, struct pv_err *err)
 {
-	struct json_object *o = NULL;
+	cleanup_json struct json_object *o = NULL;
 	int rc;
 
 	memset(x, 0, sizeof(*x));
@@ -117,7 +118,6 @@ int agent_parse_exec_start(const uint8_t *p, size_t n,
 		rc = agent_parse_exec_command(o, x, err);
 	if (rc < 0)
 		agent_exec_start_free(x);
-	json_object_put(o);
 	return rc;
 }
 

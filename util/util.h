@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "util/err.h"
 
@@ -38,5 +40,18 @@ char *util_abspath(const char *path);
 
 /* Write all bytes, retrying on EINTR and short writes (blocking fd). */
 int util_write_all(int fd, const void *buf, size_t len);
+
+/* Scope-bound release, as crun's cleanup_free/cleanup_close: a variable
+ * declared with one of these is released when it goes out of scope, so a
+ * function needs no "out:" label only to free it. Start pointers at NULL
+ * and fds at -1; hand ownership on with "p = NULL" / "fd = -1". */
+struct json_object;
+int json_object_put(struct json_object *obj);   /* json-c */
+static inline void util_freep(void *p) { free(*(void **)p); }
+static inline void util_closep(int *fd) { if (*fd >= 0) close(*fd); }
+static inline void util_json_putp(struct json_object **o) { json_object_put(*o); }
+#define cleanup_free __attribute__((cleanup(util_freep)))
+#define cleanup_close __attribute__((cleanup(util_closep)))
+#define cleanup_json __attribute__((cleanup(util_json_putp)))
 
 #endif
