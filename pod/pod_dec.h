@@ -48,11 +48,11 @@ void pod_dec_invalid(struct pod_dec *d, const char *path, const char *val,
 void pod_dec_too_many(struct pod_dec *d, const char *path, size_t n,
 		      size_t max);
 
-/* The prologue of every list field: v must be a JSON array (else type_msg
- * is recorded) of at most max elements (else "Too many"). Returns a
- * calloc'd block of n + extra elements of size bytes with *n set, or NULL
- * with *n = 0 when the array is empty or a problem was recorded (d->oom on
- * allocation failure). */
+/* The prologue of every list field: v must be null (not given) or a JSON
+ * array (else type_msg is recorded) of at most max elements (else "Too
+ * many"). Returns a calloc'd block of n + extra elements of size bytes
+ * with *n set, or NULL with *n = 0 when there is nothing to decode or a
+ * problem was recorded (d->oom on allocation failure). */
 void *pod_dec_array(struct pod_dec *d, const char *path, struct json_object *v,
 		    const char *type_msg, size_t max, size_t size, size_t extra,
 		    size_t *n);

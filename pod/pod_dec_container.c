@@ -283,8 +283,6 @@ void pod_dec_env(struct pod_dec *d, const char *path, struct json_object *v,
 	struct pod_env e;
 	size_t n, j;
 
-	if (pod_dec_is_null(v))
-		return;
 	c->env = pod_dec_array(d, path, v, "expected array of objects", POD_MAX_ENV,
 			   sizeof(*c->env), 0, &n);
 	if (!c->env)
@@ -455,8 +453,6 @@ static void dec_ports(struct pod_dec *d, const char *path,
 	char ipath[POD_PATH_MAX], npath[POD_PATH_MAX], q[128];
 	size_t n;
 
-	if (pod_dec_is_null(v))
-		return;
 	c->ports = pod_dec_array(d, path, v, "expected array of objects", POD_MAX_PORTS,
 			   sizeof(*c->ports), 0, &n);
 	if (!c->ports)
@@ -541,8 +537,6 @@ static void dec_mounts(struct pod_dec *d, const char *path,
 	char ipath[POD_PATH_MAX], npath[POD_PATH_MAX];
 	size_t n;
 
-	if (pod_dec_is_null(v))
-		return;
 	c->mounts = pod_dec_array(d, path, v, "expected array of objects", POD_MAX_MOUNTS,
 			   sizeof(*c->mounts), 0, &n);
 	if (!c->mounts)

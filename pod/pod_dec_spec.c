@@ -111,8 +111,6 @@ void pod_dec_volumes(struct pod_dec *d, const char *path,
 	char ipath[POD_PATH_MAX], npath[POD_PATH_MAX], q[128];
 	size_t n;
 
-	if (pod_dec_is_null(v))
-		return;
 	pod->volumes = pod_dec_array(d, path, v, "expected array of objects", POD_MAX_VOLUMES,
 			   sizeof(*pod->volumes), 0, &n);
 	if (!pod->volumes)

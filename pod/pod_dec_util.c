@@ -175,6 +175,8 @@ void *pod_dec_array(struct pod_dec *d, const char *path, struct json_object *v,
 	void *p;
 
 	*n = 0;
+	if (pod_dec_is_null(v))
+		return NULL;
 	if (!json_object_is_type(v, json_type_array)) {
 		pod_dec_fail(d, path, R_INVALID, "%s", type_msg);
 		return NULL;
