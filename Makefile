@@ -97,6 +97,13 @@ $(UNIT_HOST): $(BUILD)/tests/test_%: tests/unit/test_%.c $(HOST_SAN)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka -lpthread
 
+# Benchmarks link every host object but the programs' mains, as the unit
+# tests do (the list, not whatever objects lie in build/).
+HOST_OBJ   := $(HOST_SRC:%.c=$(BUILD)/host/%.o)
+$(BUILD)/tests/bench_metrics: tests/bench/bench_metrics.c $(HOST_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+
 # Guest kernel (Debian cloud kernel, unpacked into the build tree) and the
 # initramfs; each script rebuilds only when an input changed.
 guest-image: $(BUILD)/podvm-init
