@@ -28,10 +28,33 @@ void launch_init(struct launch *l, const struct launch_opts *opts,
 	l->t[LAUNCH_T_BEGIN] = util_mono_ms();
 }
 
+/* A file in the run dir that says the guest's agent answered once. A
+ * restarted daemon that finds the VM gone uses it to tell a pod whose
+ * guest never ran (boot it anew) from one that was lost while running. */
+#define LAUNCH_READY_MARK "agent-ready"
+
 void launch_mark(struct launch *l, enum launch_stage st)
 {
-	if (st < LAUNCH_T_COUNT && !l->t[st])
-		l->t[st] = util_mono_ms();
+	char path[LAUNCH_PATH_MAX];
+	int fd;
+
+	if (st >= LAUNCH_T_COUNT || l->t[st])
+		return;
+	l->t[st] = util_mono_ms();
+	if (st != LAUNCH_T_AGENT || !l->dir_created ||
+	    util_fmt(path, sizeof(path), "%s/" LAUNCH_READY_MARK, l->dir) < 0)
+		return;
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd >= 0)
+		close(fd);
+}
+
+static bool launch_ever_ready(const struct launch *l)
+{
+	char path[LAUNCH_PATH_MAX];
+
+	return util_fmt(path, sizeof(path), "%s/" LAUNCH_READY_MARK, l->dir) == 0 &&
+	       access(path, F_OK) == 0;
 }
 
 /* Paths and names follow from the uid, so a restarted daemon finds them. */
@@ -276,6 +299,10 @@ int launch_attach(struct launch *l, const char *uid, struct pv_err *err)
 		return ret;
 	l->dir_created = access(l->dir, F_OK) == 0;
 	ret = l->vmm->ops->attach(l->vmm, l->vm_name, &l->vm, err);
+	/* gone before its guest ever answered (the backend drops a VM it was
+	 * still starting when it reconnects): nothing ran, boot it anew */
+	if (ret == -ENOENT && l->dir_created && !launch_ever_ready(l))
+		return pv_err_set(err, EAGAIN, "VM %s was still starting", l->vm_name);
 	if (ret < 0)
 		return ret;
 	/* podvm never pauses a VM: a paused one is one the backend was still

@@ -96,8 +96,9 @@ int launch_prepare(struct launch *l, struct pv_err *err);
 int launch_boot(struct launch *l, struct pv_err *err);
 
 /* After a daemon restart: adopt the running VM of pod uid (its paths
- * follow from the uid). -ENOENT when the VM is gone; -EAGAIN when it was
- * still starting (its guest never ran): it is destroyed, boot anew. */
+ * follow from the uid). -ENOENT when the VM is gone after its guest ran;
+ * -EAGAIN when it was still starting or is gone before its guest ever
+ * answered: nothing ran, the caller boots the pod anew. */
 int launch_attach(struct launch *l, const char *uid, struct pv_err *err);
 
 /* Connect to the agent socket (retrying while the VMM creates it). */

@@ -57,9 +57,10 @@ wait_phase() {
 	for _ in $(seq 1 $((t * 5))); do
 		got=$(api GET "/api/v1/namespaces/default/pods/$name" | jget 'o.get("status",{}).get("phase","")' 2>/dev/null)
 		[ "$got" = "$want" ] && return 0
+		case $got in Failed|Succeeded) break ;; esac   # terminal: no use waiting
 		sleep 0.2
 	done
-	echo "pod $name: phase '$got', want '$want'"
+	echo "pod $name: phase '$got', want '$want'"; api GET "/api/v1/namespaces/default/pods/$name" | python3 -c "import json,sys; o=json.load(sys.stdin); print(json.dumps(o.get(\"status\"),indent=1))" || true
 	return 1
 }
 
