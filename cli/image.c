@@ -1,6 +1,7 @@
 /* podvm image: import a directory as an image, list, convert to erofs. */
 #include "cli/cli.h"
 #include "images/store.h"
+#include "pod/pod.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -14,7 +15,8 @@ static void image_usage(FILE *fp)
 {
 	fprintf(fp,
 		"usage: podvm image import --ref REF [--entrypoint JSON-ARRAY] [--cmd JSON-ARRAY]\n"
-		"                          [--env K=V]... [--workdir DIR] [--user U] ROOTFS_DIR\n"
+		"                          [--env K=V]... [--workdir DIR] [--user U]\n"
+		"                          [--stop-signal SIG] ROOTFS_DIR\n"
 		"       podvm image ls\n"
 		"       podvm image convert REF\n");
 }
@@ -110,6 +112,7 @@ static int image_import(struct image_store *s, int argc, char **argv,
 		{ "env", required_argument, NULL, 'E' },
 		{ "workdir", required_argument, NULL, 'w' },
 		{ "user", required_argument, NULL, 'u' },
+		{ "stop-signal", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -147,6 +150,13 @@ static int image_import(struct image_store *s, int argc, char **argv,
 			break;
 		case 'u':
 			ret = set_str(&cfg.user, optarg, err);
+			break;
+		case 'S':
+			if (pod_signal_parse(optarg) < 0)
+				ret = pv_err_set(err, EINVAL, "--stop-signal: unknown "
+						 "signal '%s'", optarg);
+			else
+				ret = set_str(&cfg.stop_signal, optarg, err);
 			break;
 		case 'h':
 			image_usage(stdout);

@@ -318,7 +318,8 @@ static int run_follow(struct run *r)
 
 static void usage(FILE *fp)
 {
-	fprintf(fp, "usage: podvm run [--verbose] FILE\n");
+	fprintf(fp, "usage: podvm run [--verbose] [--seccomp-profile-root DIR] FILE\n"
+		"Localhost seccomp profiles are read from DIR (default STATE_DIR/seccomp).\n");
 }
 
 int cli_run(const struct cli_env *env, int argc, char **argv)
@@ -334,11 +335,13 @@ int cli_run(const struct cli_env *env, int argc, char **argv)
 	struct pv_err err = { 0 };
 	const char *file = NULL;
 	sigset_t mask, old;
+	char *sc_root = NULL;
 	int sfd = -1, ret = RUN_EXIT_ERROR;
 	bool verbose = false;
 	const struct cli_verb verb = { "run", usage, NULL, NULL };
 	const struct cli_opt vopts[] = {
 		CLI_OPT_FLAG('v', "verbose", &verbose),
+		CLI_OPT_STR(0, "seccomp-profile-root", &opts.seccomp_root),
 		CLI_OPT_END
 	};
 	int first = cli_opts_parse(&verb, vopts, argc, argv);
@@ -371,6 +374,13 @@ int cli_run(const struct cli_env *env, int argc, char **argv)
 		goto out;
 	}
 
+	if (!opts.seccomp_root) {
+		if (asprintf(&sc_root, "%s/seccomp", env->state_dir) < 0) {
+			fprintf(stderr, "podvm: out of memory\n");
+			goto out;
+		}
+		opts.seccomp_root = sc_root;
+	}
 	if (manifest_load(file, &doc, &err) < 0 ||
 	    pod_decode(doc, &r->pod, NULL, &err) < 0) {
 		fprintf(stderr, "podvm: %s: %s\n", file, err.msg);
@@ -403,6 +413,7 @@ out:
 		pod_free(r->pod);
 		free(r);
 	}
+	free(sc_root);
 	json_object_put(doc);
 	if (sfd >= 0)
 		close(sfd);

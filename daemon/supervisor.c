@@ -25,6 +25,7 @@
 
 #include "daemon/exec.h"
 #include "host/log.h"
+#include "host/seccomp_local.h"
 
 void sv_pod_free(struct sv_pod *p)
 {
@@ -419,6 +420,7 @@ static void *pod_thread(void *arg)
 		.quiet = true,
 		.host_ip = sv->cfg.host_ip,
 		.node_name = sv->cfg.node_name,
+		.seccomp_root = sv->cfg.seccomp_root,
 	};
 	struct pv_err err = { 0 };
 	enum sv_outcome o = SV_FAILED;
@@ -649,11 +651,41 @@ void sv_runner_stop(void *runner, const char *uid, int64_t grace)
 		podsvc_finalize_delete(sv->svc, uid);
 }
 
+/* A Localhost seccomp profile must exist and parse: kubelet can only
+ * fail the container later, podvmd can refuse the pod (422). */
+static int sv_admit_seccomp(struct supervisor *sv, const struct pod *pod,
+			    struct podsvc_status *st)
+{
+	struct pod_cause *c = &st->causes.items[0];
+	struct pv_err err = { 0 };
+	const char *sep;
+
+	if (seccomp_local_load(pod, sv->cfg.seccomp_root, NULL, &err) == 0)
+		return 0;
+	memset(st, 0, sizeof(*st));
+	st->code = 422;
+	snprintf(st->reason, sizeof(st->reason), "Invalid");
+	snprintf(st->kind, sizeof(st->kind), "pods");
+	snprintf(st->name, sizeof(st->name), "%s", pod->name ? pod->name : "");
+	/* err.msg is "FIELD: Invalid value: ..." */
+	sep = strstr(err.msg, ": ");
+	st->causes.n = 1;
+	snprintf(c->field, sizeof(c->field), "%.*s", sep ? (int)(sep - err.msg) : 0,
+		 err.msg);
+	snprintf(c->reason, sizeof(c->reason), "FieldValueInvalid");
+	snprintf(c->message, sizeof(c->message), "%.255s", sep ? sep + 2 : err.msg);
+	snprintf(st->message, sizeof(st->message), "Pod \"%.63s\" is invalid: %.420s",
+		 st->name, err.msg);
+	return -1;
+}
+
 static int runner_admit(void *runner, const struct pod *pod,
 			struct podsvc_status *st)
 {
 	struct supervisor *sv = runner;
 
+	if (sv_admit_seccomp(sv, pod, st) < 0)
+		return -1;
 	return sv->cfg.vpcs ? vpcsvc_admit(sv->cfg.vpcs, pod, st) : 0;
 }
 

@@ -20,6 +20,7 @@ struct supervisor_config {
 	const char *host_ip;       /* for env fieldRefs: status.hostIP */
 	const char *node_name;     /* spec.nodeName */
 	struct vpcsvc *vpcs;       /* pods' networks; NULL: none (only lo) */
+	const char *seccomp_root;  /* Localhost seccomp profiles */
 };
 
 struct supervisor;

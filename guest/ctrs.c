@@ -120,8 +120,8 @@ int guest_pod_bind(struct guest_pod *gp, struct pv_err *err)
 		pv_err_clear(&e2);
 		rc = guest_sec_build(pod, c->pc, &c->sec, &e2);
 		/* compile its seccomp filter once, here, for all its forks */
-		if (rc == 0 && c->sec.seccomp)
-			rc = guest_seccomp_prepare(c->sec.caps, &e2);
+		if (rc == 0)
+			rc = guest_seccomp_prepare(&c->sec, c->rc, &e2);
 		c->sec_ok = rc == 0;
 		if (rc < 0)
 			snprintf(c->sec_err, sizeof(c->sec_err), "%s", e2.msg);

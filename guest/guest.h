@@ -18,7 +18,9 @@
  *   volumes.c    emptyDir volumes, safe mount points in a container root
  *   security.c   securityContext: user, groups, no_new_privs, caps apply
  *   caps.c       capability names and the container's capability set
- *   seccomp.c    RuntimeDefault seccomp filter (libseccomp)
+ *   seccomp.c    seccomp profiles -> BPF (libseccomp), ENOSYS stub, load
+ *   seccomp_default.c  the RuntimeDefault profile (containerd's), as data
+ *   mask.c       runc's masked and read-only /proc and /sys paths
  *   jobs.c       helper processes: probes, hooks, exec (enter a container)
  *   probe.c      liveness / readiness / startup probes
  *   hooks.c      postStart / preStop, termination messages
@@ -166,6 +168,7 @@ int guest_mkdir_p(const char *path, mode_t mode);   /* -errno */
 /* ---- security.c / caps.c / seccomp.c ---- */
 /* What a container's process (and every process exec'd into it) runs
  * with, merged from the pod's and the container's securityContext. */
+struct guest_bpf;
 struct guest_sec {
 	bool has_uid, has_gid;
 	uid_t uid;                   /* runAsUser */
@@ -176,7 +179,9 @@ struct guest_sec {
 	bool read_only_root;
 	bool no_new_privs;           /* allowPrivilegeEscalation: false */
 	uint64_t caps;               /* bounding/permitted/effective set */
-	bool seccomp;                /* RuntimeDefault (the default) */
+	bool seccomp;                /* a filter: RuntimeDefault or Localhost */
+	bool seccomp_localhost;      /* Localhost: the runtime carries it */
+	const struct guest_bpf *bpf; /* compiled by guest_seccomp_prepare */
 };
 /* Merge the pod's and the container's securityContext (container wins). */
 int guest_sec_build(const struct pod *pod, const struct pod_container *pc,
@@ -199,11 +204,15 @@ int guest_caps_compute(char *const *add, size_t n_add, char *const *drop,
 		       size_t n_drop, uint64_t *out, struct pv_err *err);
 int guest_caps_bound(uint64_t caps, struct pv_err *err);
 int guest_caps_apply(uint64_t caps, struct pv_err *err);
-/* PID 1, before forking: compile the filter for caps once (cached). */
-int guest_seccomp_prepare(uint64_t caps, struct pv_err *err);
-int guest_seccomp_load(uint64_t caps, struct pv_err *err);
-/* Names the RuntimeDefault filter blocks for caps (tests, docs). */
-bool guest_seccomp_blocks(const char *syscall, uint64_t caps);
+/* PID 1, before forking: compile the container's filter once (the
+ * default one is shared by containers with the same caps) into sec->bpf;
+ * rc carries a Localhost profile. */
+int guest_seccomp_prepare(struct guest_sec *sec,
+			  const struct runtime_container *rc, struct pv_err *err);
+int guest_seccomp_load(const struct guest_sec *sec, struct pv_err *err);
+/* The RuntimeDefault verdict on a syscall for caps, ignoring arguments:
+ * 0 allowed, -1 depends on the arguments, else the errno (tests, docs). */
+int guest_seccomp_default_verdict(const char *name, uint64_t caps);
 
 /* ---- volumes.c ---- */
 /* Open (creating directories as needed, or a regular file when

@@ -1,291 +1,330 @@
-/* seccompProfile RuntimeDefault (also when the profile is not set):
- * a deny-list with the same effect, for a container without
- * privileged mode, as containerd's default profile (an allow-list with
- * default action ERRNO(EPERM)). Everything below returns EPERM unless
- * the container holds the capability that containerd's profile checks
- * for that syscall (CAP_SYS_ADMIN re-enables mount, unshare, setns...).
- * Syscalls of other ABIs (i386, x32) get the same rules. Unconfined: no
- * filter at all. */
-#include "guest/guest.h"
+/* Seccomp profiles -> classic BPF. RuntimeDefault (guest/seccomp_default.c)
+ * and Localhost profiles (OCI format, from the host) go through the same
+ * path, which follows runc's:
+ *   - libseccomp builds the filter; syscall names it does not know are
+ *     skipped; a rule whose action is the default action is skipped;
+ *     conditions on the same argument twice become one rule each (OR);
+ *   - no_new_privs is not libseccomp's to set: it is the container's
+ *     choice (allowPrivilegeEscalation), and we load holding CAP_SYS_ADMIN;
+ *   - in front of libseccomp's program, a stub answers ENOSYS for any
+ *     syscall number above the highest one the profile names on that
+ *     architecture, so that libcs fall back from syscalls newer than the
+ *     profile (glibc's clone3 -> clone, fchmodat2 -> fchmodat) instead of
+ *     failing with EPERM.
+ * PID 1 compiles each distinct filter once before it forks (compiling
+ * costs milliseconds under TCG); containers, exec'd processes, probes and
+ * hooks only install it. Unconfined: no filter at all. */
+#include "guest/seccomp.h"
 
 #include <errno.h>
-#include <linux/capability.h>
+#include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
-#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
 #include <seccomp.h>
 
-struct guest_sc_rule {
-	const char *name;
-	int cap;               /* capability that allows it; -1: never */
-	const char *why;
-};
+#define GUEST_SC_X32_BIT 0x40000000u
+#define GUEST_SC_STUB_LEN 10
+#define GUEST_SC_CACHE (2 * GUEST_MAX_CTRS)
 
-#define NEVER (-1)
-static const struct guest_sc_rule guest_sc_rules[] = {
-	/* kernel keyring is not namespaced */
-	{ "add_key", NEVER, "keyring is shared with the VM" },
-	{ "keyctl", NEVER, "keyring is shared with the VM" },
-	{ "request_key", NEVER, "keyring is shared with the VM" },
-	/* obsolete or dangerous interfaces */
-	{ "create_module", NEVER, "obsolete module interface" },
-	{ "get_kernel_syms", NEVER, "obsolete module interface" },
-	{ "query_module", NEVER, "obsolete module interface" },
-	{ "nfsservctl", NEVER, "removed from the kernel" },
-	{ "uselib", NEVER, "obsolete shared library loader" },
-	{ "ustat", NEVER, "obsolete, leaks VM filesystem info" },
-	{ "sysfs", NEVER, "obsolete filesystem type query" },
-	{ "_sysctl", NEVER, "obsolete sysctl interface" },
-	{ "vm86", NEVER, "in-kernel emulation, attack surface" },
-	{ "vm86old", NEVER, "in-kernel emulation, attack surface" },
-	{ "userfaultfd", NEVER, "used to widen kernel race windows" },
-	{ "kexec_load", NEVER, "loads a new kernel" },
-	{ "kexec_file_load", NEVER, "loads a new kernel" },
-	{ "swapon", NEVER, "VM-wide swap" },
-	{ "swapoff", NEVER, "VM-wide swap" },
-	{ "pivot_root", NEVER, "not in containerd's allow-list even with SYS_ADMIN" },
-	{ "io_uring_setup", NEVER, "containerd removed io_uring (bypasses seccomp)" },
-	{ "io_uring_enter", NEVER, "containerd removed io_uring (bypasses seccomp)" },
-	{ "io_uring_register", NEVER, "containerd removed io_uring (bypasses seccomp)" },
-	/* gated by capabilities, as in containerd's profile */
-	{ "acct", CAP_SYS_PACCT, "process accounting is VM-wide" },
-	{ "bpf", CAP_SYS_ADMIN, "eBPF programs are VM-wide" },
-	{ "clone3", CAP_SYS_ADMIN, "flags cannot be filtered (pointer); libc falls back to clone" },
-	{ "fanotify_init", CAP_SYS_ADMIN, "watches the whole filesystem" },
-	{ "fsconfig", CAP_SYS_ADMIN, "new mount API" },
-	{ "fsmount", CAP_SYS_ADMIN, "new mount API" },
-	{ "fsopen", CAP_SYS_ADMIN, "new mount API" },
-	{ "fspick", CAP_SYS_ADMIN, "new mount API" },
-	{ "lookup_dcookie", CAP_SYS_ADMIN, "profiling interface" },
-	{ "mount", CAP_SYS_ADMIN, "mount changes" },
-	{ "mount_setattr", CAP_SYS_ADMIN, "new mount API" },
-	{ "move_mount", CAP_SYS_ADMIN, "new mount API" },
-	{ "name_to_handle_at", CAP_SYS_ADMIN, "file handles bypass path checks" },
-	{ "open_tree", CAP_SYS_ADMIN, "new mount API" },
-	{ "perf_event_open", CAP_SYS_ADMIN, "perf leaks VM-wide data" },
-	{ "quotactl", CAP_SYS_ADMIN, "filesystem quotas" },
-	{ "quotactl_fd", CAP_SYS_ADMIN, "filesystem quotas" },
-	{ "setdomainname", CAP_SYS_ADMIN, "UTS changes" },
-	{ "sethostname", CAP_SYS_ADMIN, "UTS changes" },
-	{ "setns", CAP_SYS_ADMIN, "joining other namespaces" },
-	{ "syslog", CAP_SYS_ADMIN, "kernel log" },
-	{ "umount", CAP_SYS_ADMIN, "mount changes" },
-	{ "umount2", CAP_SYS_ADMIN, "mount changes" },
-	{ "unshare", CAP_SYS_ADMIN, "new namespaces" },
-	{ "reboot", CAP_SYS_BOOT, "reboots the VM" },
-	{ "delete_module", CAP_SYS_MODULE, "kernel modules" },
-	{ "init_module", CAP_SYS_MODULE, "kernel modules" },
-	{ "finit_module", CAP_SYS_MODULE, "kernel modules" },
-	{ "kcmp", CAP_SYS_PTRACE, "inspects other processes" },
-	{ "pidfd_getfd", CAP_SYS_PTRACE, "steals other processes' fds" },
-	{ "process_madvise", CAP_SYS_PTRACE, "acts on other processes" },
-	{ "process_vm_readv", CAP_SYS_PTRACE, "reads other processes' memory" },
-	{ "process_vm_writev", CAP_SYS_PTRACE, "writes other processes' memory" },
-	{ "ptrace", CAP_SYS_PTRACE, "inspects other processes" },
-	{ "iopl", CAP_SYS_RAWIO, "raw port I/O" },
-	{ "ioperm", CAP_SYS_RAWIO, "raw port I/O" },
-	{ "settimeofday", CAP_SYS_TIME, "VM clock" },
-	{ "stime", CAP_SYS_TIME, "VM clock" },
-	{ "clock_settime", CAP_SYS_TIME, "VM clock" },
-	{ "clock_settime64", CAP_SYS_TIME, "VM clock" },
-	{ "clock_adjtime", CAP_SYS_TIME, "VM clock" },
-	{ "clock_adjtime64", CAP_SYS_TIME, "VM clock" },
-	{ "vhangup", CAP_SYS_TTY_CONFIG, "hangs up terminals" },
-	{ "get_mempolicy", CAP_SYS_NICE, "NUMA policy" },
-	{ "mbind", CAP_SYS_NICE, "NUMA policy" },
-	{ "set_mempolicy", CAP_SYS_NICE, "NUMA policy" },
-	{ "move_pages", CAP_SYS_NICE, "NUMA page moves" },
-	{ "open_by_handle_at", CAP_DAC_READ_SEARCH, "file handles bypass path checks (shocker)" },
-};
-
-/* clone with any of these needs CAP_SYS_ADMIN in containerd's profile. */
-static const unsigned long guest_sc_ns_flags[] = {
-	CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID,
-	CLONE_NEWNET, CLONE_NEWCGROUP,
-};
-
-/* personality() values containerd allows (PER_LINUX, UNAME26,
- * PER_LINUX32, PER_LINUX32|UNAME26, query). */
-static const unsigned long guest_sc_personas[] = {
-	0x0, 0x0008, 0x20000, 0x20008, 0xffffffff,
-};
-
-static bool guest_has_cap(uint64_t caps, int cap)
+static uint32_t guest_sc_act(enum scp_action a, bool has_errno, uint32_t e)
 {
-	return cap >= 0 && cap < 64 && (caps & (1ULL << cap));
-}
-
-bool guest_seccomp_blocks(const char *syscall, uint64_t caps)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(guest_sc_rules) / sizeof(guest_sc_rules[0]); i++)
-		if (strcmp(guest_sc_rules[i].name, syscall) == 0)
-			return !guest_has_cap(caps, guest_sc_rules[i].cap);
-	return false;
-}
-
-/* The filter for a capability set, built and exported to BPF once by
- * PID 1 (guest_seccomp_prepare) before it forks: every container and
- * every exec, probe and hook only installs it (compiling it costs
- * several ms under TCG). */
-#define GUEST_SC_CACHE 8
-static struct {
-	bool used;
-	uint64_t caps;
-	struct sock_filter *prog;
-	unsigned short len;
-} guest_sc_cache[GUEST_SC_CACHE];
-
-static int guest_seccomp_build(uint64_t caps, scmp_filter_ctx *out,
-			       struct pv_err *err);
-
-int guest_seccomp_prepare(uint64_t caps, struct pv_err *err)
-{
-	scmp_filter_ctx ctx = NULL;
-	struct sock_filter *prog = NULL;
-	struct stat st;
-	int fd = -1, rc;
-	size_t i;
-
-	for (i = 0; i < GUEST_SC_CACHE; i++)
-		if (guest_sc_cache[i].used && guest_sc_cache[i].caps == caps)
-			return 0;
-	for (i = 0; i < GUEST_SC_CACHE && guest_sc_cache[i].used; i++)
-		;
-	if (i == GUEST_SC_CACHE)
-		return 0;   /* full: children compile their own */
-	rc = guest_seccomp_build(caps, &ctx, err);
-	if (rc < 0)
-		goto out;
-	fd = memfd_create("podvm-seccomp", MFD_CLOEXEC);
-	if (fd < 0) {
-		rc = pv_err_sys(err, errno, "memfd_create");
-		goto out;
+	switch (a) {
+	case SCP_ACT_KILL_THREAD: return SCMP_ACT_KILL_THREAD;
+	case SCP_ACT_KILL_PROCESS: return SCMP_ACT_KILL_PROCESS;
+	case SCP_ACT_TRAP: return SCMP_ACT_TRAP;
+	case SCP_ACT_ERRNO: return SCMP_ACT_ERRNO(seccomp_profile_errno(has_errno, e));
+	case SCP_ACT_TRACE: return SCMP_ACT_TRACE(seccomp_profile_errno(has_errno, e));
+	case SCP_ACT_ALLOW: return SCMP_ACT_ALLOW;
+	case SCP_ACT_LOG: return SCMP_ACT_LOG;
 	}
+	return SCMP_ACT_KILL_PROCESS;   /* unreachable: decoded enums */
+}
+
+static enum scmp_compare guest_sc_op(enum scp_op op)
+{
+	static const enum scmp_compare ops[] = {
+		[SCP_OP_NE] = SCMP_CMP_NE, [SCP_OP_LT] = SCMP_CMP_LT,
+		[SCP_OP_LE] = SCMP_CMP_LE, [SCP_OP_EQ] = SCMP_CMP_EQ,
+		[SCP_OP_GE] = SCMP_CMP_GE, [SCP_OP_GT] = SCMP_CMP_GT,
+		[SCP_OP_MASKED_EQ] = SCMP_CMP_MASKED_EQ,
+	};
+	return ops[op];
+}
+
+/* One rule of the profile, for every name libseccomp knows. */
+static int guest_sc_add_rule(scmp_filter_ctx ctx, const struct scp_rule *r,
+			     uint32_t act, size_t idx, struct pv_err *err)
+{
+	struct scmp_arg_cmp cmp[SCP_MAX_ARGS];
+	unsigned seen = 0;
+	bool split = false;
+	size_t i, j;
+	int nr, rc;
+
+	for (i = 0; i < r->n_args; i++) {
+		cmp[i] = (struct scmp_arg_cmp){ .arg = r->args[i].index,
+						.op = guest_sc_op(r->args[i].op),
+						.datum_a = r->args[i].value,
+						.datum_b = r->args[i].value_two };
+		split |= (seen & (1u << r->args[i].index)) != 0;
+		seen |= 1u << r->args[i].index;
+	}
+	for (j = 0; j < r->n_names; j++) {
+		nr = seccomp_syscall_resolve_name(r->names[j]);
+		if (nr == __NR_SCMP_ERROR)
+			continue;   /* unknown here: as runc, skip it */
+		if (!split) {
+			rc = seccomp_rule_add_array(ctx, act, nr, (unsigned)r->n_args,
+						    cmp);
+		} else {
+			for (i = 0, rc = 0; rc == 0 && i < r->n_args; i++)
+				rc = seccomp_rule_add_array(ctx, act, nr, 1, &cmp[i]);
+		}
+		if (rc < 0)
+			return pv_err_set(err, -rc, "seccomp: syscalls[%zu] (%s): %s",
+					  idx, r->names[j], strerror(-rc));
+	}
+	return 0;
+}
+
+static int guest_sc_build(const struct seccomp_profile *p, scmp_filter_ctx *out,
+			  struct pv_err *err)
+{
+	uint32_t def = guest_sc_act(p->default_action, p->has_default_errno,
+				    p->default_errno);
+	scmp_filter_ctx ctx = seccomp_init(def);
+	int rc = 0;
+
+	if (!ctx)
+		return pv_err_set(err, EINVAL, "seccomp: cannot create the filter");
+	rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	if (rc == 0 && (p->arches & SCP_ARCH_X86))
+		rc = seccomp_arch_add(ctx, SCMP_ARCH_X86);
+	if (rc == 0 && (p->arches & SCP_ARCH_X32))
+		rc = seccomp_arch_add(ctx, SCMP_ARCH_X32);
+	if (rc < 0 && rc != -EEXIST) {
+		seccomp_release(ctx);
+		return pv_err_set(err, -rc, "seccomp: architectures: %s", strerror(-rc));
+	}
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct scp_rule *r = &p->rules[i];
+		uint32_t act = guest_sc_act(r->action, r->has_errno, r->errno_ret);
+
+		if (act == def)
+			continue;   /* libseccomp refuses those; they change nothing */
+		rc = guest_sc_add_rule(ctx, r, act, i, err);
+		if (rc < 0) {
+			seccomp_release(ctx);
+			return rc;
+		}
+	}
+	*out = ctx;
+	return 0;
+}
+
+/* The highest syscall number the profile names on arch, or UINT32_MAX
+ * (the stub then never answers ENOSYS there). */
+static uint32_t guest_sc_max_nr(const struct seccomp_profile *p, uint32_t arch)
+{
+	int max = -1, nr;
+
+	for (size_t i = 0; i < p->n_rules; i++)
+		for (size_t j = 0; j < p->rules[i].n_names; j++) {
+			nr = seccomp_syscall_resolve_name_arch(arch, p->rules[i].names[j]);
+			if (nr >= 0 && nr > max)
+				max = nr;
+		}
+	return max < 0 ? UINT32_MAX : (uint32_t)max;
+}
+
+/* runc's ENOSYS stub, for x86-64, x32 (same audit arch, X32 bit in the
+ * number) and i386; other architectures fall through to libseccomp's
+ * program, which refuses them. */
+static void guest_sc_stub(const struct seccomp_profile *p, struct sock_filter *s)
+{
+	uint32_t m64 = guest_sc_max_nr(p, SCMP_ARCH_X86_64);
+	uint32_t mx32 = (p->arches & SCP_ARCH_X32) ?
+			guest_sc_max_nr(p, SCMP_ARCH_X32) : UINT32_MAX;
+	uint32_t m32 = (p->arches & SCP_ARCH_X86) ?
+		       guest_sc_max_nr(p, SCMP_ARCH_X86) : UINT32_MAX;
+	const struct sock_filter stub[GUEST_SC_STUB_LEN] = {
+		/* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+				 offsetof(struct seccomp_data, arch)),
+		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 4),
+		/* 2 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+				 offsetof(struct seccomp_data, nr)),
+		/* 3 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, GUEST_SC_X32_BIT, 1, 0),
+		/* 4 */ BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, m64, 4, 5),
+		/* 5 */ BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, mx32, 3, 4),
+		/* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 0, 3),
+		/* 7 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+				 offsetof(struct seccomp_data, nr)),
+		/* 8 */ BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, m32, 0, 1),
+		/* 9 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		/* 10: libseccomp's program, which loads arch itself */
+	};
+
+	memcpy(s, stub, sizeof(stub));
+}
+
+static int guest_sc_export(scmp_filter_ctx ctx, const struct seccomp_profile *p,
+			   struct guest_bpf *out, struct pv_err *err)
+{
+	bool stub = p->default_action != SCP_ACT_ALLOW &&
+		    p->default_action != SCP_ACT_LOG;
+	size_t off = stub ? GUEST_SC_STUB_LEN : 0, n;
+	struct stat st;
+	int fd, rc;
+
+	fd = memfd_create("podvm-seccomp", MFD_CLOEXEC);
+	if (fd < 0)
+		return pv_err_sys(err, errno, "memfd_create");
 	rc = seccomp_export_bpf(ctx, fd);
 	if (rc < 0 || fstat(fd, &st) < 0 || st.st_size <= 0 ||
-	    st.st_size % (off_t)sizeof(*prog) != 0 ||
-	    st.st_size / (off_t)sizeof(*prog) > 0xffff) {
+	    st.st_size % (off_t)sizeof(struct sock_filter) != 0) {
 		rc = pv_err_set(err, EINVAL, "seccomp: exporting the filter");
 		goto out;
 	}
-	prog = malloc((size_t)st.st_size);
-	if (!prog) {
+	n = (size_t)st.st_size / sizeof(struct sock_filter);
+	if (n + off > BPF_MAXINSNS) {
+		rc = pv_err_set(err, E2BIG, "seccomp: the filter has %zu instructions, "
+				"more than the kernel's %d", n + off, BPF_MAXINSNS);
+		goto out;
+	}
+	out->prog = calloc(n + off, sizeof(struct sock_filter));
+	if (!out->prog) {
 		rc = pv_err_set(err, ENOMEM, "out of memory");
 		goto out;
 	}
-	if (pread(fd, prog, (size_t)st.st_size, 0) != st.st_size) {
+	if (pread(fd, out->prog + off, (size_t)st.st_size, 0) != st.st_size) {
 		rc = pv_err_sys(err, errno, "seccomp: reading the filter");
+		guest_bpf_free(out);
 		goto out;
 	}
-	guest_sc_cache[i].used = true;
-	guest_sc_cache[i].caps = caps;
-	guest_sc_cache[i].prog = prog;
-	guest_sc_cache[i].len = (unsigned short)(st.st_size / (off_t)sizeof(*prog));
-	prog = NULL;
+	if (stub)
+		guest_sc_stub(p, out->prog);
+	out->len = (unsigned short)(n + off);
+	out->flags = ((p->flags & SCP_FLAG_LOG) ? SECCOMP_FILTER_FLAG_LOG : 0) |
+		     ((p->flags & SCP_FLAG_SPEC_ALLOW) ? SECCOMP_FILTER_FLAG_SPEC_ALLOW : 0);
 	rc = 0;
 out:
-	free(prog);
-	if (fd >= 0)
-		close(fd);
-	if (ctx)
-		seccomp_release(ctx);
+	close(fd);
 	return rc;
 }
 
-int guest_seccomp_load(uint64_t caps, struct pv_err *err)
+int guest_seccomp_compile(const struct seccomp_profile *p, struct guest_bpf *out,
+			  struct pv_err *err)
 {
 	scmp_filter_ctx ctx = NULL;
-	size_t i;
 	int rc;
 
-	for (i = 0; i < GUEST_SC_CACHE; i++) {
-		struct sock_fprog fp;
-
-		if (!guest_sc_cache[i].used || guest_sc_cache[i].caps != caps)
-			continue;
-		fp.len = guest_sc_cache[i].len;
-		fp.filter = guest_sc_cache[i].prog;
-		if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fp, 0, 0) < 0)
-			return pv_err_sys(err, errno, "seccomp: installing the filter");
-		return 0;
-	}
-	rc = guest_seccomp_build(caps, &ctx, err);
+	memset(out, 0, sizeof(*out));
+	rc = guest_sc_build(p, &ctx, err);
 	if (rc < 0)
 		return rc;
-	rc = seccomp_load(ctx);
+	rc = guest_sc_export(ctx, p, out, err);
 	seccomp_release(ctx);
-	if (rc < 0)
-		return pv_err_set(err, -rc, "seccomp: loading the RuntimeDefault filter: %s",
-				  strerror(-rc));
+	return rc;
+}
+
+int guest_seccomp_install(const struct guest_bpf *b, struct pv_err *err)
+{
+	struct sock_fprog fp = { .len = b->len, .filter = b->prog };
+
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, b->flags, &fp) < 0)
+		return pv_err_sys(err, errno, "seccomp: installing the filter");
 	return 0;
 }
 
-static int guest_seccomp_build(uint64_t caps, scmp_filter_ctx *out,
-			       struct pv_err *err)
+void guest_bpf_free(struct guest_bpf *b)
 {
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-	uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
-	size_t i;
-	int rc;
+	free(b->prog);
+	memset(b, 0, sizeof(*b));
+}
 
-	if (!ctx)
-		return pv_err_set(err, ENOMEM, "seccomp_init");
-	/* no_new_privs is the container's choice (allowPrivilegeEscalation),
-	 * not libseccomp's: we load while still holding CAP_SYS_ADMIN. */
-	rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-	if (rc < 0)
-		goto fail;
-	/* 32-bit binaries run in containers too: same rules for their ABIs. */
-	rc = seccomp_arch_add(ctx, SCMP_ARCH_X86);
-	if (rc < 0 && rc != -EEXIST)
-		goto fail;
-	rc = seccomp_arch_add(ctx, SCMP_ARCH_X32);
-	if (rc < 0 && rc != -EEXIST)
-		goto fail;
-	for (i = 0; i < sizeof(guest_sc_rules) / sizeof(guest_sc_rules[0]); i++) {
-		int nr;
+/* Compiled filters, keyed by what they were built from ("default CAPS"
+ * or the Localhost profile's canonical JSON). */
+static struct guest_sc_entry {
+	char *key;
+	struct guest_bpf bpf;
+} guest_sc_cache[GUEST_SC_CACHE];
 
-		if (guest_has_cap(caps, guest_sc_rules[i].cap))
-			continue;
-		nr = seccomp_syscall_resolve_name(guest_sc_rules[i].name);
-		if (nr == __NR_SCMP_ERROR)
-			continue;   /* not on this architecture */
-		rc = seccomp_rule_add(ctx, eperm, nr, 0);
-		if (rc < 0 && rc != -EDOM && rc != -EOPNOTSUPP)
-			goto fail;
+static int guest_sc_key(const struct guest_sec *sec,
+			const struct seccomp_profile *local, char **key)
+{
+	struct json_object *j;
+
+	if (!local)
+		return asprintf(key, "default %llx", (unsigned long long)sec->caps) < 0 ?
+		       -ENOMEM : 0;
+	j = seccomp_profile_to_json(local);
+	*key = j ? strdup(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN))
+		 : NULL;
+	json_object_put(j);
+	return *key ? 0 : -ENOMEM;
+}
+
+int guest_seccomp_prepare(struct guest_sec *sec,
+			  const struct runtime_container *rc, struct pv_err *err)
+{
+	const struct seccomp_profile *local = NULL;
+	struct guest_sc_profile def;
+	struct guest_sc_entry *e = NULL;
+	char *key = NULL;
+	int ret;
+
+	sec->bpf = NULL;
+	if (!sec->seccomp)
+		return 0;
+	if (sec->seccomp_localhost) {
+		local = rc ? rc->seccomp : NULL;
+		if (!local)
+			return pv_err_set(err, EINVAL, "seccomp: the Localhost profile "
+					  "is missing from the pod spec");
 	}
-	if (!guest_has_cap(caps, CAP_SYS_ADMIN)) {
-		/* namespaces: one rule per flag (masked equality ORs them) */
-		for (i = 0; i < sizeof(guest_sc_ns_flags) / sizeof(guest_sc_ns_flags[0]); i++) {
-			rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(clone), 1,
-					      SCMP_A0(SCMP_CMP_MASKED_EQ, guest_sc_ns_flags[i],
-						      guest_sc_ns_flags[i]));
-			if (rc < 0)
-				goto fail;
+	if (guest_sc_key(sec, local, &key) < 0)
+		return pv_err_set(err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < GUEST_SC_CACHE && !e; i++) {
+		if (guest_sc_cache[i].key && !strcmp(guest_sc_cache[i].key, key)) {
+			sec->bpf = &guest_sc_cache[i].bpf;
+			free(key);
+			return 0;
 		}
+		if (!guest_sc_cache[i].key)
+			e = &guest_sc_cache[i];
 	}
-	/* personality: only the execution domains containerd allows */
-	rc = seccomp_rule_add(ctx, eperm, SCMP_SYS(personality), 5,
-			      SCMP_A0(SCMP_CMP_NE, guest_sc_personas[0]),
-			      SCMP_A0(SCMP_CMP_NE, guest_sc_personas[1]),
-			      SCMP_A0(SCMP_CMP_NE, guest_sc_personas[2]),
-			      SCMP_A0(SCMP_CMP_NE, guest_sc_personas[3]),
-			      SCMP_A0(SCMP_CMP_NE, guest_sc_personas[4]));
-	if (rc < 0)
-		guest_diag("seccomp: personality filter not supported: %s", strerror(-rc));
-	*out = ctx;
+	if (!e) {
+		free(key);
+		return pv_err_set(err, ENOSPC, "seccomp: too many distinct filters");
+	}
+	if (!local) {
+		guest_seccomp_default(sec->caps, &def);
+		local = &def.p;
+	}
+	ret = guest_seccomp_compile(local, &e->bpf, err);
+	if (ret < 0) {
+		free(key);
+		return ret;
+	}
+	e->key = key;
+	sec->bpf = &e->bpf;
 	return 0;
-fail:
-	seccomp_release(ctx);
-	return pv_err_set(err, -rc, "seccomp: building the RuntimeDefault filter: %s",
-			  strerror(-rc));
+}
+
+int guest_seccomp_load(const struct guest_sec *sec, struct pv_err *err)
+{
+	if (!sec->seccomp)
+		return 0;
+	if (!sec->bpf)
+		return pv_err_set(err, EINVAL, "seccomp: no filter was prepared");
+	return guest_seccomp_install(sec->bpf, err);
 }

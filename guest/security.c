@@ -72,6 +72,7 @@ int guest_sec_build(const struct pod *pod, const struct pod_container *pc,
 	if (cs && cs->seccomp != POD_SECCOMP_DEFAULT)
 		sc = cs->seccomp;
 	out->seccomp = sc != POD_SECCOMP_UNCONFINED;
+	out->seccomp_localhost = sc == POD_SECCOMP_LOCALHOST;
 	return 0;
 }
 
@@ -122,7 +123,7 @@ int guest_sec_apply(const struct guest_sec *sec, const struct guest_user *u,
 	if (rc < 0)
 		return rc;
 	if (sec->seccomp && !sec->no_new_privs) {
-		rc = guest_seccomp_load(sec->caps, err);
+		rc = guest_seccomp_load(sec, err);
 		if (rc < 0)
 			return rc;
 	}
@@ -140,7 +141,7 @@ int guest_sec_apply(const struct guest_sec *sec, const struct guest_user *u,
 	if (sec->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return pv_err_sys(err, errno, "PR_SET_NO_NEW_PRIVS");
 	if (sec->seccomp && sec->no_new_privs) {
-		rc = guest_seccomp_load(sec->caps, err);
+		rc = guest_seccomp_load(sec, err);
 		if (rc < 0)
 			return rc;
 	}

@@ -12,6 +12,7 @@
 
 
 #include "pod/agent.h"
+#include "host/seccomp_local.h"
 
 /* Kernel command line: quiet keeps the emulated UART (slow under TCG) out
  * of the boot path; panic=-1 + reboot=k turn a guest crash into a reboot,
@@ -163,6 +164,9 @@ int launch_prepare(struct launch *l, struct pv_err *err)
 	if (ret < 0)
 		goto out;
 	l->rt_built = true;
+	ret = seccomp_local_load(pod, l->opts.seccomp_root, &l->rt, err);
+	if (ret < 0)
+		goto out;
 	launch_mark(l, LAUNCH_T_IMAGES);
 out:
 	for (size_t i = 0; i < POD_MAX_CONTAINERS; i++)

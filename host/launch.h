@@ -44,6 +44,9 @@ struct launch_opts {
 	 * no NIC, the pod has only lo. */
 	const char *tap;
 	const struct runtime_net *net;
+	/* Localhost seccomp profiles are read from here (kubelet's
+	 * <root>/seccomp); NULL: a pod that names one is refused. */
+	const char *seccomp_root;
 };
 
 enum launch_stage {

@@ -233,6 +233,14 @@ static int rt_build_one(struct rt_ctx *b, const struct pod_container *pc,
 			goto out;
 		}
 	}
+	if (cfg->stop_signal) {
+		rc->stop_signal = pod_signal_parse(cfg->stop_signal);
+		if (rc->stop_signal < 0) {
+			ret = pv_err_set(err, EINVAL, "%s: image StopSignal \"%.32s\" "
+					 "is not a signal", path, cfg->stop_signal);
+			goto out;
+		}
+	}
 	if (serial) {
 		if (strlen(serial) > RT_SERIAL_MAX || pod_has_ctl(serial)) {
 			ret = pv_err_set(err, EINVAL, "%s: disk serial is invalid",

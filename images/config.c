@@ -95,6 +95,9 @@ int image_config_to_json(const struct image_config *cfg, const char *diff_id,
 	if (cfg->working_dir &&
 	    (ret = add_str(c, "WorkingDir", cfg->working_dir, err)) < 0)
 		goto out;
+	if (cfg->stop_signal &&
+	    (ret = add_str(c, "StopSignal", cfg->stop_signal, err)) < 0)
+		goto out;
 	if ((ret = add_obj(root, "rootfs", &rootfs, err)) < 0 ||
 	    (ret = add_str(rootfs, "type", "layers", err)) < 0 ||
 	    (ret = add_str_array(rootfs, "diff_ids", (char *const *)&diff_id, 1,
@@ -128,6 +131,7 @@ void image_config_free(struct image_config *cfg)
 	free_strv(cfg->env, cfg->n_env);
 	free(cfg->working_dir);
 	free(cfg->user);
+	free(cfg->stop_signal);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -246,7 +250,8 @@ int image_config_parse(const char *text, size_t len,
 		    (ret = get_strv(c, "Cmd", &tmp.cmd, &tmp.n_cmd, err)) < 0 ||
 		    (ret = get_strv(c, "Env", &tmp.env, &tmp.n_env, err)) < 0 ||
 		    (ret = get_str(c, "WorkingDir", &tmp.working_dir, err)) < 0 ||
-		    (ret = get_str(c, "User", &tmp.user, err)) < 0)
+		    (ret = get_str(c, "User", &tmp.user, err)) < 0 ||
+		    (ret = get_str(c, "StopSignal", &tmp.stop_signal, err)) < 0)
 			goto out;
 	}
 	*cfg = tmp;

@@ -27,6 +27,7 @@ struct image_config {
 	char **env;         size_t n_env;      /* "KEY=value" */
 	char *working_dir;  /* NULL when unset */
 	char *user;         /* NULL when unset: "uid[:gid]" or a name */
+	char *stop_signal;  /* NULL when unset: "SIGUSR1", "USR1" or "10" */
 };
 
 struct image {

@@ -247,6 +247,7 @@ void pod_security_clear(struct pod_security *s)
 	pod_strv_free(s->cap_add, s->n_cap_add);
 	pod_strv_free(s->cap_drop, s->n_cap_drop);
 	free(s->supplemental_groups);
+	free(s->localhost_profile);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -84,7 +84,8 @@ struct pod_probe {
 };
 
 enum pod_seccomp { POD_SECCOMP_DEFAULT = 0 /* not set: RuntimeDefault */,
-		   POD_SECCOMP_RUNTIME_DEFAULT, POD_SECCOMP_UNCONFINED };
+		   POD_SECCOMP_RUNTIME_DEFAULT, POD_SECCOMP_UNCONFINED,
+		   POD_SECCOMP_LOCALHOST };
 
 /* Container- and pod-level securityContext (the container's wins). */
 struct pod_security {
@@ -96,6 +97,8 @@ struct pod_security {
 	char **cap_add;  size_t n_cap_add; /* "NET_ADMIN" or "CAP_NET_ADMIN"; "ALL" */
 	char **cap_drop; size_t n_cap_drop;
 	enum pod_seccomp seccomp;
+	char *localhost_profile;           /* Localhost: relative to the
+	                                    * seccomp profile root, no ".." */
 	/* pod only */
 	int64_t *supplemental_groups; size_t n_supplemental_groups;
 	int64_t fs_group; bool has_fs_group;
@@ -271,5 +274,9 @@ int pod_set_annotation(struct pod *pod, const char *key, const char *value);
 
 /* True when s contains a byte below 0x20 or 0x7f. */
 bool pod_has_ctl(const char *s);
+
+/* A signal as an image's StopSignal names it ("SIGUSR1", "usr1", "10",
+ * "SIGRTMIN+3"): its number, or -EINVAL. */
+int pod_signal_parse(const char *s);
 
 #endif

@@ -87,16 +87,30 @@ static void dec_caps(struct pod_dec *d, const char *path,
 	}
 }
 
+static bool localhost_path_ok(const char *p)
+{
+	if (!*p || p[0] == '/' || pod_has_dotdot(p))
+		return false;
+	for (; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
 static void dec_seccomp(struct pod_dec *d, const char *path,
 			struct json_object *v, struct pod_security *s)
 {
 	static const char *const types[] = { "RuntimeDefault", "Unconfined",
-					     NULL };
-	char fpath[POD_PATH_MAX];
-	int k;
+					     "Localhost", NULL };
+	static const enum pod_seccomp kinds[] = { POD_SECCOMP_RUNTIME_DEFAULT,
+		POD_SECCOMP_UNCONFINED, POD_SECCOMP_LOCALHOST };
+	char fpath[POD_PATH_MAX], lpath[POD_PATH_MAX];
+	const char *lp = NULL;
+	int k = -1;
 
 	if (!pod_dec_obj(d, path, v))
 		return;
+	pod_dec_path(lpath, path, "localhostProfile");
 	json_object_object_foreach(v, key, fv) {
 		pod_dec_path(fpath, path, key);
 		if (pod_dec_is_null(fv))
@@ -104,11 +118,9 @@ static void dec_seccomp(struct pod_dec *d, const char *path,
 		if (strcmp(key, "type") == 0) {
 			k = pod_dec_enum(d, fpath, fv, types);
 			if (k >= 0)
-				s->seccomp = k == 0 ? POD_SECCOMP_RUNTIME_DEFAULT :
-					POD_SECCOMP_UNCONFINED;
+				s->seccomp = kinds[k];
 		} else if (strcmp(key, "localhostProfile") == 0) {
-			pod_dec_unsupp(d, fpath, "podvm has no node-local "
-				       "seccomp profiles");
+			lp = pod_dec_str(d, fpath, fv, POD_MAX_STR);
 		} else {
 			pod_dec_unknown(d, fpath);
 		}
@@ -116,6 +128,19 @@ static void dec_seccomp(struct pod_dec *d, const char *path,
 	if (!json_object_object_get_ex(v, "type", NULL)) {
 		pod_dec_path(fpath, path, "type");
 		pod_dec_fail(d, fpath, R_REQUIRED, "Required value");
+	}
+	/* Kubernetes: a descending relative path, only with Localhost */
+	if (k >= 0 && s->seccomp != POD_SECCOMP_LOCALHOST && lp) {
+		pod_dec_invalid(d, lpath, lp, "can only be set when seccomp type "
+				"is \"Localhost\"");
+	} else if (s->seccomp == POD_SECCOMP_LOCALHOST && !lp) {
+		pod_dec_fail(d, lpath, R_REQUIRED, "Required value: must be set "
+			     "when seccomp type is \"Localhost\"");
+	} else if (lp && !localhost_path_ok(lp)) {
+		pod_dec_invalid(d, lpath, lp, "must be a relative path without "
+				"'..' or control characters");
+	} else if (lp) {
+		s->localhost_profile = pod_dec_strdup(d, lp);
 	}
 }
 

@@ -225,7 +225,11 @@ struct json_object *pod_enc_security(const struct pod_security *s,
 		sc = json_object_new_object();
 		if (!pod_enc_add(o, "seccompProfile", sc) ||
 		    !pod_enc_str(sc, "type", s->seccomp == POD_SECCOMP_UNCONFINED ?
-				 "Unconfined" : "RuntimeDefault"))
+				 "Unconfined" : s->seccomp == POD_SECCOMP_LOCALHOST ?
+				 "Localhost" : "RuntimeDefault"))
+			goto fail;
+		if (s->localhost_profile &&
+		    !pod_enc_str(sc, "localhostProfile", s->localhost_profile))
 			goto fail;
 	}
 	return o;

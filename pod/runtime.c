@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "pod/pod_priv.h"
+#include "pod/seccomp_profile.h"
 
 #define RT_MAX_ARGV     RUNTIME_MAX_ARGV
 #define RT_MAX_ENV      RUNTIME_MAX_ENV
@@ -34,6 +35,7 @@ static void rt_container_clear(struct runtime_container *c)
 	free(c->cwd);
 	free(c->user);
 	free(c->disk_serial);
+	seccomp_profile_free(c->seccomp);
 }
 
 void runtime_free(struct pod_runtime *rt)
@@ -112,6 +114,12 @@ static struct json_object *rt_ctrs_json(const struct runtime_container *cs,
 		    !rt_add_str(c, "cwd", rc->cwd) ||
 		    !rt_add_str(c, "user", rc->user) ||
 		    !rt_add_str(c, "diskSerial", rc->disk_serial))
+			goto fail;
+		if (rc->stop_signal &&
+		    !rt_add(c, "stopSignal", json_object_new_int(rc->stop_signal)))
+			goto fail;
+		if (rc->seccomp &&
+		    !rt_add(c, "seccompProfile", seccomp_profile_to_json(rc->seccomp)))
 			goto fail;
 	}
 	return arr;
@@ -236,6 +244,17 @@ static int rt_from_json_one(struct json_object *o, const char *list,
 			if (!json_object_is_type(v, json_type_null))
 				rc->disk_serial = rt_get_str(v, what, RT_SERIAL_MAX, err,
 							     &ret);
+		} else if (strcmp(key, "stopSignal") == 0 && !rc->stop_signal) {
+			int64_t sig = json_object_get_int64(v);
+
+			if (!json_object_is_type(v, json_type_int) || sig < 1 || sig > 64)
+				ret = pv_err_set(err, EINVAL, "runtime: %s: not a "
+						 "signal number", what);
+			rc->stop_signal = ret < 0 ? 0 : (int)sig;
+		} else if (strcmp(key, "seccompProfile") == 0 && !rc->seccomp) {
+			ret = seccomp_profile_from_json(v, &rc->seccomp, err);
+			if (ret < 0)
+				pv_err_prefix(err, "runtime: %s", what);
 		} else {
 			ret = pv_err_set(err, EINVAL, "runtime: %s: unknown "
 					 "field", what);

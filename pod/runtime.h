@@ -21,6 +21,7 @@
 #include "util/err.h"
 
 struct json_object;
+struct seccomp_profile;
 
 struct runtime_container {
 	char *name;
@@ -30,6 +31,9 @@ struct runtime_container {
 	char *user;                     /* "uid[:gid]" or a name from the image,
 	                                 * NULL for root */
 	char *disk_serial;              /* virtio-blk serial of its image */
+	int stop_signal;                /* image StopSignal; 0: SIGTERM */
+	struct seccomp_profile *seccomp;   /* its Localhost profile, else NULL
+	                                    * (pod/seccomp_profile.h) */
 };
 
 /* The pod's network (VPC), when it has one: the guest finds its NIC by

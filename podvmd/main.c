@@ -39,6 +39,7 @@ struct podvmd_opts {
 	struct api_config api;
 	const char *metrics_listen;
 	const char *netns_dir;
+	const char *seccomp_root;
 	struct netns_vpc_info vpcs[PODVMD_MAX_VPCS];   /* --vpc */
 	size_t n_vpcs;
 };
@@ -54,10 +55,11 @@ static void podvmd_usage(FILE *fp)
 		"              [--node-name NAME] [--log-level debug|info|warn|error]\n"
 		"              [--metrics-listen HOST:PORT]\n"
 		"              [--vpc NAME=CIDR[,dns=IP]...[,egress=none]]... [--vpc default]\n"
-		"              [--netns-dir DIR]\n"
+		"              [--netns-dir DIR] [--seccomp-profile-root DIR]\n"
 		"defaults: state dir $PODVM_STATE_DIR or /var/lib/podvm, run dir\n"
 		"$PODVM_RUN_DIR or /run/podvm, guest dir $PODVM_GUEST_DIR or guest/\n"
-		"next to the binary, socket %s, VPC namespaces in RUN_DIR/netns.\n"
+		"next to the binary, socket %s, VPC namespaces in RUN_DIR/netns,\n"
+		"Localhost seccomp profiles in STATE_DIR/seccomp.\n"
 		"A --listen address off loopback requires --token-file.\n"
 		"No VPC (no --vpc, none created through the API): pods have only lo.\n"
 		"--vpc default is default=" VPCSVC_DEFAULT_CIDR "; pods without the\n"
@@ -102,6 +104,7 @@ static int podvmd_parse_args(int argc, char **argv, struct podvmd_opts *o)
 		{ "metrics-listen", required_argument, NULL, 'M' },
 		{ "vpc", required_argument, NULL, 'V' },
 		{ "netns-dir", required_argument, NULL, 'N' },
+		{ "seccomp-profile-root", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -122,6 +125,7 @@ static int podvmd_parse_args(int argc, char **argv, struct podvmd_opts *o)
 		case 'n': o->node_name = optarg; break;
 		case 'M': o->metrics_listen = optarg; break;
 		case 'N': o->netns_dir = optarg; break;
+		case 'P': o->seccomp_root = optarg; break;
 		case 'V':
 			if (o->n_vpcs == PODVMD_MAX_VPCS) {
 				fprintf(stderr, "podvmd: at most %d --vpc\n", PODVMD_MAX_VPCS);
@@ -243,7 +247,7 @@ int main(int argc, char **argv)
 	struct pv_err err = { 0 };
 	char node[POD_NAME_MAX + 1];
 	char *guest_dir = NULL, *abs_state = NULL, *abs_run = NULL, *abs_guest = NULL;
-	char *netns_dir = NULL, *abs_netns = NULL;
+	char *netns_dir = NULL, *abs_netns = NULL, *sc_root = NULL, *abs_sc = NULL;
 	sigset_t sigs;
 	int ret, sig = 0, rc = 1;
 
@@ -271,7 +275,12 @@ int main(int argc, char **argv)
 	if (!o.netns_dir && abs_run && asprintf(&netns_dir, "%s/netns", abs_run) > 0)
 		o.netns_dir = netns_dir;
 	abs_netns = o.netns_dir ? util_abspath(o.netns_dir) : NULL;
-	if (!abs_state || !abs_run || !abs_guest || !abs_netns) {
+	/* kubelet's default is <root-dir>/seccomp */
+	if (!o.seccomp_root && abs_state &&
+	    asprintf(&sc_root, "%s/seccomp", abs_state) > 0)
+		o.seccomp_root = sc_root;
+	abs_sc = o.seccomp_root ? util_abspath(o.seccomp_root) : NULL;
+	if (!abs_state || !abs_run || !abs_guest || !abs_netns || !abs_sc) {
 		fprintf(stderr, "podvmd: out of memory\n");
 		goto out_paths;
 	}
@@ -303,6 +312,7 @@ int main(int argc, char **argv)
 		.state_dir = o.state_dir, .run_dir = o.run_dir,
 		.guest_dir = o.guest_dir, .libvirt_uri = o.libvirt_uri,
 		.host_ip = "127.0.0.1", .node_name = node, .vpcs = vpcs,
+		.seccomp_root = abs_sc,
 	};
 	ret = supervisor_open(&scfg, &sv, &err);
 	if (ret < 0)
@@ -360,6 +370,8 @@ out:
 	if (svc)
 		podsvc_close(svc);
 out_paths:
+	free(sc_root);
+	free(abs_sc);
 	free(netns_dir);
 	free(abs_netns);
 	free(abs_state);

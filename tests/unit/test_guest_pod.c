@@ -1,5 +1,5 @@
 /* Pure parts of the guest's pod logic: restart policy and back-off,
- * capabilities, the seccomp deny-list, securityContext merging, the
+ * capabilities, the seccomp profile's verdicts, securityContext merging, the
  * /etc/hosts text, HTTP status lines, log tails, safe paths, and the
  * protocol additions (CONTAINER WAITING/lastState, POD_DONE reason,
  * EXEC_* codec). */
@@ -87,22 +87,33 @@ static void test_caps(void **state)
 static void test_seccomp_rules(void **state)
 {
 	uint64_t def = guest_caps_default();
+	uint64_t admin = def | (1ULL << CAP_SYS_ADMIN);
 
 	(void)state;
-	assert_true(guest_seccomp_blocks("mount", def));
-	assert_true(guest_seccomp_blocks("unshare", def));
-	assert_true(guest_seccomp_blocks("keyctl", def));
-	assert_true(guest_seccomp_blocks("ptrace", def));
-	assert_true(guest_seccomp_blocks("reboot", def));
-	assert_false(guest_seccomp_blocks("read", def));
-	assert_false(guest_seccomp_blocks("chroot", def));
+	assert_int_equal(guest_seccomp_default_verdict("mount", def), EPERM);
+	assert_int_equal(guest_seccomp_default_verdict("unshare", def), EPERM);
+	assert_int_equal(guest_seccomp_default_verdict("keyctl", def), EPERM);
+	assert_int_equal(guest_seccomp_default_verdict("reboot", def), EPERM);
+	assert_int_equal(guest_seccomp_default_verdict("clone3", def), ENOSYS);
+	assert_int_equal(guest_seccomp_default_verdict("clone", def), -1);
+	assert_int_equal(guest_seccomp_default_verdict("socket", def), -1);
+	assert_int_equal(guest_seccomp_default_verdict("read", def), 0);
+	assert_int_equal(guest_seccomp_default_verdict("chroot", def), 0);
+	assert_int_equal(guest_seccomp_default_verdict("ptrace", def), 0);
 	/* capabilities re-enable what containerd's profile allows them */
-	assert_false(guest_seccomp_blocks("mount", def | (1ULL << CAP_SYS_ADMIN)));
-	assert_false(guest_seccomp_blocks("setns", def | (1ULL << CAP_SYS_ADMIN)));
-	assert_false(guest_seccomp_blocks("ptrace", def | (1ULL << CAP_SYS_PTRACE)));
-	assert_false(guest_seccomp_blocks("settimeofday", def | (1ULL << CAP_SYS_TIME)));
-	assert_true(guest_seccomp_blocks("keyctl", ~0ULL));   /* never */
-	assert_true(guest_seccomp_blocks("kexec_load", ~0ULL));
+	assert_int_equal(guest_seccomp_default_verdict("mount", admin), 0);
+	assert_int_equal(guest_seccomp_default_verdict("setns", admin), 0);
+	assert_int_equal(guest_seccomp_default_verdict("clone3", admin), 0);
+	assert_int_equal(guest_seccomp_default_verdict("clone", admin), 0);
+	assert_int_equal(guest_seccomp_default_verdict("kcmp", def), EPERM);
+	assert_int_equal(guest_seccomp_default_verdict("kcmp",
+			 def | (1ULL << CAP_SYS_PTRACE)), 0);
+	assert_int_equal(guest_seccomp_default_verdict("settimeofday",
+			 def | (1ULL << CAP_SYS_TIME)), 0);
+	assert_int_equal(guest_seccomp_default_verdict("chroot",
+			 def & ~(1ULL << CAP_SYS_CHROOT)), EPERM);
+	assert_int_equal(guest_seccomp_default_verdict("keyctl", ~0ULL), EPERM);
+	assert_int_equal(guest_seccomp_default_verdict("kexec_load", ~0ULL), EPERM);
 }
 
 static void test_sec_merge(void **state)

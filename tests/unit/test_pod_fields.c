@@ -437,9 +437,28 @@ static void test_security(void **state)
 	expect_err(SPEC(",\"securityContext\":{\"supplementalGroups\":[1,\"a\"]}"),
 		   "spec.securityContext.supplementalGroups[1]: expected integer");
 	expect_err(SPEC(",\"securityContext\":{\"seccompProfile\":{\"type\":"
-			"\"Localhost\",\"localhostProfile\":\"p.json\"}}"),
+			"\"Localhost\"}}"),
+		   "spec.securityContext.seccompProfile.localhostProfile: Required "
+		   "value: must be set when seccomp type is \"Localhost\"");
+	expect_err(SPEC(",\"securityContext\":{\"seccompProfile\":{\"type\":"
+			"\"RuntimeDefault\",\"localhostProfile\":\"p.json\"}}"),
+		   "spec.securityContext.seccompProfile.localhostProfile: Invalid "
+		   "value: \"p.json\": can only be set when seccomp type is \"Localhost\"");
+	expect_err(CTR(",\"securityContext\":{\"seccompProfile\":{\"type\":"
+		       "\"Localhost\",\"localhostProfile\":\"../p.json\"}}"),
+		   "spec.containers[0].securityContext.seccompProfile.localhostProfile: "
+		   "Invalid value: \"../p.json\": must be a relative path without "
+		   "'..' or control characters");
+	expect_err(CTR(",\"securityContext\":{\"seccompProfile\":{\"type\":"
+		       "\"Localhost\",\"localhostProfile\":\"/etc/p.json\"}}"),
+		   "spec.containers[0].securityContext.seccompProfile.localhostProfile: "
+		   "Invalid value: \"/etc/p.json\": must be a relative path without "
+		   "'..' or control characters");
+	expect_err(SPEC(",\"securityContext\":{\"seccompProfile\":{\"type\":"
+			"\"Other\"}}"),
 		   "spec.securityContext.seccompProfile.type: Unsupported value: "
-		   "\"Localhost\": supported values: \"RuntimeDefault\", \"Unconfined\"");
+		   "\"Other\": supported values: \"RuntimeDefault\", \"Unconfined\", "
+		   "\"Localhost\"");
 	expect_err(SPEC(",\"securityContext\":{\"seccompProfile\":{}}"),
 		   "spec.securityContext.seccompProfile.type: Required value");
 	expect_err(CTR(",\"securityContext\":{\"runAsNonRoot\":\"yes\"}"),
