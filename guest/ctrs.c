@@ -359,6 +359,13 @@ void guest_pipe_read(struct guest_pod *gp, struct guest_outq *q, int epfd,
 	}
 }
 
+/* What asks a container to stop: its image's StopSignal (as containerd's
+ * CRI does), else SIGTERM. */
+int guest_ctr_stop_signal(const struct guest_ctr *c)
+{
+	return c->rc && c->rc->stop_signal > 0 ? c->rc->stop_signal : SIGTERM;
+}
+
 void guest_ctr_kill(struct guest_pod *gp, struct guest_ctr *c, int64_t grace_ms,
 		    int64_t now)
 {
@@ -373,12 +380,12 @@ void guest_ctr_kill(struct guest_pod *gp, struct guest_ctr *c, int64_t grace_ms,
 	}
 	c->terminating = true;
 	c->kill_at = at;
-	/* preStop first (within the grace period), then SIGTERM */
+	/* preStop first (within the grace period), then the stop signal */
 	if (c->pc->pre_stop.kind != POD_PROBE_NONE && grace_ms > 0 &&
 	    guest_hook_run(gp, c, &c->pc->pre_stop, GUEST_JOB_PRESTOP, grace_ms,
 			   &c->prestop_pid) == 0)
 		return;
-	kill(c->pid, SIGTERM);
+	kill(c->pid, guest_ctr_stop_signal(c));
 	c->sigterm_sent = true;
 }
 
@@ -405,7 +412,7 @@ int guest_pod_progress(struct guest_pod *gp, struct guest_outq *q, int epfd,
 				kill(c->pid, SIGKILL);
 				c->killed = true;
 			} else if (!c->sigterm_sent && c->prestop_pid < 0) {
-				kill(c->pid, SIGTERM);
+				kill(c->pid, guest_ctr_stop_signal(c));
 				c->sigterm_sent = true;
 			}
 		}

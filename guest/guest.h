@@ -429,7 +429,9 @@ char *guest_pod_done_json(const struct guest_pod *gp);
 int guest_ctr_event(struct guest_outq *q, struct guest_ctr *c);
 int guest_ctr_start(struct guest_pod *gp, struct guest_ctr *c, int epfd,
 		    bool *config_error, struct pv_err *err);
-/* Begin terminating one container: preStop, SIGTERM, SIGKILL at grace. */
+/* The image's StopSignal, else SIGTERM. */
+int guest_ctr_stop_signal(const struct guest_ctr *c);
+/* Begin terminating one container: preStop, stop signal, SIGKILL at grace. */
 void guest_ctr_kill(struct guest_pod *gp, struct guest_ctr *c, int64_t grace_ms,
 		    int64_t now);
 

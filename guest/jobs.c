@@ -343,7 +343,7 @@ void guest_job_done(struct guest_pod *gp, struct guest_outq *q,
 			if (!ok)
 				guest_diag("container %s: preStop hook failed", c->pc->name);
 			if (c->phase == GUEST_CTR_RUNNING && !c->sigterm_sent) {
-				kill(c->pid, SIGTERM);
+				kill(c->pid, guest_ctr_stop_signal(c));
 				c->sigterm_sent = true;
 			}
 		}
