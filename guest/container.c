@@ -2,7 +2,7 @@
  * UTS, IPC and cgroup namespaces (the network is the VM's); volumes and
  * /etc files bind-mounted into the overlay, pivot_root, populate /proc,
  * read-only /sys (+ its own cgroup), /dev, terminationMessagePath,
- * read-only root if asked, then securityContext and exec.
+ * runc's masked and read-only /proc and /sys paths, read-only root if asked, then securityContext and exec.
  *
  * Start errors are reported the way Kubernetes shows them: a CLOEXEC
  * status pipe carries errno and a message from the child; EOF on it means
@@ -293,6 +293,10 @@ static int guest_child_setup(struct guest_child *c, struct guest_user *user,
 			return rc;
 	}
 	rc = guest_child_termlog(c, err);
+	if (rc < 0)
+		return rc;
+	/* last mounts: nothing may cover the masks */
+	rc = guest_mask_paths(err);
 	if (rc < 0)
 		return rc;
 

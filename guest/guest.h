@@ -214,6 +214,12 @@ int guest_seccomp_load(const struct guest_sec *sec, struct pv_err *err);
  * 0 allowed, -1 depends on the arguments, else the errno (tests, docs). */
 int guest_seccomp_default_verdict(const char *name, uint64_t caps);
 
+/* ---- mask.c ---- */
+/* In the container child after pivot_root: runc's masked paths (/proc/kcore,
+ * /proc/keys, /sys/firmware, ...) and read-only paths (/proc/sys,
+ * /proc/sysrq-trigger, ...). */
+int guest_mask_paths(struct pv_err *err);
+
 /* ---- volumes.c ---- */
 /* Open (creating directories as needed, or a regular file when
  * want_file) path below the directory rootfd without following any
