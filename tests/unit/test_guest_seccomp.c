@@ -103,6 +103,7 @@ static void test_default_profile(void **state)
 	guest_seccomp_default(guest_caps_default(), &def);
 	assert_int_equal(guest_seccomp_compile(&def.p, &b, &err), 0);
 	assert_true(b.len > 10);
+	print_message("RuntimeDefault filter, default caps: %u BPF instructions\n", b.len);
 	assert_int_equal(run_child(&b, default_checks), 0);
 	guest_bpf_free(&b);
 }
