@@ -1,5 +1,6 @@
-/* Internals shared by daemon/supervisor.c (pod threads, runner ops) and
- * daemon/supervisor_start.c (open, start-up, close). */
+/* Internals shared by daemon/supervisor.c (pod threads, runner ops),
+ * daemon/supervisor_follow.c (status, agent callbacks, following the VM)
+ * and daemon/supervisor_start.c (open, start-up, close). */
 #ifndef PODVM_DAEMON_SUPERVISOR_PRIV_H
 #define PODVM_DAEMON_SUPERVISOR_PRIV_H
 
@@ -53,5 +54,19 @@ void sv_spawn(struct supervisor *sv, const char *uid, const struct pod *pod,
 	      bool reattach);
 /* The runner's stop op. */
 void sv_runner_stop(void *runner, const char *uid, int64_t grace);
+
+/* supervisor_follow.c */
+enum sv_outcome { SV_DONE, SV_STOPPED, SV_CLOSING, SV_FAILED };
+
+/* Recompute the phase and report the status to podsvc. */
+void sv_report(struct sv_pod *p);
+/* The pod failed (reason, message); containers not yet ended end too. */
+void sv_fail_pod(struct sv_pod *p, const char *reason, const char *msg);
+void sv_set_vm_up(struct sv_pod *p, bool up);
+/* Stop or close requested? Reads the eventfd's state under the lock. */
+enum sv_outcome sv_check_requests(struct sv_pod *p, int64_t *grace);
+/* Follow the pod's VM to its end (host/follow.c); fail the pod when it
+ * ended badly. */
+enum sv_outcome sv_follow(struct sv_pod *p);
 
 #endif
