@@ -13,6 +13,9 @@ struct layer_limits {
 	uint64_t max_entries;   /* archive entries */
 };
 
+/* I/O buffer for reading and writing layers. */
+#define LAYER_BUF (128 * 1024)
+
 #define LAYER_MAX_BYTES   (4ull << 30)
 #define LAYER_MAX_ENTRIES 1000000ull
 
