@@ -16,6 +16,7 @@
 #define API_MAX_PARAMS    3
 #define API_PARAM_MAX     (POD_NAME_MAX + 1)
 #define API_PATH_LOG_MAX  256     /* path bytes kept for logs */
+#define API_TOKEN_MAX     4096    /* a bearer token */
 
 struct api_server {
 	struct podsvc *svc;
@@ -79,6 +80,11 @@ struct api_route {
 	api_handler_fn handler;
 	const char *name;             /* for counters and logs */
 };
+
+/* server.c: start one MHD daemon on the listening socket fd (owned from
+ * here on, closed by api_stop even on error). */
+int api_listener_start(struct api_server *srv, int fd, bool is_unix, bool v6,
+		       bool require_token, struct pv_err *err);
 
 /* routes.c */
 /* Find the route for method+path. Returns the route, or NULL with
