@@ -108,6 +108,16 @@ void netns_vpc_free(struct vpc *v);
 int netns_vpc_open_locked(struct netns_ctx *ctx, const char *name, struct pv_err *err);
 int netns_flush_locked(struct netns_ctx *ctx, struct pv_err *err);
 
+/* ---- cidr.c -------------------------------------------------------------- */
+
+/* A dotted quad only (no octal or short forms). */
+int netns_ipv4_parse(const char *s, struct in_addr *out);
+/* The address off places into c, and the number of addresses in c. */
+struct in_addr netns_cidr_at(const struct netns_cidr *c, uint32_t off);
+uint32_t netns_cidr_size(const struct netns_cidr *c);
+/* Offset of a inside c, or UINT32_MAX when outside. */
+uint32_t netns_cidr_offset(const struct netns_cidr *c, struct in_addr a);
+
 /* ---- common.c ------------------------------------------------------------ */
 
 uint64_t netns_hash(const char *s, uint64_t seed);

@@ -1,4 +1,4 @@
-/* CIDR parsing and the per-VPC IPAM state file.
+/* The per-VPC IPAM: leases, next-fit allocation, and its state file.
  *
  * STATE_DIR/NAME.ipam is a small text file rewritten whole on every change
  * (temp file, fsync, rename, fsync of the directory), so a crash leaves
@@ -44,103 +44,6 @@ struct netns_ipam {
 	uint32_t cursor;            /* next-fit: last offset handed out */
 	pthread_mutex_t lock;
 };
-
-/* ---- CIDR ---------------------------------------------------------------- */
-
-static int parse_ipv4(const char *s, struct in_addr *out)
-{
-	/* inet_pton accepts only the dotted quad, no octal or short forms */
-	return inet_pton(AF_INET, s, out) == 1 ? 0 : -EINVAL;
-}
-
-int netns_cidr_parse(const char *text, struct netns_cidr *out, struct pv_err *err)
-{
-	char buf[32];
-	const char *slash;
-	char *end;
-	unsigned long prefix;
-	struct in_addr a;
-	uint32_t mask;
-	size_t n;
-
-	if (!text || !(slash = strchr(text, '/')))
-		return pv_err_set(err, EINVAL, "cidr \"%s\": want ADDRESS/PREFIX, e.g. 10.0.0.0/24",
-				  text ? text : "");
-	n = (size_t)(slash - text);
-	if (n == 0 || n >= sizeof(buf))
-		return pv_err_set(err, EINVAL, "cidr \"%s\": bad address", text);
-	memcpy(buf, text, n);
-	buf[n] = '\0';
-	if (parse_ipv4(buf, &a) < 0)
-		return pv_err_set(err, EINVAL, "cidr \"%s\": \"%s\" is not an IPv4 address", text, buf);
-	if (slash[1] < '0' || slash[1] > '9')
-		return pv_err_set(err, EINVAL, "cidr \"%s\": bad prefix length", text);
-	errno = 0;
-	prefix = strtoul(slash + 1, &end, 10);
-	if (errno || *end || end - (slash + 1) > 2)
-		return pv_err_set(err, EINVAL, "cidr \"%s\": bad prefix length", text);
-	if (prefix < NETNS_PREFIX_MIN || prefix > NETNS_PREFIX_MAX)
-		return pv_err_set(err, EINVAL, "cidr \"%s\": prefix must be /%d to /%d", text,
-				  NETNS_PREFIX_MIN, NETNS_PREFIX_MAX);
-	mask = ~0u << (32 - prefix);
-	if (ntohl(a.s_addr) & ~mask) {
-		struct in_addr na = { htonl(ntohl(a.s_addr) & mask) };
-		char nb[INET_ADDRSTRLEN];
-
-		inet_ntop(AF_INET, &na, nb, sizeof(nb));
-		return pv_err_set(err, EINVAL, "cidr \"%s\": host bits set (the network is %s/%lu)",
-				  text, nb, prefix);
-	}
-	out->net = a;
-	out->prefix = (unsigned)prefix;
-	return 0;
-}
-
-void netns_cidr_format(const struct netns_cidr *c, char *buf, size_t len)
-{
-	char a[INET_ADDRSTRLEN];
-
-	inet_ntop(AF_INET, &c->net, a, sizeof(a));
-	snprintf(buf, len, "%s/%u", a, c->prefix);
-}
-
-static struct in_addr cidr_at(const struct netns_cidr *c, uint32_t off)
-{
-	struct in_addr a = { htonl(ntohl(c->net.s_addr) + off) };
-
-	return a;
-}
-
-static uint32_t cidr_size(const struct netns_cidr *c)
-{
-	return 1u << (32 - c->prefix);
-}
-
-struct in_addr netns_cidr_gateway(const struct netns_cidr *c)
-{
-	return cidr_at(c, 1);
-}
-
-struct in_addr netns_cidr_broadcast(const struct netns_cidr *c)
-{
-	return cidr_at(c, cidr_size(c) - 1);
-}
-
-/* Offset of a inside c, or UINT32_MAX when outside. */
-static uint32_t cidr_offset(const struct netns_cidr *c, struct in_addr a)
-{
-	uint32_t off = ntohl(a.s_addr) - ntohl(c->net.s_addr);
-
-	return off < cidr_size(c) ? off : UINT32_MAX;
-}
-
-/* Pod addresses: everything but network (0), gateway (1), broadcast. */
-bool netns_cidr_is_pod_addr(const struct netns_cidr *c, struct in_addr a)
-{
-	uint32_t off = cidr_offset(c, a);
-
-	return off != UINT32_MAX && off >= 2 && off < cidr_size(c) - 1;
-}
 
 /* ---- state --------------------------------------------------------------- */
 
@@ -201,7 +104,7 @@ static int ipam_set_cidr(struct netns_ipam *p, const struct netns_cidr *c,
 			 struct pv_err *err)
 {
 	p->info.cidr = *c;
-	p->size = cidr_size(c);
+	p->size = netns_cidr_size(c);
 	p->used = calloc(p->size / 8 + 1, 1);
 	if (!p->used)
 		return pv_err_set(err, ENOMEM, "vpc %s: out of memory", p->info.name);
@@ -264,7 +167,7 @@ static int ipam_render(const struct netns_ipam *p, char **out, size_t *len,
 		n += (size_t)snprintf(buf + n, cap - n, "dns %s\n", a);
 	}
 	for (size_t i = 0; i < p->n; i++) {
-		struct in_addr ad = cidr_at(&p->info.cidr, p->leases[i].off);
+		struct in_addr ad = netns_cidr_at(&p->info.cidr, p->leases[i].off);
 
 		inet_ntop(AF_INET, &ad, a, sizeof(a));
 		n += (size_t)snprintf(buf + n, cap - n, "lease %s %s\n", p->leases[i].uid, a);
@@ -392,7 +295,7 @@ static int ipam_parse_line(struct netns_ipam *p, char *line, bool *have_cidr,
 	} else if (!strcmp(key, "dns")) {
 		if (p->info.ndns == NETNS_DNS_MAX)
 			return pv_err_set(err, EBADMSG, "more than %d dns lines", NETNS_DNS_MAX);
-		if (parse_ipv4(val, &a) < 0)
+		if (netns_ipv4_parse(val, &a) < 0)
 			return pv_err_set(err, EBADMSG, "bad dns address");
 		p->info.dns[p->info.ndns++] = a;
 	} else if (!strcmp(key, "lease")) {
@@ -406,9 +309,9 @@ static int ipam_parse_line(struct netns_ipam *p, char *line, bool *have_cidr,
 		*addr++ = '\0';
 		if (netns_valid_uid(val, NULL) < 0)
 			return pv_err_set(err, EBADMSG, "bad pod uid");
-		if (parse_ipv4(addr, &a) < 0 || !netns_cidr_is_pod_addr(&p->info.cidr, a))
+		if (netns_ipv4_parse(addr, &a) < 0 || !netns_cidr_is_pod_addr(&p->info.cidr, a))
 			return pv_err_set(err, EBADMSG, "\"%.20s\" is not a pod address", addr);
-		off = cidr_offset(&p->info.cidr, a);
+		off = netns_cidr_offset(&p->info.cidr, a);
 		if (used_get(p, off) || lease_find(p, val) >= 0)
 			return pv_err_set(err, EBADMSG, "duplicate lease");
 		return lease_push(p, val, off, err) < 0 ? -ENOMEM : 0;
@@ -527,7 +430,7 @@ int netns_ipam_alloc(struct netns_ipam *p, const char *uid, struct in_addr *out,
 	pthread_mutex_lock(&p->lock);
 	i = lease_find(p, uid);
 	if (i >= 0) {
-		*out = cidr_at(&p->info.cidr, p->leases[i].off);
+		*out = netns_cidr_at(&p->info.cidr, p->leases[i].off);
 		goto out;
 	}
 	/* next-fit from the cursor; the reserved offsets are marked used */
@@ -548,7 +451,7 @@ int netns_ipam_alloc(struct netns_ipam *p, const char *uid, struct in_addr *out,
 	}
 	ret = ipam_take(p, uid, off, err);
 	if (ret == 0)
-		*out = cidr_at(&p->info.cidr, off);
+		*out = netns_cidr_at(&p->info.cidr, off);
 out:
 	pthread_mutex_unlock(&p->lock);
 	return ret;
@@ -572,7 +475,7 @@ int netns_ipam_alloc_addr(struct netns_ipam *p, const char *uid, struct in_addr 
 		return pv_err_set(err, EINVAL, "vpc %s: %s is not a pod address of %s",
 				  p->info.name, a, c);
 	}
-	off = cidr_offset(&p->info.cidr, want);
+	off = netns_cidr_offset(&p->info.cidr, want);
 	pthread_mutex_lock(&p->lock);
 	i = lease_find(p, uid);
 	if (i >= 0) {
@@ -620,7 +523,7 @@ int netns_ipam_lookup(struct netns_ipam *p, const char *uid, struct in_addr *out
 	pthread_mutex_lock(&p->lock);
 	i = lease_find(p, uid);
 	if (i >= 0)
-		*out = cidr_at(&p->info.cidr, p->leases[i].off);
+		*out = netns_cidr_at(&p->info.cidr, p->leases[i].off);
 	pthread_mutex_unlock(&p->lock);
 	return i >= 0 ? 0 : -ENOENT;
 }
@@ -635,6 +538,6 @@ const char *netns_ipam_lease(const struct netns_ipam *p, size_t i, struct in_add
 	if (i >= p->n)
 		return NULL;
 	if (addr)
-		*addr = cidr_at(&p->info.cidr, p->leases[i].off);
+		*addr = netns_cidr_at(&p->info.cidr, p->leases[i].off);
 	return p->leases[i].uid;
 }
