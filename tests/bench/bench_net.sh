@@ -19,7 +19,8 @@ if [ "${NETNS_BENCH_INNER:-}" != 1 ]; then
 	mkdir -p build/tests
 	cc -std=gnu11 -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wno-unused-parameter \
 		-D_GNU_SOURCE -I. -fno-strict-aliasing $(pkg-config --cflags libnl-route-3.0) \
-		-O2 -g -o $H tests/integration/netns_helper.c netns/*.c util/err.c util/util.c \
+		-O2 -g -o $H tests/integration/netns_helper.c \
+		tests/integration/netns_helper_faults.c netns/*.c util/err.c util/util.c \
 		$(pkg-config --libs libnl-route-3.0) -lpthread
 	NETNS_BENCH_INNER=1 exec unshare --net --mount --propagation private bash "$0" "$@"
 fi

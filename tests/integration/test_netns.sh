@@ -27,6 +27,7 @@ if [ "${NETNS_IT_INNER:-}" != 1 ]; then
 		-D_GNU_SOURCE -I. -fno-strict-aliasing $(pkg-config --cflags libnl-route-3.0) \
 		-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 		-fno-sanitize-recover=undefined -o $H tests/integration/netns_helper.c \
+		tests/integration/netns_helper_faults.c \
 		netns/*.c util/err.c util/util.c $(pkg-config --libs libnl-route-3.0) -lpthread \
 		|| { echo "FAIL: build netns_helper"; exit 1; }
 	NETNS_IT_INNER=1 exec unshare --net --mount --propagation private bash "$0" "$@"
