@@ -8,6 +8,8 @@
 
 #include "util/err.h"
 
+struct exec_table;
+struct metrics;
 struct podsvc;
 struct vpcsvc;
 
@@ -27,6 +29,8 @@ struct api_config {
 	unsigned max_connections;  /* per listener; above it: 503 (0: default) */
 	unsigned timeout_s;        /* idle / slow client timeout (0: default) */
 	struct vpcsvc *vpcs;       /* /apis/podvm.io/v1/vpcs; NULL: 404 */
+	struct exec_table *exec;   /* .../pods/{name}/exec; NULL: never running */
+	struct metrics *metrics;   /* /metrics and request counters */
 };
 
 struct api_server;
@@ -35,20 +39,5 @@ int api_start(const struct api_config *cfg, struct podsvc *svc,
 	      struct api_server **out, struct pv_err *err);
 /* Stop listening, end open streams, remove the socket file. */
 void api_stop(struct api_server *srv);
-
-/* Per-route counters, for /metrics later (read with api_route_stats). */
-#define API_STATS_CODES 16
-struct api_route_stats {
-	const char *route;                      /* the route's name */
-	uint64_t requests;
-	uint64_t by_code[API_STATS_CODES];      /* see api_stats_code_at() */
-	uint64_t latency_ms_sum;
-	uint64_t latency_ms_max;
-};
-/* Copy of the counters of route i (0 <= i < api_route_count()); 0 or -1. */
-size_t api_route_count(void);
-int api_route_stats(size_t i, struct api_route_stats *out);
-/* The HTTP code counted in by_code[j] (0 for "other"). */
-int api_stats_code_at(size_t j);
 
 #endif

@@ -21,6 +21,8 @@
 struct api_server {
 	struct podsvc *svc;
 	struct vpcsvc *vpcs;         /* NULL: no VPC API */
+	struct exec_table *exec;     /* exec sessions */
+	struct metrics *metrics;     /* the registry /metrics renders */
 	size_t max_body;
 	unsigned max_connections;
 	unsigned timeout_s;
@@ -60,7 +62,6 @@ struct api_req {
 	const char *method;
 	char path[API_PATH_LOG_MAX];  /* bounded copy for logs */
 	const struct api_route *route;
-	size_t route_idx;
 	struct api_param params[API_MAX_PARAMS];
 	size_t n_params;
 	char *body;                   /* NUL-terminated */
@@ -91,8 +92,6 @@ int api_listener_start(struct api_server *srv, int fd, bool is_unix, bool v6,
  * *path_known set when the path matches some route with another method. */
 const struct api_route *api_route_match(const char *method, const char *path,
 					struct api_req *r, bool *path_known);
-void api_route_record(size_t route_idx, int code, int64_t ms);
-size_t api_route_index(const struct api_route *rt);
 const char *api_param(const struct api_req *r, const char *key);
 
 /* status.c: replies. All return MHD_YES/NO from MHD_queue_response. */

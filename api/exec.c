@@ -204,7 +204,7 @@ static void api_exec_upgraded(void *cls, struct MHD_Connection *conn,
 		.argv = (char *const *)q.argv, .n_argv = q.n_argv,
 		.tty = q.tty, .stdin_open = q.stdin_open,
 	};
-	if (exec_session_start(&rq, sock, extra_in, extra_in_size, &srv->stopping,
+	if (exec_session_start(srv->exec, &rq, sock, extra_in, extra_in_size, &srv->stopping,
 			       api_exec_close, urh, &err) < 0) {
 		api_exec_fail(sock, 126, err.msg);
 		goto fail;
@@ -231,7 +231,7 @@ enum MHD_Result api_h_pod_exec(struct api_req *r)
 		return api_reply_status(r, 400, "BadRequest", "exec takes no body");
 	if (api_exec_parse(r, &q, &st) < 0)
 		return api_reply_podsvc(r, &st);
-	switch (exec_pod_check(q.uid)) {
+	switch (exec_pod_check(r->srv->exec, q.uid)) {
 	case 0:
 		break;
 	case -EBUSY:

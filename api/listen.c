@@ -198,6 +198,8 @@ int api_start(const struct api_config *cfg, struct podsvc *svc,
 		return pv_err_set(err, ENOMEM, "out of memory");
 	srv->svc = svc;
 	srv->vpcs = cfg->vpcs;
+	srv->exec = cfg->exec;
+	srv->metrics = cfg->metrics;
 	srv->max_body = cfg->max_body ? cfg->max_body : API_DEFAULT_MAX_BODY;
 	srv->max_connections = cfg->max_connections ? cfg->max_connections
 						    : API_DEFAULT_MAX_CONN;

@@ -18,6 +18,7 @@
 #include "daemon/metrics.h"
 
 struct api_metrics_listener {
+	struct metrics *m;
 	struct MHD_Daemon *mhd;
 	int fd;
 	int port;
@@ -33,14 +34,15 @@ static double api_metrics_now(void)
 }
 
 /* Queue the exposition on conn; *code gets the status sent. */
-static enum MHD_Result api_metrics_reply(struct MHD_Connection *conn, int *code)
+static enum MHD_Result api_metrics_reply(struct metrics *m,
+					 struct MHD_Connection *conn, int *code)
 {
 	struct metrics_buf b = { 0 };
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 	static const char oom[] = "out of memory\n";
 
-	if (metrics_render(&b) < 0) {
+	if (metrics_render(m, &b) < 0) {
 		metrics_buf_free(&b);
 		resp = MHD_create_response_from_buffer(sizeof(oom) - 1, (void *)oom,
 						       MHD_RESPMEM_PERSISTENT);
@@ -67,7 +69,7 @@ static enum MHD_Result api_metrics_reply(struct MHD_Connection *conn, int *code)
 enum MHD_Result api_h_metrics(struct api_req *r)
 {
 	int code = 500;
-	enum MHD_Result ret = api_metrics_reply(r->conn, &code);
+	enum MHD_Result ret = api_metrics_reply(r->srv->metrics, r->conn, &code);
 
 	r->code = code;
 	r->replied = true;
@@ -101,6 +103,7 @@ static enum MHD_Result api_metrics_access(void *cls, struct MHD_Connection *conn
 					  const char *upload_data,
 					  size_t *upload_data_size, void **con_cls)
 {
+	struct api_metrics_listener *l = cls;
 	static int first_marker;
 	double t0;
 	int code = 0;
@@ -124,9 +127,9 @@ static enum MHD_Result api_metrics_access(void *cls, struct MHD_Connection *conn
 		code = 405;
 		ret = api_metrics_plain(conn, code, "405 method not allowed\n", true);
 	} else {
-		ret = api_metrics_reply(conn, &code);
+		ret = api_metrics_reply(l->m, conn, &code);
 	}
-	metrics_api_observe(code == 404 ? NULL : "metrics", code,
+	metrics_api_observe(l->m, code == 404 ? NULL : "metrics", code,
 			    api_metrics_now() - t0);
 	return ret;
 }
@@ -183,7 +186,7 @@ static int api_metrics_parse(const char *spec, struct sockaddr_storage *ss,
 	return 0;
 }
 
-int api_metrics_listener_start(const char *host_port,
+int api_metrics_listener_start(const char *host_port, struct metrics *m,
 			       struct api_metrics_listener **out,
 			       struct pv_err *err)
 {
@@ -203,6 +206,7 @@ int api_metrics_listener_start(const char *host_port,
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return pv_err_set(err, ENOMEM, "out of memory");
+	l->m = m;
 	snprintf(l->addr, sizeof(l->addr), "%s", host_port);
 	l->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (l->fd < 0) {

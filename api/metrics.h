@@ -10,6 +10,7 @@
 #include "util/err.h"
 
 struct api_req;
+struct metrics;
 
 /* The route handler: { "GET", "/metrics", api_h_metrics, "metrics" }. */
 enum MHD_Result api_h_metrics(struct api_req *r);
@@ -20,8 +21,9 @@ enum MHD_Result api_h_metrics(struct api_req *r);
 struct api_metrics_listener;
 
 /* host_port: "HOST:PORT" or "[V6]:PORT", HOST numeric or "localhost";
- * PORT 0 picks a free port (see api_metrics_listener_port). */
-int api_metrics_listener_start(const char *host_port,
+ * PORT 0 picks a free port (see api_metrics_listener_port). m: the
+ * registry it serves (not NULL). */
+int api_metrics_listener_start(const char *host_port, struct metrics *m,
 			       struct api_metrics_listener **out,
 			       struct pv_err *err);
 /* The bound port (useful with port 0). */

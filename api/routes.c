@@ -2,7 +2,6 @@
  * example /metrics or /apis/podvm.io/v1/vpcs) is one row here plus its
  * handler. Patterns are '/'-separated; a "{key}" segment matches one
  * non-empty segment and is captured (bounded) into the request. */
-#include <pthread.h>
 #include <string.h>
 
 #include "api/api_priv.h"
@@ -43,62 +42,6 @@ static const struct api_route api_routes[] = {
 };
 
 #define API_N_ROUTES (sizeof(api_routes) / sizeof(api_routes[0]))
-
-/* Counters: one mutex is plenty (a few increments per request). */
-static const int api_stat_codes[API_STATS_CODES] = {
-	0, 200, 201, 400, 401, 404, 405, 409, 410, 413, 415, 422, 500, 503,
-	504, 406,
-};
-static struct api_route_stats api_stats[API_N_ROUTES];
-static pthread_mutex_t api_stats_lock = PTHREAD_MUTEX_INITIALIZER;
-
-size_t api_route_count(void)
-{
-	return API_N_ROUTES;
-}
-
-int api_stats_code_at(size_t j)
-{
-	return j < API_STATS_CODES ? api_stat_codes[j] : 0;
-}
-
-int api_route_stats(size_t i, struct api_route_stats *out)
-{
-	if (i >= API_N_ROUTES)
-		return -1;
-	pthread_mutex_lock(&api_stats_lock);
-	*out = api_stats[i];
-	pthread_mutex_unlock(&api_stats_lock);
-	out->route = api_routes[i].name;
-	return 0;
-}
-
-void api_route_record(size_t route_idx, int code, int64_t ms)
-{
-	struct api_route_stats *s;
-	size_t j, slot = 0;
-
-	if (route_idx >= API_N_ROUTES)
-		return;
-	for (j = 1; j < API_STATS_CODES; j++)
-		if (api_stat_codes[j] == code)
-			slot = j;
-	if (ms < 0)
-		ms = 0;
-	pthread_mutex_lock(&api_stats_lock);
-	s = &api_stats[route_idx];
-	s->requests++;
-	s->by_code[slot]++;
-	s->latency_ms_sum += (uint64_t)ms;
-	if ((uint64_t)ms > s->latency_ms_max)
-		s->latency_ms_max = (uint64_t)ms;
-	pthread_mutex_unlock(&api_stats_lock);
-}
-
-size_t api_route_index(const struct api_route *rt)
-{
-	return rt ? (size_t)(rt - api_routes) : API_N_ROUTES;
-}
 
 /* Match one pattern against path; captures go to r (bounded: a too long
  * segment fails the match, which ends as 404). */

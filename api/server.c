@@ -194,7 +194,6 @@ static enum MHD_Result api_first_call(struct api_req *r, const char *url,
 	if (r->lst->require_token && !api_auth_ok(r))
 		return api_reply_status(r, 401, "Unauthorized", "Unauthorized");
 	r->route = api_route_match(method, url, r, &known);
-	r->route_idx = api_route_index(r->route);
 	if (!r->route && known)
 		return api_reply_status(r, 405, "MethodNotAllowed",
 					"the server does not allow this method "
@@ -232,7 +231,6 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn,
 		r->srv = l->srv;
 		r->conn = conn;
 		r->method = method;
-		r->route_idx = api_route_count();
 		r->start_ms = util_mono_ms();
 		snprintf(r->path, sizeof(r->path), "%s", url ? url : "");
 		*con_cls = r;
@@ -281,9 +279,8 @@ static void api_completed(void *cls, struct MHD_Connection *conn,
 	if (!r)
 		return;
 	ms = util_mono_ms() - r->start_ms;
-	api_route_record(r->route_idx, r->code, ms);
-	metrics_api_observe(r->route ? r->route->name : NULL, r->code,
-			    (double)ms / 1000.0);
+	metrics_api_observe(r->srv->metrics, r->route ? r->route->name : NULL,
+			    r->code, (double)ms / 1000.0);
 	log_write(r->code >= 500 ? LOG_WARN : LOG_INFO, "request done",
 		  LOG_STR("listener", r->lst->name), LOG_STR("method", r->method),
 		  LOG_STR("path", r->path),

@@ -14,10 +14,6 @@
 #include <unistd.h>
 
 #include "host/log.h"
-#include "daemon/supervisor_priv.h"
-
-pthread_mutex_t exec_lock = PTHREAD_MUTEX_INITIALIZER;
-struct exec_pod *exec_pods;
 
 static void exec_wake(int fd)
 {
@@ -27,9 +23,43 @@ static void exec_wake(int fd)
 		log_warn("exec: cannot wake a thread", LOG_END);
 }
 
-struct exec_pod *exec_pod_find_locked(const char *uid)
+int exec_table_new(struct exec_table **out, struct pv_err *err)
 {
-	for (struct exec_pod *p = exec_pods; p; p = p->next)
+	struct exec_table *x = calloc(1, sizeof(*x));
+
+	*out = NULL;
+	if (!x)
+		return pv_err_set(err, ENOMEM, "out of memory");
+	pthread_mutex_init(&x->lock, NULL);
+	x->refs = 1;
+	*out = x;
+	return 0;
+}
+
+void exec_table_unref_locked(struct exec_table *x)
+{
+	bool last = --x->refs == 0;
+
+	pthread_mutex_unlock(&x->lock);
+	if (!last)
+		return;
+	/* every pod detached before (its thread ended): no pod is left */
+	pthread_mutex_destroy(&x->lock);
+	free(x);
+}
+
+/* A session thread still flushing its client keeps the table alive. */
+void exec_table_free(struct exec_table *x)
+{
+	if (!x)
+		return;
+	pthread_mutex_lock(&x->lock);
+	exec_table_unref_locked(x);
+}
+
+struct exec_pod *exec_pod_find_locked(struct exec_table *x, const char *uid)
+{
+	for (struct exec_pod *p = x->pods; p; p = p->next)
 		if (!strcmp(p->uid, uid))
 			return p;
 	return NULL;
@@ -175,11 +205,14 @@ void exec_session_finish_locked(struct exec_session *s, int code, int sig,
 
 /* Pod thread side ------------------------------------------------------- */
 
-void exec_pod_attach(const char *uid, int wake_fd)
+void exec_pod_attach(struct exec_table *x, const char *uid, int wake_fd)
 {
-	struct exec_pod *p = calloc(1, sizeof(*p));
+	struct exec_pod *p;
 	uint16_t r = 0;
 
+	if (!x)
+		return;
+	p = calloc(1, sizeof(*p));
 	if (!p) {
 		log_warn("exec: out of memory, no exec for this pod",
 			 LOG_STR("uid", uid), LOG_END);
@@ -193,19 +226,21 @@ void exec_pod_attach(const char *uid, int wake_fd)
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
 		r = (uint16_t)util_mono_ms();
 	p->next_id = r ? r : 1;
-	exec_pod_detach(uid);   /* a stale entry (cannot happen) */
-	pthread_mutex_lock(&exec_lock);
-	p->next = exec_pods;
-	exec_pods = p;
-	pthread_mutex_unlock(&exec_lock);
+	exec_pod_detach(x, uid);   /* a stale entry (cannot happen) */
+	pthread_mutex_lock(&x->lock);
+	p->next = x->pods;
+	x->pods = p;
+	pthread_mutex_unlock(&x->lock);
 }
 
-void exec_pod_detach(const char *uid)
+void exec_pod_detach(struct exec_table *x, const char *uid)
 {
 	struct exec_pod *p, **pp;
 
-	pthread_mutex_lock(&exec_lock);
-	for (pp = &exec_pods; *pp && strcmp((*pp)->uid, uid); pp = &(*pp)->next)
+	if (!x)
+		return;
+	pthread_mutex_lock(&x->lock);
+	for (pp = &x->pods; *pp && strcmp((*pp)->uid, uid); pp = &(*pp)->next)
 		;
 	p = *pp;
 	if (p) {
@@ -221,7 +256,7 @@ void exec_pod_detach(const char *uid)
 			exec_item_free_locked(it);
 		}
 	}
-	pthread_mutex_unlock(&exec_lock);
+	pthread_mutex_unlock(&x->lock);
 	free(p);
 }
 
@@ -240,9 +275,9 @@ static void exec_item_send(struct agent_host *ah, struct exec_item *it)
 
 		snprintf(x.container, sizeof(x.container), "%s", s->container);
 		if (ah->done) {
-			pthread_mutex_lock(&exec_lock);
+			pthread_mutex_lock(&s->x->lock);
 			exec_session_finish_locked(s, 126, 0, "container is not running");
-			pthread_mutex_unlock(&exec_lock);
+			pthread_mutex_unlock(&s->x->lock);
 			return;
 		}
 		ret = agent_host_exec_start(ah, &x, &err);
@@ -263,49 +298,53 @@ static void exec_item_send(struct agent_host *ah, struct exec_item *it)
 			 LOG_INT("id", s->id), LOG_END);
 }
 
-void exec_pod_pump(const char *uid, struct agent_host *ah)
+void exec_pod_pump(struct exec_table *x, const char *uid,
+		   struct agent_host *ah)
 {
 	struct exec_item *list = NULL;
 	struct exec_pod *p;
 
-	pthread_mutex_lock(&exec_lock);
-	p = exec_pod_find_locked(uid);
+	if (!x)
+		return;
+	pthread_mutex_lock(&x->lock);
+	p = exec_pod_find_locked(x, uid);
 	if (p && ah->proto && p->q_head) {   /* before HELLO: keep them */
 		list = p->q_head;
 		p->q_head = NULL;
 		p->q_tail = &p->q_head;
 	}
-	pthread_mutex_unlock(&exec_lock);
+	pthread_mutex_unlock(&x->lock);
 	while (list) {
 		struct exec_item *it = list;
 		bool live;
 
 		list = it->next;
 		/* only this thread takes sessions off a pod: no race here */
-		pthread_mutex_lock(&exec_lock);
+		pthread_mutex_lock(&x->lock);
 		live = it->s->pod != NULL;
-		pthread_mutex_unlock(&exec_lock);
+		pthread_mutex_unlock(&x->lock);
 		if (live)
 			exec_item_send(ah, it);
-		pthread_mutex_lock(&exec_lock);
+		pthread_mutex_lock(&x->lock);
 		if (it->kind == EXEC_I_STDIN) {
 			it->s->in_queued -= it->len;
 			exec_wake(it->s->ev_fd);   /* it may read again */
 		}
 		exec_item_free_locked(it);
-		pthread_mutex_unlock(&exec_lock);
+		pthread_mutex_unlock(&x->lock);
 	}
 }
 
-void exec_on_output(void *opaque, uint16_t id, enum agent_stream st,
-		    const uint8_t *data, size_t len)
+void exec_on_output(struct exec_table *x, const char *uid, uint16_t id,
+		    enum agent_stream st, const uint8_t *data, size_t len)
 {
-	struct sv_pod *sp = opaque;
 	struct exec_session *s;
 	int ret;
 
-	pthread_mutex_lock(&exec_lock);
-	s = exec_session_find_locked(exec_pod_find_locked(sp->uid), id);
+	if (!x)
+		return;
+	pthread_mutex_lock(&x->lock);
+	s = exec_session_find_locked(exec_pod_find_locked(x, uid), id);
 	/* output for an unknown id or a gone client is dropped */
 	if (s && !s->client_gone && !s->dropped && !s->exited) {
 		/* the guest sends <= 32 KiB per frame; split to be sure */
@@ -318,7 +357,7 @@ void exec_on_output(void *opaque, uint16_t id, enum agent_stream st,
 			if (ret < 0) {
 				/* never block the pod thread on one client */
 				log_warn("exec: client too slow, session dropped",
-					 LOG_STR("uid", sp->uid), LOG_INT("id", id),
+					 LOG_STR("uid", uid), LOG_INT("id", id),
 					 LOG_END);
 				s->dropped = true;
 				if (s->stdin_open && !s->eof_queued &&
@@ -332,17 +371,19 @@ void exec_on_output(void *opaque, uint16_t id, enum agent_stream st,
 				break;
 		}
 	}
-	pthread_mutex_unlock(&exec_lock);
+	pthread_mutex_unlock(&x->lock);
 }
 
-void exec_on_exit(void *opaque, const struct agent_exec_exit *x)
+void exec_on_exit(struct exec_table *x, const char *uid,
+		  const struct agent_exec_exit *e)
 {
-	struct sv_pod *sp = opaque;
 	struct exec_session *s;
 
-	pthread_mutex_lock(&exec_lock);
-	s = exec_session_find_locked(exec_pod_find_locked(sp->uid), x->id);
+	if (!x)
+		return;
+	pthread_mutex_lock(&x->lock);
+	s = exec_session_find_locked(exec_pod_find_locked(x, uid), e->id);
 	if (s)
-		exec_session_finish_locked(s, x->exit_code, x->signal, x->error);
-	pthread_mutex_unlock(&exec_lock);
+		exec_session_finish_locked(s, e->exit_code, e->signal, e->error);
+	pthread_mutex_unlock(&x->lock);
 }

@@ -38,7 +38,14 @@ struct exec_pod {
 	struct exec_pod *next;
 };
 
+struct exec_table {
+	pthread_mutex_t lock;          /* everything below and in sessions */
+	struct exec_pod *pods;
+	int refs;                      /* exec_table_new's and each session thread's */
+};
+
 struct exec_session {
+	struct exec_table *x;
 	struct exec_pod *pod;          /* NULL once off the pod's list */
 	struct exec_session *next;
 	int refs;
@@ -61,10 +68,9 @@ struct exec_session {
 	size_t in_len;
 };
 
-extern pthread_mutex_t exec_lock;
-extern struct exec_pod *exec_pods;
-
-struct exec_pod *exec_pod_find_locked(const char *uid);
+/* Drop a reference and unlock x; the last one frees it. */
+void exec_table_unref_locked(struct exec_table *x);
+struct exec_pod *exec_pod_find_locked(struct exec_table *x, const char *uid);
 struct exec_session *exec_session_find_locked(struct exec_pod *p, uint16_t id);
 void exec_session_unref_locked(struct exec_session *s);
 /* Queue an item for the pod thread (the session must be on a pod). */

@@ -121,23 +121,24 @@ static int exec_read_locked(struct exec_session *s)
 static void *exec_session_thread(void *arg)
 {
 	struct exec_session *s = arg;
+	struct exec_table *x;
 	bool gone = false;
 
-	pthread_mutex_lock(&exec_lock);
+	pthread_mutex_lock(&s->x->lock);
 	if (s->in_len && exec_client_input_locked(s) < 0)
 		gone = true;
-	pthread_mutex_unlock(&exec_lock);
+	pthread_mutex_unlock(&s->x->lock);
 	while (!gone) {
 		struct pollfd pfd[2] = {
 			{ .fd = s->fd }, { .fd = s->ev_fd, .events = POLLIN },
 		};
 		bool want_out;
 
-		pthread_mutex_lock(&exec_lock);
+		pthread_mutex_lock(&s->x->lock);
 		want_out = s->out_len > s->out_off;
 		if (s->dropped || (s->exited && !want_out) ||
 		    (s->exited && util_mono_ms() - s->exit_ms > EXEC_FLUSH_MS)) {
-			pthread_mutex_unlock(&exec_lock);
+			pthread_mutex_unlock(&s->x->lock);
 			break;
 		}
 		if (atomic_load(s->stopping) && !s->exited)
@@ -147,7 +148,7 @@ static void *exec_session_thread(void *arg)
 			pfd[0].events |= POLLIN;
 		if (want_out)
 			pfd[0].events |= POLLOUT;
-		pthread_mutex_unlock(&exec_lock);
+		pthread_mutex_unlock(&s->x->lock);
 		if (poll(pfd, 2, EXEC_POLL_MS) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -159,15 +160,15 @@ static void *exec_session_thread(void *arg)
 			if (read(s->ev_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 				break;
 		}
-		pthread_mutex_lock(&exec_lock);
+		pthread_mutex_lock(&s->x->lock);
 		if ((pfd[0].revents & POLLOUT) && exec_flush_locked(s) < 0)
 			gone = true;
 		if (!gone && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
 		    exec_read_locked(s) < 0)
 			gone = true;
-		pthread_mutex_unlock(&exec_lock);
+		pthread_mutex_unlock(&s->x->lock);
 	}
-	pthread_mutex_lock(&exec_lock);
+	pthread_mutex_lock(&s->x->lock);
 	if (!s->exited) {
 		/* the client left: close the process's stdin; it runs on */
 		s->client_gone = true;
@@ -177,25 +178,28 @@ static void *exec_session_thread(void *arg)
 		log_info("exec: client left before the command ended",
 			 LOG_INT("id", s->id), LOG_END);
 	}
-	pthread_mutex_unlock(&exec_lock);
+	pthread_mutex_unlock(&s->x->lock);
 	s->done(s->done_arg);   /* outside the lock: MHD takes its own */
-	pthread_mutex_lock(&exec_lock);
+	x = s->x;
+	pthread_mutex_lock(&x->lock);
 	exec_session_unref_locked(s);
-	pthread_mutex_unlock(&exec_lock);
+	exec_table_unref_locked(x);   /* unlocks; may free x */
 	return NULL;
 }
 
 /* API side ---------------------------------------------------------------- */
 
-int exec_pod_check(const char *uid)
+int exec_pod_check(struct exec_table *x, const char *uid)
 {
 	struct exec_pod *p;
 	int ret;
 
-	pthread_mutex_lock(&exec_lock);
-	p = exec_pod_find_locked(uid);
+	if (!x)
+		return -ENOENT;
+	pthread_mutex_lock(&x->lock);
+	p = exec_pod_find_locked(x, uid);
 	ret = !p ? -ENOENT : p->n_sessions >= EXEC_MAX_PER_POD ? -EBUSY : 0;
-	pthread_mutex_unlock(&exec_lock);
+	pthread_mutex_unlock(&x->lock);
 	return ret;
 }
 
@@ -212,8 +216,8 @@ static uint16_t exec_id_alloc_locked(struct exec_pod *p)
 	return 0;
 }
 
-int exec_session_start(const struct exec_request *rq, int fd,
-		       const char *extra, size_t extra_len,
+int exec_session_start(struct exec_table *x, const struct exec_request *rq,
+		       int fd, const char *extra, size_t extra_len,
 		       const atomic_bool *stopping,
 		       void (*done)(void *arg), void *done_arg,
 		       struct pv_err *err)
@@ -224,6 +228,8 @@ int exec_session_start(const struct exec_request *rq, int fd,
 	pthread_t th;
 	int ret, fl;
 
+	if (!x)
+		return pv_err_set(err, ENOENT, "the pod is not running");
 	if (rq->n_argv == 0 || rq->n_argv > AGENT_EXEC_MAX_ARGS ||
 	    !rq->argv[0][0] || strlen(rq->container) > POD_LABEL_NAME_MAX)
 		return pv_err_set(err, EINVAL, "invalid exec request");
@@ -232,6 +238,7 @@ int exec_session_start(const struct exec_request *rq, int fd,
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return pv_err_set(err, ENOMEM, "out of memory");
+	s->x = x;
 	s->ev_fd = -1;
 	s->refs = 1;
 	s->argv = calloc(rq->n_argv + 1, sizeof(*s->argv));
@@ -266,11 +273,11 @@ int exec_session_start(const struct exec_request *rq, int fd,
 		goto out;
 	}
 
-	pthread_mutex_lock(&exec_lock);
-	p = exec_pod_find_locked(rq->uid);
+	pthread_mutex_lock(&x->lock);
+	p = exec_pod_find_locked(x, rq->uid);
 	if (!p || p->n_sessions >= EXEC_MAX_PER_POD ||
 	    !(s->id = exec_id_alloc_locked(p))) {
-		pthread_mutex_unlock(&exec_lock);
+		pthread_mutex_unlock(&x->lock);
 		ret = p ? pv_err_set(err, EBUSY, "too many exec sessions in this "
 				     "pod (at most %d)", EXEC_MAX_PER_POD)
 			: pv_err_set(err, ENOENT, "the pod is not running");
@@ -290,19 +297,20 @@ int exec_session_start(const struct exec_request *rq, int fd,
 	if (ret < 0) {
 		exec_session_remove_locked(s);
 		exec_session_unref_locked(s);   /* the thread's */
-		pthread_mutex_unlock(&exec_lock);
+		pthread_mutex_unlock(&x->lock);
 		return pv_err_sys(err, -ret, "cannot start exec session");
 	}
+	x->refs++;   /* the thread's: it may outlive exec_table_free */
 	log_info("exec session started", LOG_STR("uid", rq->uid),
 		 LOG_STR("container", s->container), LOG_INT("id", s->id),
 		 LOG_END);
-	pthread_mutex_unlock(&exec_lock);
+	pthread_mutex_unlock(&x->lock);
 	return 0;
 out:
 	if (s) {
-		pthread_mutex_lock(&exec_lock);
+		pthread_mutex_lock(&x->lock);
 		exec_session_unref_locked(s);
-		pthread_mutex_unlock(&exec_lock);
+		pthread_mutex_unlock(&x->lock);
 	}
 	return ret;
 }

@@ -1,8 +1,11 @@
-/* The metrics registry: storage and the update hooks. Three locks, so
+/* The metrics registry: storage and the update hooks. A registry is a
+ * handle (struct metrics) that podvmd makes once and passes to the
+ * supervisor and the API; a NULL registry takes every figure and keeps
+ * none, so hooks need no "is metrics on" checks. Three locks, so
  * that the frequent API observations never wait behind pod updates:
- *   pods_lock    the pod table (hash by uid + list in insertion order)
- *   misc_lock    stage histograms, boots, VMs, control plane, build info
- *   api_lock     per-route request counters and duration histograms
+ *   m->pods_lock    the pod table (hash by uid + list in insertion order)
+ *   m->misc_lock    stage histograms, boots, VMs, control plane, build info
+ *   m->api_lock     per-route request counters and duration histograms
  * Rendering (daemon/metrics_render.c) copies under these locks and
  * formats outside them. */
 #include "daemon/metrics_priv.h"
@@ -39,18 +42,33 @@ const char *const metrics_stage_names[METRICS_STAGE_COUNT] = {
 	"image_ready", "vm_started", "agent_ready", "containers_started", "total",
 };
 
-static pthread_mutex_t pods_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct metrics_pod *pods_hash[METRICS_HASH_BUCKETS];
-static struct metrics_pod *pods_head, *pods_tail;
-static size_t pods_n, ctrs_n;
 
-static pthread_mutex_t misc_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_mutex_t api_lock = PTHREAD_MUTEX_INITIALIZER;
-/* Scalars live in one struct; the routes part is under api_lock, the rest
- * under misc_lock. */
-static struct metrics_scalars sc_store = {
-	.version = PODVM_VERSION, .commit = PODVM_COMMIT, .backend = "tcg",
-};
+int metrics_new(struct metrics **out, struct pv_err *err)
+{
+	struct metrics *m = calloc(1, sizeof(*m));
+
+	*out = NULL;
+	if (!m)
+		return pv_err_set(err, ENOMEM, "out of memory");
+	pthread_mutex_init(&m->pods_lock, NULL);
+	pthread_mutex_init(&m->misc_lock, NULL);
+	pthread_mutex_init(&m->api_lock, NULL);
+	metrics_registry_config(m, NULL);
+	*out = m;
+	return 0;
+}
+
+void metrics_free(struct metrics *m)
+{
+	if (!m)
+		return;
+	metrics_stop(m);
+	metrics_registry_clear(m);
+	pthread_mutex_destroy(&m->pods_lock);
+	pthread_mutex_destroy(&m->misc_lock);
+	pthread_mutex_destroy(&m->api_lock);
+	free(m);
+}
 
 /* ---- buffer ---- */
 
@@ -156,61 +174,71 @@ static void hist_observe(struct metrics_hist *h, const double *bounds,
 	h->sum += v;
 }
 
-void metrics_pod_stage(enum metrics_stage stage, double seconds)
+void metrics_pod_stage(struct metrics *m, enum metrics_stage stage,
+		       double seconds)
 {
+	if (!m)
+		return;
 	if ((unsigned)stage >= METRICS_STAGE_COUNT)
 		return;
-	pthread_mutex_lock(&misc_lock);
-	hist_observe(&sc_store.stage[stage], metrics_stage_bounds,
+	pthread_mutex_lock(&m->misc_lock);
+	hist_observe(&m->sc.stage[stage], metrics_stage_bounds,
 		     metrics_stage_nbounds, seconds);
-	pthread_mutex_unlock(&misc_lock);
+	pthread_mutex_unlock(&m->misc_lock);
 }
 
-void metrics_pod_stages_ms(const int64_t *t, size_t n)
+void metrics_pod_stages_ms(struct metrics *m, const int64_t *t, size_t n)
 {
 	/* t[0] begin, t[1] images, t[2] VM, t[3] agent, t[4] containers */
 	if (n < 5 || !t[0])
 		return;
 	for (size_t i = 1; i <= 4; i++)
 		if (t[i] && t[i - 1] && t[i] >= t[i - 1])
-			metrics_pod_stage((enum metrics_stage)(i - 1),
+			metrics_pod_stage(m, (enum metrics_stage)(i - 1),
 					  (double)(t[i] - t[i - 1]) / 1000.0);
 	if (t[4] && t[4] >= t[0])
-		metrics_pod_stage(METRICS_STAGE_TOTAL, (double)(t[4] - t[0]) / 1000.0);
+		metrics_pod_stage(m, METRICS_STAGE_TOTAL, (double)(t[4] - t[0]) / 1000.0);
 }
 
-void metrics_vm_boot(bool success)
+void metrics_vm_boot(struct metrics *m, bool success)
 {
-	pthread_mutex_lock(&misc_lock);
+	if (!m)
+		return;
+	pthread_mutex_lock(&m->misc_lock);
 	if (success)
-		sc_store.boots_ok++;
+		m->sc.boots_ok++;
 	else
-		sc_store.boots_failed++;
-	pthread_mutex_unlock(&misc_lock);
+		m->sc.boots_failed++;
+	pthread_mutex_unlock(&m->misc_lock);
 }
 
-void metrics_set_vms(uint64_t n)
+void metrics_set_vms(struct metrics *m, uint64_t n)
 {
-	pthread_mutex_lock(&misc_lock);
-	sc_store.vms = n;
-	pthread_mutex_unlock(&misc_lock);
+	if (!m)
+		return;
+	pthread_mutex_lock(&m->misc_lock);
+	m->sc.vms = n;
+	pthread_mutex_unlock(&m->misc_lock);
 }
 
-void metrics_control_plane(uint64_t pending, uint64_t delivered,
-			   uint64_t failed)
+void metrics_control_plane(struct metrics *m, uint64_t pending,
+			   uint64_t delivered, uint64_t failed)
 {
-	pthread_mutex_lock(&misc_lock);
-	sc_store.cp_pending = pending;
-	sc_store.cp_delivered = delivered;
-	sc_store.cp_failed = failed;
-	pthread_mutex_unlock(&misc_lock);
+	if (!m)
+		return;
+	pthread_mutex_lock(&m->misc_lock);
+	m->sc.cp_pending = pending;
+	m->sc.cp_delivered = delivered;
+	m->sc.cp_failed = failed;
+	pthread_mutex_unlock(&m->misc_lock);
 }
 
 /* ---- API ---- */
 
-static struct metrics_route *route_find_locked(const char *route)
+static struct metrics_route *route_find_locked(struct metrics *m,
+					       const char *route)
 {
-	struct metrics_route *other = &sc_store.routes[METRICS_ROUTES_MAX];
+	struct metrics_route *other = &m->sc.routes[METRICS_ROUTES_MAX];
 	size_t n;
 
 	if (!other->name[0])
@@ -218,24 +246,27 @@ static struct metrics_route *route_find_locked(const char *route)
 	if (!route || !*route || (n = strnlen(route, METRICS_ROUTE_MAX + 1)) >
 	    METRICS_ROUTE_MAX)
 		return other;
-	for (size_t i = 0; i < sc_store.n_routes; i++)
-		if (!strcmp(sc_store.routes[i].name, route))
-			return &sc_store.routes[i];
-	if (sc_store.n_routes >= METRICS_ROUTES_MAX)
+	for (size_t i = 0; i < m->sc.n_routes; i++)
+		if (!strcmp(m->sc.routes[i].name, route))
+			return &m->sc.routes[i];
+	if (m->sc.n_routes >= METRICS_ROUTES_MAX)
 		return other;
-	memcpy(sc_store.routes[sc_store.n_routes].name, route, n + 1);
-	return &sc_store.routes[sc_store.n_routes++];
+	memcpy(m->sc.routes[m->sc.n_routes].name, route, n + 1);
+	return &m->sc.routes[m->sc.n_routes++];
 }
 
-void metrics_api_observe(const char *route, int code, double seconds)
+void metrics_api_observe(struct metrics *m, const char *route, int code,
+			 double seconds)
 {
 	struct metrics_route *r;
 	size_t i;
 
+	if (!m)
+		return;
 	if (code < 100 || code > 599)
 		code = 0;
-	pthread_mutex_lock(&api_lock);
-	r = route_find_locked(route);
+	pthread_mutex_lock(&m->api_lock);
+	r = route_find_locked(m, route);
 	for (i = 0; i < r->n_codes; i++)
 		if (r->code[i] == code)
 			break;
@@ -254,7 +285,7 @@ void metrics_api_observe(const char *route, int code, double seconds)
 	}
 	r->by_code[i]++;
 	hist_observe(&r->dur, metrics_api_bounds, metrics_api_nbounds, seconds);
-	pthread_mutex_unlock(&api_lock);
+	pthread_mutex_unlock(&m->api_lock);
 }
 
 /* ---- pods ---- */
@@ -268,9 +299,9 @@ static size_t uid_hash(const char *uid)
 	return h % METRICS_HASH_BUCKETS;
 }
 
-static struct metrics_pod *pod_find_locked(const char *uid)
+static struct metrics_pod *pod_find_locked(struct metrics *m, const char *uid)
 {
-	for (struct metrics_pod *p = pods_hash[uid_hash(uid)]; p; p = p->hnext)
+	for (struct metrics_pod *p = m->pods_hash[uid_hash(uid)]; p; p = p->hnext)
 		if (!strcmp(p->uid, uid))
 			return p;
 	return NULL;
@@ -281,19 +312,21 @@ static bool str_fits(const char *s, size_t max)
 	return s && strnlen(s, max + 1) <= max;
 }
 
-int metrics_pod_update(const char *uid, const char *ns, const char *name,
-		       const struct metrics_pod_sample *s)
+int metrics_pod_update(struct metrics *m, const char *uid, const char *ns,
+		       const char *name, const struct metrics_pod_sample *s)
 {
 	struct metrics_pod *p;
 	int64_t now = util_mono_ms();
 	int ret = 0;
 
+	if (!m)
+		return 0;
 	if (!str_fits(uid, UUID_STR_LEN - 1) || !*uid ||
 	    (ns && !str_fits(ns, METRICS_NS_MAX)) ||
 	    (name && !str_fits(name, METRICS_POD_MAX)))
 		return -EINVAL;
-	pthread_mutex_lock(&pods_lock);
-	p = pod_find_locked(uid);
+	pthread_mutex_lock(&m->pods_lock);
+	p = pod_find_locked(m, uid);
 	if (!p && (!ns || !name)) {
 		ret = -ENOENT;   /* update-only call (guest STATS) */
 		goto out;
@@ -307,15 +340,15 @@ int metrics_pod_update(const char *uid, const char *ns, const char *name,
 			goto out;
 		}
 		snprintf(p->uid, sizeof(p->uid), "%s", uid);
-		p->hnext = pods_hash[h];
-		pods_hash[h] = p;
-		p->prev = pods_tail;
-		if (pods_tail)
-			pods_tail->next = p;
+		p->hnext = m->pods_hash[h];
+		m->pods_hash[h] = p;
+		p->prev = m->pods_tail;
+		if (m->pods_tail)
+			m->pods_tail->next = p;
 		else
-			pods_head = p;
-		pods_tail = p;
-		pods_n++;
+			m->pods_head = p;
+		m->pods_tail = p;
+		m->pods_n++;
 	}
 	p->seen = true;
 	if (ns)
@@ -345,13 +378,13 @@ int metrics_pod_update(const char *uid, const char *ns, const char *name,
 		p->s.net = s->net;
 	p->have |= s->have & (METRICS_POD_VMM | METRICS_POD_GUEST | METRICS_POD_NET);
 out:
-	pthread_mutex_unlock(&pods_lock);
+	pthread_mutex_unlock(&m->pods_lock);
 	return ret;
 }
 
-static void pod_unlink_locked(struct metrics_pod *p)
+static void pod_unlink_locked(struct metrics *m, struct metrics_pod *p)
 {
-	struct metrics_pod **pp = &pods_hash[uid_hash(p->uid)];
+	struct metrics_pod **pp = &m->pods_hash[uid_hash(p->uid)];
 
 	while (*pp && *pp != p)
 		pp = &(*pp)->hnext;
@@ -360,32 +393,32 @@ static void pod_unlink_locked(struct metrics_pod *p)
 	if (p->prev)
 		p->prev->next = p->next;
 	else
-		pods_head = p->next;
+		m->pods_head = p->next;
 	if (p->next)
 		p->next->prev = p->prev;
 	else
-		pods_tail = p->prev;
-	pods_n--;
-	ctrs_n -= p->n_ctr;
+		m->pods_tail = p->prev;
+	m->pods_n--;
+	m->ctrs_n -= p->n_ctr;
 	free(p->ctr);
 	free(p);
 }
 
-void metrics_pod_remove(const char *uid)
+void metrics_pod_remove(struct metrics *m, const char *uid)
 {
 	struct metrics_pod *p;
 
-	if (!uid)
+	if (!m || !uid)
 		return;
-	pthread_mutex_lock(&pods_lock);
-	p = pod_find_locked(uid);
+	pthread_mutex_lock(&m->pods_lock);
+	p = pod_find_locked(m, uid);
 	if (p)
-		pod_unlink_locked(p);
-	pthread_mutex_unlock(&pods_lock);
+		pod_unlink_locked(m, p);
+	pthread_mutex_unlock(&m->pods_lock);
 }
 
-int metrics_container_update(const char *uid, const char *ctr,
-			     const char *image,
+int metrics_container_update(struct metrics *m, const char *uid,
+			     const char *ctr, const char *image,
 			     const struct metrics_ctr_sample *s)
 {
 	struct metrics_pod *p;
@@ -393,11 +426,13 @@ int metrics_container_update(const char *uid, const char *ctr,
 	int64_t now = util_mono_ms();
 	int ret = 0;
 
+	if (!m)
+		return 0;
 	if (!uid || !str_fits(ctr, METRICS_CTR_MAX) || !*ctr ||
 	    (image && !str_fits(image, METRICS_IMAGE_MAX)))
 		return -EINVAL;
-	pthread_mutex_lock(&pods_lock);
-	p = pod_find_locked(uid);
+	pthread_mutex_lock(&m->pods_lock);
+	p = pod_find_locked(m, uid);
 	if (!p) {
 		ret = -ENOENT;
 		goto out;
@@ -419,7 +454,7 @@ int metrics_container_update(const char *uid, const char *ctr,
 		}
 		p->ctr = nc;
 		c = &p->ctr[p->n_ctr++];
-		ctrs_n++;
+		m->ctrs_n++;
 		memset(c, 0, sizeof(*c));
 		snprintf(c->name, sizeof(c->name), "%s", ctr);
 	}
@@ -449,70 +484,70 @@ int metrics_container_update(const char *uid, const char *ctr,
 	c->have |= s->have & (METRICS_CTR_CPU | METRICS_CTR_MEM | METRICS_CTR_OOM |
 			      METRICS_CTR_RESTARTS);
 out:
-	pthread_mutex_unlock(&pods_lock);
+	pthread_mutex_unlock(&m->pods_lock);
 	return ret;
 }
 
 /* ---- collector bookkeeping ---- */
 
-void metrics_mark_unseen(void)
+void metrics_mark_unseen(struct metrics *m)
 {
-	pthread_mutex_lock(&pods_lock);
-	for (struct metrics_pod *p = pods_head; p; p = p->next)
+	pthread_mutex_lock(&m->pods_lock);
+	for (struct metrics_pod *p = m->pods_head; p; p = p->next)
 		p->seen = false;
-	pthread_mutex_unlock(&pods_lock);
+	pthread_mutex_unlock(&m->pods_lock);
 }
 
-void metrics_mark_seen(const char *uid)
+void metrics_mark_seen(struct metrics *m, const char *uid)
 {
 	struct metrics_pod *p;
 
-	pthread_mutex_lock(&pods_lock);
-	p = pod_find_locked(uid);
+	pthread_mutex_lock(&m->pods_lock);
+	p = pod_find_locked(m, uid);
 	if (p)
 		p->seen = true;
-	pthread_mutex_unlock(&pods_lock);
+	pthread_mutex_unlock(&m->pods_lock);
 }
 
-void metrics_drop_unseen(void)
+void metrics_drop_unseen(struct metrics *m)
 {
 	struct metrics_pod *p, *next;
 
-	pthread_mutex_lock(&pods_lock);
-	for (p = pods_head; p; p = next) {
+	pthread_mutex_lock(&m->pods_lock);
+	for (p = m->pods_head; p; p = next) {
 		next = p->next;
 		if (!p->seen)
-			pod_unlink_locked(p);
+			pod_unlink_locked(m, p);
 	}
-	pthread_mutex_unlock(&pods_lock);
+	pthread_mutex_unlock(&m->pods_lock);
 }
 
 /* ---- snapshots ---- */
 
-int metrics_snapshot(struct metrics_snap *snap)
+int metrics_snapshot(struct metrics *m, struct metrics_snap *snap)
 {
 	size_t ci = 0, pi = 0;
 	int ret = 0;
 
 	memset(snap, 0, sizeof(*snap));
-	pthread_mutex_lock(&pods_lock);
+	pthread_mutex_lock(&m->pods_lock);
 	/* Two flat allocations and memcpy: the lock is held for O(pods) copies
 	 * only; formatting happens after it is released. */
-	if (pods_n) {
-		snap->pods = malloc(pods_n * sizeof(*snap->pods));
+	if (m->pods_n) {
+		snap->pods = malloc(m->pods_n * sizeof(*snap->pods));
 		if (!snap->pods) {
 			ret = -ENOMEM;
 			goto out;
 		}
 	}
-	if (ctrs_n) {
-		snap->ctrs = malloc(ctrs_n * sizeof(*snap->ctrs));
+	if (m->ctrs_n) {
+		snap->ctrs = malloc(m->ctrs_n * sizeof(*snap->ctrs));
 		if (!snap->ctrs) {
 			ret = -ENOMEM;
 			goto out;
 		}
 	}
-	for (struct metrics_pod *p = pods_head; p; p = p->next) {
+	for (struct metrics_pod *p = m->pods_head; p; p = p->next) {
 		struct metrics_pod *d = &snap->pods[pi++];
 
 		*d = *p;
@@ -525,7 +560,7 @@ int metrics_snapshot(struct metrics_snap *snap)
 	snap->n_pods = pi;
 	snap->n_ctrs = ci;
 out:
-	pthread_mutex_unlock(&pods_lock);
+	pthread_mutex_unlock(&m->pods_lock);
 	if (ret < 0)
 		metrics_snap_free(snap);
 	return ret;
@@ -538,59 +573,59 @@ void metrics_snap_free(struct metrics_snap *snap)
 	memset(snap, 0, sizeof(*snap));
 }
 
-void metrics_scalars_get(struct metrics_scalars *sc)
+void metrics_scalars_get(struct metrics *m, struct metrics_scalars *sc)
 {
-	pthread_mutex_lock(&misc_lock);
-	memcpy(sc->stage, sc_store.stage, sizeof(sc->stage));
-	sc->boots_ok = sc_store.boots_ok;
-	sc->boots_failed = sc_store.boots_failed;
-	sc->vms = sc_store.vms;
-	sc->cp_pending = sc_store.cp_pending;
-	sc->cp_delivered = sc_store.cp_delivered;
-	sc->cp_failed = sc_store.cp_failed;
-	memcpy(sc->version, sc_store.version, sizeof(sc->version));
-	memcpy(sc->commit, sc_store.commit, sizeof(sc->commit));
-	memcpy(sc->backend, sc_store.backend, sizeof(sc->backend));
-	sc->pod_counts = sc_store.pod_counts;
-	sc->pod_counts_opaque = sc_store.pod_counts_opaque;
-	pthread_mutex_unlock(&misc_lock);
-	pthread_mutex_lock(&api_lock);
-	route_find_locked(NULL);   /* names the "other" slot */
-	memcpy(sc->routes, sc_store.routes, sizeof(sc->routes));
-	sc->n_routes = sc_store.n_routes;
-	pthread_mutex_unlock(&api_lock);
+	pthread_mutex_lock(&m->misc_lock);
+	memcpy(sc->stage, m->sc.stage, sizeof(sc->stage));
+	sc->boots_ok = m->sc.boots_ok;
+	sc->boots_failed = m->sc.boots_failed;
+	sc->vms = m->sc.vms;
+	sc->cp_pending = m->sc.cp_pending;
+	sc->cp_delivered = m->sc.cp_delivered;
+	sc->cp_failed = m->sc.cp_failed;
+	memcpy(sc->version, m->sc.version, sizeof(sc->version));
+	memcpy(sc->commit, m->sc.commit, sizeof(sc->commit));
+	memcpy(sc->backend, m->sc.backend, sizeof(sc->backend));
+	sc->pod_counts = m->sc.pod_counts;
+	sc->pod_counts_opaque = m->sc.pod_counts_opaque;
+	pthread_mutex_unlock(&m->misc_lock);
+	pthread_mutex_lock(&m->api_lock);
+	route_find_locked(m, NULL);   /* names the "other" slot */
+	memcpy(sc->routes, m->sc.routes, sizeof(sc->routes));
+	sc->n_routes = m->sc.n_routes;
+	pthread_mutex_unlock(&m->api_lock);
 }
 
 /* ---- configuration (the collector: daemon/metrics_collect.c) ---- */
 
-void metrics_registry_config(const struct metrics_config *cfg)
+void metrics_registry_config(struct metrics *m, const struct metrics_config *cfg)
 {
-	pthread_mutex_lock(&misc_lock);
-	snprintf(sc_store.version, sizeof(sc_store.version), "%s",
+	pthread_mutex_lock(&m->misc_lock);
+	snprintf(m->sc.version, sizeof(m->sc.version), "%s",
 		 cfg && cfg->version ? cfg->version : PODVM_VERSION);
-	snprintf(sc_store.commit, sizeof(sc_store.commit), "%s",
+	snprintf(m->sc.commit, sizeof(m->sc.commit), "%s",
 		 cfg && cfg->commit ? cfg->commit : PODVM_COMMIT);
-	snprintf(sc_store.backend, sizeof(sc_store.backend), "%s",
+	snprintf(m->sc.backend, sizeof(m->sc.backend), "%s",
 		 cfg && cfg->backend && !strcmp(cfg->backend, "kvm") ? "kvm" : "tcg");
-	sc_store.pod_counts = cfg ? cfg->pod_counts : NULL;
-	sc_store.pod_counts_opaque = cfg ? cfg->pod_counts_opaque : NULL;
-	pthread_mutex_unlock(&misc_lock);
+	m->sc.pod_counts = cfg ? cfg->pod_counts : NULL;
+	m->sc.pod_counts_opaque = cfg ? cfg->pod_counts_opaque : NULL;
+	pthread_mutex_unlock(&m->misc_lock);
 }
 
-void metrics_registry_clear(void)
+void metrics_registry_clear(struct metrics *m)
 {
-	pthread_mutex_lock(&pods_lock);
-	while (pods_head)
-		pod_unlink_locked(pods_head);
-	pthread_mutex_unlock(&pods_lock);
-	metrics_registry_config(NULL);
-	pthread_mutex_lock(&misc_lock);
-	memset(sc_store.stage, 0, sizeof(sc_store.stage));
-	sc_store.boots_ok = sc_store.boots_failed = sc_store.vms = 0;
-	sc_store.cp_pending = sc_store.cp_delivered = sc_store.cp_failed = 0;
-	pthread_mutex_unlock(&misc_lock);
-	pthread_mutex_lock(&api_lock);
-	memset(sc_store.routes, 0, sizeof(sc_store.routes));
-	sc_store.n_routes = 0;
-	pthread_mutex_unlock(&api_lock);
+	pthread_mutex_lock(&m->pods_lock);
+	while (m->pods_head)
+		pod_unlink_locked(m, m->pods_head);
+	pthread_mutex_unlock(&m->pods_lock);
+	metrics_registry_config(m, NULL);
+	pthread_mutex_lock(&m->misc_lock);
+	memset(m->sc.stage, 0, sizeof(m->sc.stage));
+	m->sc.boots_ok = m->sc.boots_failed = m->sc.vms = 0;
+	m->sc.cp_pending = m->sc.cp_delivered = m->sc.cp_failed = 0;
+	pthread_mutex_unlock(&m->misc_lock);
+	pthread_mutex_lock(&m->api_lock);
+	memset(m->sc.routes, 0, sizeof(m->sc.routes));
+	m->sc.n_routes = 0;
+	pthread_mutex_unlock(&m->api_lock);
 }

@@ -2,9 +2,9 @@
  * text exposition 0.0.4 by metrics_render() for GET /metrics
  * (api/metrics.c). Families and labels: docs/metrics.md.
  *
- * One process-wide registry: every function is thread-safe and may be
- * called before metrics_init() or after metrics_close() (figures then go
- * to the static registry and are simply kept or dropped), so hooks in the
+ * The registry is a handle (struct metrics): podvmd makes one and passes
+ * it to the supervisor and the API. Every function is thread-safe and
+ * takes a NULL registry too (figures are then dropped), so hooks in the
  * supervisor and the API need no "is metrics on" checks.
  *
  * Cost: nothing here waits on a guest or a VM. Per-pod figures come from
@@ -33,6 +33,8 @@
 #define METRICS_CODES_MAX   16     /* HTTP codes per route; more -> code "other" */
 #define METRICS_ROUTE_MAX   63     /* route name bytes */
 #define METRICS_DEFAULT_INTERVAL_MS 5000
+
+struct metrics;   /* the registry */
 
 /* A growable text buffer; appends after a failed allocation are no-ops
  * and leave oom set, so callers check once at the end. */
@@ -133,54 +135,63 @@ struct metrics_config {
 	const struct metrics_source_ops *source;
 	void *source_opaque;
 	/* Called once per collector cycle, e.g. metrics_reporter_refresh. */
-	void (*refresh)(void *opaque);
+	void (*refresh)(void *opaque, struct metrics *m);
 	void *refresh_opaque;
 };
 
-/* Configure the registry and start the collector thread. */
-int metrics_init(const struct metrics_config *cfg, struct pv_err *err);
+/* An empty registry with the built-in build info and backend "tcg". */
+int metrics_new(struct metrics **out, struct pv_err *err);
+/* Configure the registry and start its collector thread (at most one
+ * metrics_start .. metrics_stop at a time). */
+int metrics_start(struct metrics *m, const struct metrics_config *cfg,
+		  struct pv_err *err);
+/* Stop the collector (it calls into the source: stop it first). */
+void metrics_stop(struct metrics *m);
 /* Stop the collector and forget every figure. */
-void metrics_close(void);
+void metrics_free(struct metrics *m);
 
 /* ---- hooks ---- */
-void metrics_pod_stage(enum metrics_stage stage, double seconds);
+void metrics_pod_stage(struct metrics *m, enum metrics_stage stage,
+		       double seconds);
 /* Every stage from launch timestamps (monotonic ms, 0 = not reached), as
  * struct launch's t[LAUNCH_T_BEGIN..LAUNCH_T_CONTAINERS]; stages whose
  * ends are missing are skipped. */
-void metrics_pod_stages_ms(const int64_t *t, size_t n);
-void metrics_vm_boot(bool success);
+void metrics_pod_stages_ms(struct metrics *m, const int64_t *t, size_t n);
+void metrics_vm_boot(struct metrics *m, bool success);
 /* Create or update the pod; fields named in sample->have are stored
  * (sample NULL: none). ns and name NULL: update an existing pod only
  * (-ENOENT when unknown). */
-int metrics_pod_update(const char *uid, const char *ns, const char *name,
-		       const struct metrics_pod_sample *sample);
-void metrics_pod_remove(const char *uid);
+int metrics_pod_update(struct metrics *m, const char *uid, const char *ns,
+		       const char *name, const struct metrics_pod_sample *sample);
+void metrics_pod_remove(struct metrics *m, const char *uid);
 /* Create or update one container of a known pod (-ENOENT when the pod is
  * unknown). image NULL keeps the stored one. */
-int metrics_container_update(const char *uid, const char *ctr,
-			     const char *image,
+int metrics_container_update(struct metrics *m, const char *uid,
+			     const char *ctr, const char *image,
 			     const struct metrics_ctr_sample *sample);
 /* route NULL or unknown beyond METRICS_ROUTES_MAX: "other". */
-void metrics_api_observe(const char *route, int code, double seconds);
-void metrics_control_plane(uint64_t pending, uint64_t delivered,
-			   uint64_t failed);
-void metrics_set_vms(uint64_t n);      /* running VMs (the collector sets it) */
+void metrics_api_observe(struct metrics *m, const char *route, int code,
+			 double seconds);
+void metrics_control_plane(struct metrics *m, uint64_t pending,
+			   uint64_t delivered, uint64_t failed);
+/* Running VMs (the collector sets it). */
+void metrics_set_vms(struct metrics *m, uint64_t n);
 
 /* A STATS payload from the guest of pod uid: decoded strictly
  * (daemon/metrics_stats.h) and stored. 0 or -errno with err filled. */
-int metrics_guest_stats(const char *uid, const char *payload, size_t len,
-			struct pv_err *err);
+int metrics_guest_stats(struct metrics *m, const char *uid,
+			const char *payload, size_t len, struct pv_err *err);
 
-/* ---- adapters for daemon/main.c ---- */
+/* ---- adapters for podvmd/main.c ---- */
 /* pod_counts for a struct podsvc *. */
 void metrics_podsvc_counts(void *svc, uint64_t by_phase[4]);
 /* refresh for a struct reporter * (NULL: nothing). */
-void metrics_reporter_refresh(void *reporter);
+void metrics_reporter_refresh(void *reporter, struct metrics *m);
 
 /* ---- scrape ---- */
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
-/* Append the whole exposition to b; 0 or -ENOMEM. */
-int metrics_render(struct metrics_buf *b);
+/* Append the whole exposition of m (not NULL) to b; 0 or -ENOMEM. */
+int metrics_render(struct metrics *m, struct metrics_buf *b);
 
 /* ---- exposed for tests and the collector ---- */
 /* Append v as a label value, escaped (\\ \" \n; invalid UTF-8 -> U+FFFD). */
@@ -193,8 +204,8 @@ int metrics_netdev_parse(const char *text, const char *ifname,
 			 struct metrics_net *out);
 /* Append the process_* families for this process. */
 void metrics_render_process(struct metrics_buf *b);
-/* One collector cycle in the calling thread; only when metrics_init ran
+/* One collector cycle in the calling thread; only when metrics_start ran
  * with interval_ms < 0 (no collector thread), for tests. */
-void metrics_collect_once(void);
+void metrics_collect_once(struct metrics *m);
 
 #endif

@@ -23,7 +23,8 @@
 #define METRICS_NETDEV_MAX   (8u * 1024 * 1024)
 #define METRICS_NETNS_CACHE  8     /* distinct netns read per cycle */
 
-struct collector {
+struct metrics_collector {
+	struct metrics *m;
 	struct metrics_config cfg;
 	pthread_t thread;
 	bool started;
@@ -34,9 +35,6 @@ struct collector {
 	bool netns_broken;           /* could not switch back: stop using setns */
 };
 
-static pthread_mutex_t coll_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct collector *coll;   /* under coll_lock */
-
 struct netdev_cache {
 	char path[METRICS_NETNS_CACHE][METRICS_PATH_MAX];
 	char *text[METRICS_NETNS_CACHE];
@@ -44,7 +42,7 @@ struct netdev_cache {
 };
 
 /* /proc/net/dev of netns path ("" = ours), read at most once per cycle. */
-static const char *netdev_text(struct collector *c, struct netdev_cache *nc,
+static const char *netdev_text(struct metrics_collector *c, struct netdev_cache *nc,
 			       const char *path)
 {
 	struct pv_err err = { 0 };
@@ -92,7 +90,7 @@ static void netdev_cache_free(struct netdev_cache *nc)
 	nc->n = 0;
 }
 
-static void collect_cycle(struct collector *c)
+static void collect_cycle(struct metrics_collector *c)
 {
 	const struct metrics_source_ops *ops = c->cfg.source;
 	struct metrics_target *t = NULL;
@@ -100,10 +98,10 @@ static void collect_cycle(struct collector *c)
 	size_t n = 0, vms = 0;
 
 	if (c->cfg.refresh)
-		c->cfg.refresh(c->cfg.refresh_opaque);
+		c->cfg.refresh(c->cfg.refresh_opaque, c->m);
 	if (!ops || !ops->list || ops->list(c->cfg.source_opaque, &t, &n) < 0)
 		return;
-	metrics_mark_unseen();
+	metrics_mark_unseen(c->m);
 	for (size_t i = 0; i < n; i++) {
 		struct metrics_pod_sample s = { .have = 0 };
 		const char *text;
@@ -125,19 +123,19 @@ static void collect_cycle(struct collector *c)
 			if (text && metrics_netdev_parse(text, t[i].tap, &s.net) == 0)
 				s.have |= METRICS_POD_NET;
 		}
-		metrics_pod_update(t[i].uid, t[i].ns, t[i].name, &s);
+		metrics_pod_update(c->m, t[i].uid, t[i].ns, t[i].name, &s);
 		if (t[i].has_vm && ops->request_guest)
 			ops->request_guest(c->cfg.source_opaque, t[i].uid);
 	}
-	metrics_drop_unseen();
-	metrics_set_vms(vms);
+	metrics_drop_unseen(c->m);
+	metrics_set_vms(c->m, vms);
 	netdev_cache_free(&nc);
 	free(t);
 }
 
 static void *collector_main(void *arg)
 {
-	struct collector *c = arg;
+	struct metrics_collector *c = arg;
 	struct timespec dl;
 
 	c->self_netns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -163,7 +161,7 @@ static void *collector_main(void *arg)
 	return NULL;
 }
 
-static void collector_free(struct collector *c)
+static void collector_free(struct metrics_collector *c)
 {
 	if (!c)
 		return;
@@ -172,18 +170,22 @@ static void collector_free(struct collector *c)
 	free(c);
 }
 
-int metrics_init(const struct metrics_config *cfg, struct pv_err *err)
+int metrics_start(struct metrics *m, const struct metrics_config *cfg,
+		  struct pv_err *err)
 {
-	struct collector *c = NULL;
+	struct metrics_collector *c = NULL;
 	pthread_condattr_t ca;
 	int ret = 0;
 
-	metrics_registry_config(cfg);
+	metrics_registry_config(m, cfg);
 	if (!cfg || (!cfg->source && !cfg->refresh))
 		return 0;
+	if (m->coll)
+		return pv_err_set(err, EBUSY, "metrics collector already running");
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return pv_err_set(err, ENOMEM, "out of memory");
+	c->m = m;
 	c->cfg = *cfg;
 	if (!c->cfg.interval_ms)
 		c->cfg.interval_ms = METRICS_DEFAULT_INTERVAL_MS;
@@ -193,55 +195,40 @@ int metrics_init(const struct metrics_config *cfg, struct pv_err *err)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&c->cv, &ca);
 	pthread_condattr_destroy(&ca);
-	pthread_mutex_lock(&coll_lock);
-	if (coll) {
-		ret = pv_err_set(err, EBUSY, "metrics collector already running");
-		goto out;
-	}
 	/* interval < 0: no thread, metrics_collect_once() only (tests) */
 	if (cfg->interval_ms >= 0) {
 		ret = -pthread_create(&c->thread, NULL, collector_main, c);
 		if (ret < 0) {
-			ret = pv_err_sys(err, -ret, "metrics collector thread");
-			goto out;
+			collector_free(c);
+			return pv_err_sys(err, -ret, "metrics collector thread");
 		}
 		c->started = true;
 	}
-	coll = c;
-	c = NULL;
-out:
-	pthread_mutex_unlock(&coll_lock);
+	m->coll = c;
+	return 0;
+}
+
+void metrics_stop(struct metrics *m)
+{
+	struct metrics_collector *c = m ? m->coll : NULL;
+
+	if (!c)
+		return;
+	m->coll = NULL;
+	pthread_mutex_lock(&c->mu);
+	c->stopping = true;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	if (c->started)
+		pthread_join(c->thread, NULL);
 	collector_free(c);
-	return ret;
 }
 
-void metrics_close(void)
+void metrics_collect_once(struct metrics *m)
 {
-	struct collector *c;
-
-	pthread_mutex_lock(&coll_lock);
-	c = coll;
-	coll = NULL;
-	pthread_mutex_unlock(&coll_lock);
-	if (c) {
-		pthread_mutex_lock(&c->mu);
-		c->stopping = true;
-		pthread_cond_signal(&c->cv);
-		pthread_mutex_unlock(&c->mu);
-		if (c->started)
-			pthread_join(c->thread, NULL);
-		collector_free(c);
-	}
-	metrics_registry_clear();
-}
-
-void metrics_collect_once(void)
-{
-	struct collector *c;
+	struct metrics_collector *c = m->coll;
 
 	/* Only without a collector thread, which would race this cycle. */
-	pthread_mutex_lock(&coll_lock);
-	c = coll;
 	if (c && !c->started) {
 		c->self_netns = open("/proc/thread-self/ns/net",
 				     O_RDONLY | O_CLOEXEC);
@@ -250,15 +237,14 @@ void metrics_collect_once(void)
 			close(c->self_netns);
 		c->self_netns = -1;
 	}
-	pthread_mutex_unlock(&coll_lock);
 }
 
-void metrics_reporter_refresh(void *reporter)
+void metrics_reporter_refresh(void *reporter, struct metrics *m)
 {
 	struct reporter_stats st;
 
 	if (!reporter)
 		return;
 	reporter_get_stats(reporter, &st);
-	metrics_control_plane(st.pending, st.delivered, st.failed_attempts);
+	metrics_control_plane(m, st.pending, st.delivered, st.failed_attempts);
 }

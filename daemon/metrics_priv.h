@@ -76,6 +76,22 @@ struct metrics_scalars {
 	void *pod_counts_opaque;
 };
 
+struct metrics_collector;
+
+/* The registry. Scalars live in one struct; its routes are under
+ * api_lock, the rest under misc_lock. */
+struct metrics {
+	pthread_mutex_t pods_lock;           /* the pod table */
+	struct metrics_pod *pods_hash[METRICS_HASH_BUCKETS];
+	struct metrics_pod *pods_head, *pods_tail;
+	size_t pods_n, ctrs_n;
+	pthread_mutex_t misc_lock;
+	pthread_mutex_t api_lock;
+	struct metrics_scalars sc;
+	/* metrics_start .. metrics_stop, from the owner's thread only */
+	struct metrics_collector *coll;
+};
+
 extern const double metrics_stage_bounds[];
 extern const size_t metrics_stage_nbounds;
 extern const double metrics_api_bounds[];
@@ -83,16 +99,17 @@ extern const size_t metrics_api_nbounds;
 extern const char *const metrics_stage_names[METRICS_STAGE_COUNT];
 
 /* metrics.c */
-int metrics_snapshot(struct metrics_snap *snap);
+int metrics_snapshot(struct metrics *m, struct metrics_snap *snap);
 void metrics_snap_free(struct metrics_snap *snap);
-void metrics_scalars_get(struct metrics_scalars *sc);
+void metrics_scalars_get(struct metrics *m, struct metrics_scalars *sc);
 /* Collector bookkeeping: clear `seen`, then drop pods not seen. */
-void metrics_mark_unseen(void);
-void metrics_mark_seen(const char *uid);
-void metrics_drop_unseen(void);
+void metrics_mark_unseen(struct metrics *m);
+void metrics_mark_seen(struct metrics *m, const char *uid);
+void metrics_drop_unseen(struct metrics *m);
 /* Build info, backend and the pod-count callback (NULL: defaults). */
-void metrics_registry_config(const struct metrics_config *cfg);
-/* Forget every figure (metrics_close). */
-void metrics_registry_clear(void);
+void metrics_registry_config(struct metrics *m,
+			     const struct metrics_config *cfg);
+/* Forget every figure (metrics_free). */
+void metrics_registry_clear(struct metrics *m);
 
 #endif

@@ -465,7 +465,7 @@ static void render_ctr_net(struct metrics_buf *b, const struct metrics_snap *s)
 	}
 }
 
-int metrics_render(struct metrics_buf *b)
+int metrics_render(struct metrics *m, struct metrics_buf *b)
 {
 	struct metrics_scalars *sc = calloc(1, sizeof(*sc));
 	struct metrics_snap snap = { 0 };
@@ -475,8 +475,8 @@ int metrics_render(struct metrics_buf *b)
 		ret = -ENOMEM;
 		goto out;
 	}
-	metrics_scalars_get(sc);
-	ret = metrics_snapshot(&snap);
+	metrics_scalars_get(m, sc);
+	ret = metrics_snapshot(m, &snap);
 	if (ret < 0)
 		goto out;
 	render_scalars(b, sc);

@@ -215,13 +215,16 @@ out:
 	return ret;
 }
 
-int metrics_guest_stats(const char *uid, const char *payload, size_t len,
-			struct pv_err *err)
+int metrics_guest_stats(struct metrics *m, const char *uid,
+			const char *payload, size_t len, struct pv_err *err)
 {
-	struct metrics_stats *st = calloc(1, sizeof(*st));
+	struct metrics_stats *st;
 	struct metrics_pod_sample ps = { .have = 0 };
 	int ret;
 
+	if (!m)
+		return 0;
+	st = calloc(1, sizeof(*st));
 	if (!st)
 		return pv_err_set(err, ENOMEM, "out of memory");
 	ret = metrics_stats_decode(payload, len, st, err);
@@ -234,13 +237,13 @@ int metrics_guest_stats(const char *uid, const char *payload, size_t len,
 			? st->mem_total_bytes - st->mem_available_bytes : 0;
 	}
 	/* ns/name NULL: only a pod the collector already knows */
-	ret = metrics_pod_update(uid, NULL, NULL, &ps);
+	ret = metrics_pod_update(m, uid, NULL, NULL, &ps);
 	if (ret < 0) {
 		ret = pv_err_set(err, -ret, "STATS for an unknown pod");
 		goto out;
 	}
 	for (size_t i = 0; i < st->n_ctrs; i++) {
-		ret = metrics_container_update(uid, st->ctr[i].name, NULL,
+		ret = metrics_container_update(m, uid, st->ctr[i].name, NULL,
 					       &st->ctr[i].s);
 		if (ret < 0) {
 			ret = pv_err_set(err, -ret, "STATS: container %s",

@@ -117,11 +117,11 @@ static void *pod_thread(void *arg)
 	int ret;
 
 	launch_init(&p->l, &opts, p->pod);
-	metrics_pod_update(p->uid, p->pod->namespace, p->pod->name, NULL);
+	metrics_pod_update(p->sv->cfg.metrics, p->uid, p->pod->namespace, p->pod->name, NULL);
 	for (size_t i = 0; i < pod_n_all_containers(p->pod); i++) {
 		const struct pod_container *c = pod_container_at(p->pod, i);
 
-		metrics_container_update(p->uid, c->name, c->image, NULL);
+		metrics_container_update(p->sv->cfg.metrics, p->uid, c->name, c->image, NULL);
 	}
 	/* agent order: [initContainers..., containers...] */
 	p->st.n_init = p->pod->n_init_containers;
@@ -191,7 +191,7 @@ static void *pod_thread(void *arg)
 			goto out;
 		}
 		ret = launch_boot(&p->l, &err);
-		metrics_vm_boot(ret == 0);
+		metrics_vm_boot(p->sv->cfg.metrics, ret == 0);
 		if (ret < 0) {
 			sv_fail_pod(p, "VMBootFailed", err.msg);
 			goto out;
@@ -213,7 +213,7 @@ static void *pod_thread(void *arg)
 out:
 	sv_set_vm_up(p, false);
 	if (o != SV_CLOSING)
-		metrics_pod_remove(p->uid);
+		metrics_pod_remove(p->sv->cfg.metrics, p->uid);
 	if (o == SV_CLOSING) {
 		launch_release(&p->l);
 		if (sv->cfg.vpcs)   /* the VM keeps its network */

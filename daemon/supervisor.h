@@ -10,6 +10,7 @@
 #include "daemon/podsvc.h"
 #include "util/err.h"
 
+struct exec_table;
 struct vpcsvc;
 
 struct supervisor_config {
@@ -21,6 +22,8 @@ struct supervisor_config {
 	const char *node_name;     /* spec.nodeName */
 	struct vpcsvc *vpcs;       /* pods' networks; NULL: none (only lo) */
 	const char *seccomp_root;  /* Localhost seccomp profiles */
+	struct exec_table *exec;   /* exec sessions; NULL: no exec */
+	struct metrics *metrics;   /* NULL: no figures kept */
 };
 
 struct supervisor;

@@ -139,7 +139,7 @@ static void on_container(void *opaque, const struct agent_ctr_event *ev)
 		}
 	}
 	ms.oom_kills = p->oom_kills[ev->index];
-	metrics_container_update(p->uid, pod_container_at(p->pod, ev->index)->name,
+	metrics_container_update(p->sv->cfg.metrics, p->uid, pod_container_at(p->pod, ev->index)->name,
 				 NULL, &ms);
 	if (!p->l.t[LAUNCH_T_CONTAINERS]) {
 		size_t settled = 0;
@@ -149,7 +149,7 @@ static void on_container(void *opaque, const struct agent_ctr_event *ev)
 		if (settled == p->st.n_containers - p->st.n_init) {
 			launch_mark(&p->l, LAUNCH_T_CONTAINERS);
 			if (!p->reattach)
-				metrics_pod_stages_ms(p->l.t, LAUNCH_T_COUNT);
+				metrics_pod_stages_ms(p->sv->cfg.metrics, p->l.t, LAUNCH_T_COUNT);
 		}
 	}
 	sv_report(p);
@@ -183,7 +183,7 @@ static void on_stats(void *opaque, const uint8_t *json, size_t len)
 	struct pv_err err = { 0 };
 
 	/* bad figures are the guest's problem, not the pod's */
-	if (metrics_guest_stats(p->uid, (const char *)json, len, &err) < 0)
+	if (metrics_guest_stats(p->sv->cfg.metrics, p->uid, (const char *)json, len, &err) < 0)
 		log_debug("ignored guest STATS", LOG_STR("uid", p->uid),
 			  LOG_STR("error", err.msg), LOG_END);
 }
@@ -212,7 +212,7 @@ static void sv_metrics_sample(struct sv_pod *p)
 		return;
 	s.vm_cpu_ns = vs.cpu_ns;
 	s.vmm_rss_bytes = vs.rss_bytes;
-	metrics_pod_update(p->uid, p->pod->namespace, p->pod->name, &s);
+	metrics_pod_update(p->sv->cfg.metrics, p->uid, p->pod->namespace, p->pod->name, &s);
 	/* the guest answers with STATS (on_stats), never blocking us */
 	if (p->l.f.ah.proto && !p->l.f.ah.done)
 		agent_host_stats_request(&p->l.f.ah, NULL);
@@ -275,7 +275,23 @@ static void on_pump(void *opaque, struct launch *l)
 {
 	struct sv_pod *p = opaque;
 
-	exec_pod_pump(p->uid, &l->f.ah);   /* exec sessions' input */
+	exec_pod_pump(p->sv->cfg.exec, p->uid, &l->f.ah);   /* sessions' input */
+}
+
+/* Exec sessions' output and ends go to daemon/exec.c. */
+static void on_exec_output(void *opaque, uint16_t id, enum agent_stream s,
+			   const uint8_t *data, size_t len)
+{
+	struct sv_pod *p = opaque;
+
+	exec_on_output(p->sv->cfg.exec, p->uid, id, s, data, len);
+}
+
+static void on_exec_exit(void *opaque, const struct agent_exec_exit *x)
+{
+	struct sv_pod *p = opaque;
+
+	exec_on_exit(p->sv->cfg.exec, p->uid, x);
 }
 
 static const struct launch_follow_ops sv_ops = {
@@ -286,8 +302,8 @@ static const struct launch_follow_ops sv_ops = {
 		.done = on_done,
 		.error = on_guest_error,
 		.stats = on_stats,
-		.exec_output = exec_on_output,   /* daemon/exec.c */
-		.exec_exit = exec_on_exit,
+		.exec_output = on_exec_output,
+		.exec_exit = on_exec_exit,
 	},
 	.wake = on_wake,
 	.pump = on_pump,
@@ -300,9 +316,9 @@ enum sv_outcome sv_follow(struct sv_pod *p)
 	const struct launch_follow *f = &p->l.f;
 	enum launch_follow_end end;
 
-	exec_pod_attach(p->uid, p->wake_fd);   /* until exec_pod_detach */
+	exec_pod_attach(p->sv->cfg.exec, p->uid, p->wake_fd);   /* until detach */
 	end = launch_follow(&p->l, p->wake_fd, &sv_ops, p);
-	exec_pod_detach(p->uid);
+	exec_pod_detach(p->sv->cfg.exec, p->uid);
 	switch (end) {
 	case LAUNCH_END_DONE:
 		return SV_DONE;

@@ -17,6 +17,7 @@
 
 #include "api/api.h"
 #include "api/metrics.h"
+#include "daemon/exec.h"
 #include "daemon/metrics.h"
 #include "host/log.h"
 #include "daemon/podsvc.h"
@@ -243,6 +244,8 @@ int main(int argc, char **argv)
 	struct reporter *rep = NULL;
 	struct api_server *api = NULL;
 	struct api_metrics_listener *ml = NULL;
+	struct exec_table *exec = NULL;
+	struct metrics *metrics = NULL;
 	struct metrics_config mc;
 	struct pv_err err = { 0 };
 	char node[POD_NAME_MAX + 1];
@@ -307,12 +310,21 @@ int main(int argc, char **argv)
 	ret = vpcsvc_open(&vcfg, &vpcs, &err);
 	if (ret < 0)
 		goto fail;
+	ret = exec_table_new(&exec, &err);
+	if (ret < 0)
+		goto fail;
+	ret = metrics_new(&metrics, &err);
+	if (ret < 0)
+		goto fail;
 	o.api.vpcs = vpcs;
+	o.api.exec = exec;
+	o.api.metrics = metrics;
 	scfg = (struct supervisor_config){
 		.state_dir = o.state_dir, .run_dir = o.run_dir,
 		.guest_dir = o.guest_dir, .libvirt_uri = o.libvirt_uri,
 		.host_ip = "127.0.0.1", .node_name = node, .vpcs = vpcs,
 		.seccomp_root = abs_sc,
+		.exec = exec, .metrics = metrics,
 	};
 	ret = supervisor_open(&scfg, &sv, &err);
 	if (ret < 0)
@@ -337,11 +349,12 @@ int main(int argc, char **argv)
 		.source = &supervisor_metrics_ops, .source_opaque = sv,
 		.refresh = metrics_reporter_refresh, .refresh_opaque = rep,
 	};
-	ret = metrics_init(&mc, &err);
+	ret = metrics_start(metrics, &mc, &err);
 	if (ret < 0)
 		goto fail;
 	if (o.metrics_listen) {
-		ret = api_metrics_listener_start(o.metrics_listen, &ml, &err);
+		ret = api_metrics_listener_start(o.metrics_listen, metrics, &ml,
+						 &err);
 		if (ret < 0)
 			goto fail;
 	}
@@ -361,12 +374,14 @@ fail:
 out:
 	api_metrics_listener_stop(ml);
 	api_stop(api);
-	metrics_close();   /* its collector calls into the supervisor */
+	metrics_stop(metrics);   /* its collector calls into the supervisor */
 	if (rep)
 		reporter_stop(rep);
 	if (sv)
 		supervisor_close(sv);
 	vpcsvc_close(vpcs);   /* after the pod threads: a last flush */
+	exec_table_free(exec);   /* after the API and the pod threads */
+	metrics_free(metrics);
 	if (svc)
 		podsvc_close(svc);
 out_paths:

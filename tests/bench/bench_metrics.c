@@ -39,6 +39,8 @@ static void counts(void *opaque, uint64_t by_phase[4])
 	by_phase[1] = n;
 }
 
+static struct metrics *reg;   /* the registry measured */
+
 static int populate(size_t n)
 {
 	static size_t total;
@@ -60,8 +62,8 @@ static int populate(size_t n)
 	struct pv_err err = { 0 };
 
 	total = n;
-	if (metrics_init(&cfg, &err) < 0) {
-		fprintf(stderr, "metrics_init: %s\n", err.msg);
+	if (metrics_new(&reg, &err) < 0 || metrics_start(reg, &cfg, &err) < 0) {
+		fprintf(stderr, "metrics_start: %s\n", err.msg);
 		return -1;
 	}
 	for (int round = 0; round < 2; round++) {   /* two samples: rates */
@@ -72,8 +74,8 @@ static int populate(size_t n)
 			snprintf(name, sizeof(name), "bench-pod-%zu", i);
 			ps.vm_cpu_ns = (uint64_t)(round + 1) * 1000000000ULL + i;
 			cs.cpu_usec = (uint64_t)(round + 1) * 500000 + i;
-			if (metrics_pod_update(uid, "default", name, &ps) < 0 ||
-			    metrics_container_update(uid, "app",
+			if (metrics_pod_update(reg, uid, "default", name, &ps) < 0 ||
+			    metrics_container_update(reg, uid, "app",
 						     "docker.io/library/busybox:1.36",
 						     &cs) < 0)
 				return -1;
@@ -83,15 +85,15 @@ static int populate(size_t n)
 	}
 	/* one record with hostile label values, for the format test */
 	ps.have = METRICS_POD_VMM;
-	if (metrics_pod_update("ffffffff-0000-4000-8000-000000000000", "default",
+	if (metrics_pod_update(reg, "ffffffff-0000-4000-8000-000000000000", "default",
 			       "q\"uote\\back\nnl", &ps) < 0 ||
-	    metrics_container_update("ffffffff-0000-4000-8000-000000000000", "app",
+	    metrics_container_update(reg, "ffffffff-0000-4000-8000-000000000000", "app",
 				     "img\"x\\y\nz\xff", &cs) < 0)
 		return -1;
-	metrics_api_observe("r\"o\\u\nte", 200, 0.001);
+	metrics_api_observe(reg, "r\"o\\u\nte", 200, 0.001);
 	for (int i = 0; i < 20; i++) {
-		metrics_pod_stage(METRICS_STAGE_TOTAL, 2.0 + i * 0.1);
-		metrics_vm_boot(true);
+		metrics_pod_stage(reg, METRICS_STAGE_TOTAL, 2.0 + i * 0.1);
+		metrics_vm_boot(reg, true);
 	}
 	return 0;
 }
@@ -109,7 +111,7 @@ static int cmd_render(size_t n, int iters)
 		double d;
 
 		t0 = now_s();
-		if (metrics_snapshot(&s) < 0)
+		if (metrics_snapshot(reg, &s) < 0)
 			return 1;
 		d = now_s() - t0;
 		snap_total += d;
@@ -117,7 +119,7 @@ static int cmd_render(size_t n, int iters)
 			snap_max = d;
 		metrics_snap_free(&s);
 		t0 = now_s();
-		if (metrics_render(&b) < 0)
+		if (metrics_render(reg, &b) < 0)
 			return 1;
 		render_total += now_s() - t0;
 		bytes = b.len;
@@ -126,7 +128,7 @@ static int cmd_render(size_t n, int iters)
 	printf("pods=%zu bytes=%zu render_ms=%.3f snapshot_ms=%.3f "
 	       "snapshot_max_ms=%.3f\n", n, bytes, render_total * 1e3 / iters,
 	       snap_total * 1e3 / iters, snap_max * 1e3);
-	metrics_close();
+	metrics_free(reg);
 	return 0;
 }
 
@@ -144,8 +146,9 @@ static int cmd_serve(size_t n, const char *sock)
 	if (populate(n) < 0)
 		goto out;
 	/* No pod service: only /healthz and the scrape listener are used. */
+	ac.metrics = reg;
 	if (api_start(&ac, NULL, &api, &err) < 0 ||
-	    api_metrics_listener_start("127.0.0.1:0", &ml, &err) < 0) {
+	    api_metrics_listener_start("127.0.0.1:0", reg, &ml, &err) < 0) {
 		fprintf(stderr, "bench_metrics: %s\n", err.msg);
 		goto out;
 	}
@@ -157,7 +160,7 @@ static int cmd_serve(size_t n, const char *sock)
 out:
 	api_metrics_listener_stop(ml);
 	api_stop(api);
-	metrics_close();
+	metrics_free(reg);
 	return rc;
 }
 

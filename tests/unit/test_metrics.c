@@ -48,25 +48,25 @@ static void populate(void)
 		.mem_working_set_bytes = 2048, .oom_kills = 1, .restarts = 3,
 	};
 
-	assert_int_equal(metrics_init(&cfg, NULL), 0);
-	metrics_pod_stage(METRICS_STAGE_IMAGE_READY, 0.03);
-	metrics_pod_stage(METRICS_STAGE_IMAGE_READY, 0.07);
-	metrics_pod_stage(METRICS_STAGE_IMAGE_READY, 1.5);
-	metrics_pod_stage(METRICS_STAGE_IMAGE_READY, 200);
-	metrics_vm_boot(true);
-	metrics_vm_boot(true);
-	metrics_vm_boot(false);
-	metrics_set_vms(2);
-	metrics_control_plane(5, 6, 7);
-	metrics_api_observe("pods_list", 200, 0.002);
-	metrics_api_observe("pods_list", 404, 0.0001);
-	metrics_api_observe("we\"ird\\route\nx", 200, 0.5);
-	metrics_api_observe(NULL, 404, 0.001);
-	assert_int_equal(metrics_pod_update(UID1, "default", "web", &ps), 0);
-	assert_int_equal(metrics_container_update(UID1, "app", "docker.io/library/busybox:1.36",
+	assert_int_equal(metrics_start(tm(), &cfg, NULL), 0);
+	metrics_pod_stage(tm(), METRICS_STAGE_IMAGE_READY, 0.03);
+	metrics_pod_stage(tm(), METRICS_STAGE_IMAGE_READY, 0.07);
+	metrics_pod_stage(tm(), METRICS_STAGE_IMAGE_READY, 1.5);
+	metrics_pod_stage(tm(), METRICS_STAGE_IMAGE_READY, 200);
+	metrics_vm_boot(tm(), true);
+	metrics_vm_boot(tm(), true);
+	metrics_vm_boot(tm(), false);
+	metrics_set_vms(tm(), 2);
+	metrics_control_plane(tm(), 5, 6, 7);
+	metrics_api_observe(tm(), "pods_list", 200, 0.002);
+	metrics_api_observe(tm(), "pods_list", 404, 0.0001);
+	metrics_api_observe(tm(), "we\"ird\\route\nx", 200, 0.5);
+	metrics_api_observe(tm(), NULL, 404, 0.001);
+	assert_int_equal(metrics_pod_update(tm(), UID1, "default", "web", &ps), 0);
+	assert_int_equal(metrics_container_update(tm(), UID1, "app", "docker.io/library/busybox:1.36",
 						  &cs), 0);
-	assert_int_equal(metrics_pod_update(UID2, "team-a", "ev\"il\\pod\nname", NULL), 0);
-	assert_int_equal(metrics_container_update(UID2, "side", "img\"with\\odd\n\xff\xfe",
+	assert_int_equal(metrics_pod_update(tm(), UID2, "team-a", "ev\"il\\pod\nname", NULL), 0);
+	assert_int_equal(metrics_container_update(tm(), UID2, "side", "img\"with\\odd\n\xff\xfe",
 						  &cs), 0);
 }
 
@@ -118,7 +118,7 @@ static void test_exposition_values(void **state)
 	/* a pod without VM figures has no VM samples */
 	lacks(t, "podvm_pod_vm_cpu_seconds_total{namespace=\"team-a\"");
 	free(t);
-	metrics_close();
+	tm_close();
 }
 
 static void test_escaping(void **state)
@@ -158,7 +158,7 @@ static void test_escaping(void **state)
 		l = nl + 1;
 	}
 	free(t);
-	metrics_close();
+	tm_close();
 }
 
 /* Every sample belongs to a family announced with HELP and TYPE before
@@ -205,7 +205,7 @@ static void test_help_type(void **state)
 	assert_true(families >= 35);
 	assert_true(samples > families);
 	free(t);
-	metrics_close();
+	tm_close();
 }
 
 static void test_histogram(void **state)
@@ -229,19 +229,19 @@ static void test_histogram(void **state)
 	contains(t, "podvm_api_request_duration_seconds_bucket{route=\"pods_list\",le=\"0.0025\"} 2\n");
 	contains(t, "podvm_api_request_duration_seconds_count{route=\"pods_list\"} 2\n");
 	free(t);
-	metrics_close();
+	tm_close();
 
 	/* stages from launch timestamps; missing ends are skipped */
 	{
 		const int64_t ts[5] = { 1000, 1100, 1600, 3600, 0 };
 
-		metrics_pod_stages_ms(ts, 5);
+		metrics_pod_stages_ms(tm(), ts, 5);
 		t = render();
 		contains(t, "podvm_pod_start_duration_seconds_sum{stage=\"agent_ready\"} 2\n");
 		contains(t, "podvm_pod_start_duration_seconds_count{stage=\"containers_started\"} 0\n");
 		contains(t, "podvm_pod_start_duration_seconds_count{stage=\"total\"} 0\n");
 		free(t);
-		metrics_close();
+		tm_close();
 	}
 }
 
@@ -267,12 +267,12 @@ static void test_api_routes_bounded(void **state)
 	(void)state;
 	for (int i = 0; i < METRICS_ROUTES_MAX + 10; i++) {
 		snprintf(name, sizeof(name), "r%d", i);
-		metrics_api_observe(name, 200 + i % 3, 0.01);
+		metrics_api_observe(tm(), name, 200 + i % 3, 0.01);
 	}
-	metrics_api_observe("r1", 0, 0.01);   /* no reply: code "other" */
+	metrics_api_observe(tm(), "r1", 0, 0.01);   /* no reply: code "other" */
 	for (int c = 100; c < 140; c++) {
-		metrics_api_observe("r0", c, 0.01);
-		metrics_api_observe("r1", c, 0.01);
+		metrics_api_observe(tm(), "r0", c, 0.01);
+		metrics_api_observe(tm(), "r1", c, 0.01);
 	}
 	t = render();
 	contains(t, "route=\"r63\"");
@@ -288,7 +288,7 @@ static void test_api_routes_bounded(void **state)
 		assert_null(strstr(first + 1, o));
 	}
 	free(t);
-	metrics_close();
+	tm_close();
 }
 
 /* Not a test: the populated text for promtool, when asked. */
@@ -304,17 +304,17 @@ static void test_dump(void **state)
 		skip();
 	populate();
 	/* a rate needs two samples */
-	assert_int_equal(metrics_pod_update(UID1, "default", "web", &ps), 0);
+	assert_int_equal(metrics_pod_update(tm(), UID1, "default", "web", &ps), 0);
 	usleep(20 * 1000);
 	ps.vm_cpu_ns = 10000000;
-	assert_int_equal(metrics_pod_update(UID1, "default", "web", &ps), 0);
+	assert_int_equal(metrics_pod_update(tm(), UID1, "default", "web", &ps), 0);
 	t = render();
 	f = fopen(path, "w");
 	assert_non_null(f);
 	assert_int_equal(fputs(t, f) >= 0, 1);
 	assert_int_equal(fclose(f), 0);
 	free(t);
-	metrics_close();
+	tm_close();
 }
 
 int main(void)

@@ -134,13 +134,13 @@ static void test_guest_stats_apply(void **state)
 
 	(void)state;
 	/* unknown pod: refused, nothing created */
-	assert_true(metrics_guest_stats(UID1, p, strlen(p), &err) < 0);
-	assert_int_equal(metrics_pod_update(UID1, "default", "web", NULL), 0);
-	assert_int_equal(metrics_container_update(UID1, "app", "busybox", NULL), 0);
-	assert_int_equal(metrics_guest_stats(UID1, p, strlen(p), &err), 0);
+	assert_true(metrics_guest_stats(tm(), UID1, p, strlen(p), &err) < 0);
+	assert_int_equal(metrics_pod_update(tm(), UID1, "default", "web", NULL), 0);
+	assert_int_equal(metrics_container_update(tm(), UID1, "app", "busybox", NULL), 0);
+	assert_int_equal(metrics_guest_stats(tm(), UID1, p, strlen(p), &err), 0);
 	usleep(100 * 1000);
 	p = "{\"containers\":[{\"name\":\"app\",\"cpuUsageUsec\":1050000}]}";
-	assert_int_equal(metrics_guest_stats(UID1, p, strlen(p), &err), 0);
+	assert_int_equal(metrics_guest_stats(tm(), UID1, p, strlen(p), &err), 0);
 	t = render();
 	contains(t, "podvm_pod_memory_guest_used_bytes{namespace=\"default\",pod=\"web\",uid=\""
 		 UID1 "\"} 600\n");
@@ -152,12 +152,12 @@ static void test_guest_stats_apply(void **state)
 	contains(t, "podvm_container_cpu_usage_cores{namespace=\"default\",pod=\"web\","
 		 "container=\"app\"} 0.");
 	free(t);
-	metrics_pod_remove(UID1);
+	metrics_pod_remove(tm(), UID1);
 	t = render();
 	lacks(t, UID1);
 	lacks(t, "pod=\"web\"");
 	free(t);
-	metrics_close();
+	tm_close();
 }
 
 static void test_netdev(void **state)
@@ -238,8 +238,8 @@ static void test_collector(void **state)
 	char *t;
 
 	(void)state;
-	assert_int_equal(metrics_init(&cfg, NULL), 0);
-	metrics_collect_once();
+	assert_int_equal(metrics_start(tm(), &cfg, NULL), 0);
+	metrics_collect_once(tm());
 	assert_int_equal(fake_requests, 2);
 	t = render();
 	contains(t, "podvm_vms{backend=\"kvm\"} 2\n");
@@ -252,12 +252,12 @@ static void test_collector(void **state)
 	free(t);
 	/* db is gone from the supervisor's list: dropped */
 	fake_n = 1;
-	metrics_collect_once();
+	metrics_collect_once(tm());
 	t = render();
 	lacks(t, "pod=\"db\"");
 	contains(t, "podvm_vms{backend=\"kvm\"} 1\n");
 	free(t);
-	metrics_close();
+	tm_close();
 }
 
 /* podvm top: the exposition parsed back into kubectl's table. */
@@ -275,17 +275,17 @@ static void test_top(void **state)
 	FILE *fp;
 
 	(void)state;
-	assert_int_equal(metrics_pod_update(UID1, "default", "web", NULL), 0);
-	assert_int_equal(metrics_container_update(UID1, "app", "busybox", &cs), 0);
-	assert_int_equal(metrics_container_update(UID1, "log", "busybox", &cs), 0);
+	assert_int_equal(metrics_pod_update(tm(), UID1, "default", "web", NULL), 0);
+	assert_int_equal(metrics_container_update(tm(), UID1, "app", "busybox", &cs), 0);
+	assert_int_equal(metrics_container_update(tm(), UID1, "log", "busybox", &cs), 0);
 	/* VM-level only (no guest STATS): the pod row uses the VM figures */
-	assert_int_equal(metrics_pod_update(UID2, "kube-system", "dns", &ps), 0);
+	assert_int_equal(metrics_pod_update(tm(), UID2, "kube-system", "dns", &ps), 0);
 	usleep(200 * 1000);
 	cs.cpu_usec += 2400;       /* ~12m over 200 ms */
-	assert_int_equal(metrics_container_update(UID1, "app", NULL, &cs), 0);
-	assert_int_equal(metrics_container_update(UID1, "log", NULL, &cs), 0);
+	assert_int_equal(metrics_container_update(tm(), UID1, "app", NULL, &cs), 0);
+	assert_int_equal(metrics_container_update(tm(), UID1, "log", NULL, &cs), 0);
 	ps.vm_cpu_ns = 100000000;  /* 0.1 s over ~200 ms: ~500m */
-	assert_int_equal(metrics_pod_update(UID2, "kube-system", "dns", &ps), 0);
+	assert_int_equal(metrics_pod_update(tm(), UID2, "kube-system", "dns", &ps), 0);
 	t = render();
 
 	fp = open_memstream(&out, &len);
@@ -324,7 +324,7 @@ static void test_top(void **state)
 	fclose(fp);
 	free(out);
 	free(t);
-	metrics_close();
+	tm_close();
 }
 
 int main(void)

@@ -12,11 +12,27 @@
 #define UID1 "11111111-2222-4333-8444-555555555555"
 #define UID2 "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
 
+/* The registry under test, made on first use. */
+static struct metrics *tm_registry;
+
+static inline struct metrics *tm(void)
+{
+	if (!tm_registry)
+		assert_int_equal(metrics_new(&tm_registry, NULL), 0);
+	return tm_registry;
+}
+
+static inline void tm_close(void)
+{
+	metrics_free(tm_registry);
+	tm_registry = NULL;
+}
+
 static inline char *render(void)
 {
 	struct metrics_buf b = { 0 };
 
-	assert_int_equal(metrics_render(&b), 0);
+	assert_int_equal(metrics_render(tm(), &b), 0);
 	assert_non_null(b.data);
 	return b.data;
 }
@@ -37,11 +53,11 @@ static inline void lacks(const char *text, const char *what)
 	}
 }
 
-/* A failed assertion skips a test's own metrics_close(): reset anyway. */
+/* A failed assertion skips a test's own tm_close(): reset anyway. */
 static inline int reset(void **state)
 {
 	(void)state;
-	metrics_close();
+	tm_close();
 	return 0;
 }
 
