@@ -97,6 +97,129 @@ static int net_attach(struct sv_pod *p, struct pv_err *err)
 	return 0;
 }
 
+/* Before anything runs: the pod in the metrics, its containers waiting. */
+static void sv_pod_begin(struct sv_pod *p)
+{
+	struct metrics *m = p->sv->cfg.metrics;
+
+	metrics_pod_update(m, p->uid, p->pod->namespace, p->pod->name, NULL);
+	for (size_t i = 0; i < pod_n_all_containers(p->pod); i++) {
+		const struct pod_container *c = pod_container_at(p->pod, i);
+
+		metrics_container_update(m, p->uid, c->name, c->image, NULL);
+	}
+	/* agent order: [initContainers..., containers...] */
+	p->st.n_init = p->pod->n_init_containers;
+	p->st.n_containers = p->pod->n_init_containers + p->pod->n_containers;
+	for (size_t i = 0; i < p->st.n_containers; i++)
+		snprintf(p->st.ctr[i].reason, sizeof(p->st.ctr[i].reason),
+			 i < p->st.n_init ? "PodInitializing" : "ContainerCreating");
+}
+
+/* After a daemon restart: attach to the pod's VM. SV_DONE to follow it,
+ * or with p->reattach cleared to boot it anew; SV_FAILED (reported). */
+static enum sv_outcome sv_reattach(struct sv_pod *p,
+				   const struct launch_opts *opts,
+				   struct pv_err *err)
+{
+	int ret = launch_attach(&p->l, p->uid, err);
+
+	if (ret == -ENOENT && !p->l.dir_created) {
+		/* podvmd stopped before this pod's VM was booted */
+		p->reattach = false;
+		return SV_DONE;
+	} else if (ret == -EAGAIN) {
+		/* ... or while it was booting: start over */
+		log_info("VM was still starting: booting it anew",
+			 LOG_STR("uid", p->uid), LOG_STR("pod", p->pod->name), LOG_END);
+		launch_teardown(&p->l);
+		launch_init(&p->l, opts, p->pod);
+		p->reattach = false;
+		return SV_DONE;
+	} else if (ret == -ENOENT) {
+		sv_fail_pod(p, "VMLost", "the pod's VM is gone: it stopped "
+			    "while podvmd was not running");
+		return SV_FAILED;
+	} else if (ret < 0) {
+		sv_fail_pod(p, "VMLost", err->msg);
+		return SV_FAILED;
+	}
+	sv_set_vm_up(p, true);
+	/* the VM keeps its lease and tap; attach is idempotent (podvmd may
+	 * have stopped between boot and attach) */
+	if (net_prepare(p, true, err) < 0 || net_attach(p, err) < 0) {
+		net_fail(p, 0, err->msg);
+		return SV_FAILED;
+	}
+	/* the spec is sent again if the guest never got it */
+	if (launch_prepare(&p->l, err) < 0) {
+		sv_fail_pod(p, "CreateContainerError", err->msg);
+		return SV_FAILED;
+	}
+	log_info("reattached to VM", LOG_STR("uid", p->uid), LOG_STR("pod", p->pod->name), LOG_END);
+	return SV_DONE;
+}
+
+/* Network, images, boot, network attach; a stop or close requested
+ * meanwhile ends it early. SV_DONE to follow the VM. */
+static enum sv_outcome sv_boot(struct sv_pod *p, struct pv_err *err)
+{
+	int ret;
+
+	sv_report(p);
+	ret = net_prepare(p, false, err);
+	if (ret < 0) {
+		net_fail(p, ret, err->msg);
+		return SV_FAILED;
+	}
+	if (launch_prepare(&p->l, err) < 0) {
+		sv_fail_pod(p, "CreateContainerError", err->msg);
+		return SV_FAILED;
+	}
+	if (sv_check_requests(p, NULL) != SV_DONE)
+		return sv_check_requests(p, NULL);
+	ret = launch_boot(&p->l, err);
+	metrics_vm_boot(p->sv->cfg.metrics, ret == 0);
+	if (ret < 0) {
+		sv_fail_pod(p, "VMBootFailed", err->msg);
+		return SV_FAILED;
+	}
+	sv_set_vm_up(p, true);
+	ret = net_attach(p, err);
+	if (ret < 0) {
+		net_fail(p, ret, err->msg);
+		return SV_FAILED;
+	}
+	return sv_check_requests(p, NULL);
+}
+
+/* Let go of the VM (daemon closing) or tear everything down. */
+static void sv_pod_end(struct sv_pod *p, enum sv_outcome o)
+{
+	struct supervisor *sv = p->sv;
+
+	sv_set_vm_up(p, false);
+	if (o == SV_CLOSING) {
+		launch_release(&p->l);
+		if (sv->cfg.vpcs)   /* the VM keeps its network */
+			vpcsvc_pod_unbind(sv->cfg.vpcs, &p->net);
+	} else {
+		metrics_pod_remove(sv->cfg.metrics, p->uid);
+		/* reverse order: the VM is gone before its tap and address */
+		launch_teardown(&p->l);
+		if (sv->cfg.vpcs)
+			vpcsvc_pod_release(sv->cfg.vpcs, &p->net);
+		net_show(p);
+	}
+	pthread_mutex_lock(&sv->lock);
+	p->finished = true;
+	if (o != SV_CLOSING && p->stop_requested)
+		o = SV_STOPPED;
+	pthread_mutex_unlock(&sv->lock);
+	if (o == SV_STOPPED)
+		podsvc_finalize_delete(sv->svc, p->uid);
+}
+
 static void *pod_thread(void *arg)
 {
 	struct sv_pod *p = arg;
@@ -113,125 +236,29 @@ static void *pod_thread(void *arg)
 		.seccomp_root = sv->cfg.seccomp_root,
 	};
 	struct pv_err err = { 0 };
-	enum sv_outcome o = SV_FAILED;
+	enum sv_outcome o = SV_DONE;
 	int ret;
 
 	launch_init(&p->l, &opts, p->pod);
-	metrics_pod_update(p->sv->cfg.metrics, p->uid, p->pod->namespace, p->pod->name, NULL);
-	for (size_t i = 0; i < pod_n_all_containers(p->pod); i++) {
-		const struct pod_container *c = pod_container_at(p->pod, i);
-
-		metrics_container_update(p->sv->cfg.metrics, p->uid, c->name, c->image, NULL);
-	}
-	/* agent order: [initContainers..., containers...] */
-	p->st.n_init = p->pod->n_init_containers;
-	p->st.n_containers = p->pod->n_init_containers + p->pod->n_containers;
-	for (size_t i = 0; i < p->st.n_containers; i++)
-		snprintf(p->st.ctr[i].reason, sizeof(p->st.ctr[i].reason),
-			 i < p->st.n_init ? "PodInitializing" : "ContainerCreating");
+	sv_pod_begin(p);
 	/* counted in its VPC from here on: a VPC with pods is not deleted */
 	if (sv->cfg.vpcs) {
 		ret = vpcsvc_pod_bind(sv->cfg.vpcs, p->pod, p->uid, &p->net, &err);
 		if (ret < 0) {
 			net_fail(p, ret, err.msg);
-			goto out;
+			o = SV_FAILED;
 		}
 	}
-
-	if (p->reattach) {
-		ret = launch_attach(&p->l, p->uid, &err);
-		if (ret == -ENOENT && !p->l.dir_created) {
-			/* podvmd stopped before this pod's VM was booted */
-			p->reattach = false;
-		} else if (ret == -EAGAIN) {
-			/* ... or while it was booting: start over */
-			log_info("VM was still starting: booting it anew",
-				 LOG_STR("uid", p->uid), LOG_STR("pod", p->pod->name), LOG_END);
-			launch_teardown(&p->l);
-			launch_init(&p->l, &opts, p->pod);
-			p->reattach = false;
-		} else if (ret == -ENOENT) {
-			sv_fail_pod(p, "VMLost", "the pod's VM is gone: it stopped "
-				 "while podvmd was not running");
-			goto out;
-		} else if (ret < 0) {
-			sv_fail_pod(p, "VMLost", err.msg);
-			goto out;
-		}
+	if (o == SV_DONE && p->reattach)
+		o = sv_reattach(p, &opts, &err);
+	if (o == SV_DONE && !p->reattach)
+		o = sv_boot(p, &err);
+	if (o == SV_DONE) {
+		o = sv_follow(p);
+		if (o == SV_DONE)
+			sv_report(p);
 	}
-	if (p->reattach) {
-		sv_set_vm_up(p, true);
-		/* the VM keeps its lease and tap; attach is idempotent (podvmd
-		 * may have stopped between boot and attach) */
-		if (net_prepare(p, true, &err) < 0 || net_attach(p, &err) < 0) {
-			net_fail(p, 0, err.msg);
-			goto out;
-		}
-		/* the spec is sent again if the guest never got it */
-		ret = launch_prepare(&p->l, &err);
-		if (ret < 0) {
-			sv_fail_pod(p, "CreateContainerError", err.msg);
-			goto out;
-		}
-		log_info("reattached to VM", LOG_STR("uid", p->uid), LOG_STR("pod", p->pod->name), LOG_END);
-	} else {
-		sv_report(p);
-		ret = net_prepare(p, false, &err);
-		if (ret < 0) {
-			net_fail(p, ret, err.msg);
-			goto out;
-		}
-		ret = launch_prepare(&p->l, &err);
-		if (ret < 0) {
-			sv_fail_pod(p, "CreateContainerError", err.msg);
-			goto out;
-		}
-		if (sv_check_requests(p, NULL) != SV_DONE) {
-			o = sv_check_requests(p, NULL);
-			goto out;
-		}
-		ret = launch_boot(&p->l, &err);
-		metrics_vm_boot(p->sv->cfg.metrics, ret == 0);
-		if (ret < 0) {
-			sv_fail_pod(p, "VMBootFailed", err.msg);
-			goto out;
-		}
-		sv_set_vm_up(p, true);
-		ret = net_attach(p, &err);
-		if (ret < 0) {
-			net_fail(p, ret, err.msg);
-			goto out;
-		}
-		if (sv_check_requests(p, NULL) != SV_DONE) {
-			o = sv_check_requests(p, NULL);
-			goto out;
-		}
-	}
-	o = sv_follow(p);
-	if (o == SV_DONE)
-		sv_report(p);
-out:
-	sv_set_vm_up(p, false);
-	if (o != SV_CLOSING)
-		metrics_pod_remove(p->sv->cfg.metrics, p->uid);
-	if (o == SV_CLOSING) {
-		launch_release(&p->l);
-		if (sv->cfg.vpcs)   /* the VM keeps its network */
-			vpcsvc_pod_unbind(sv->cfg.vpcs, &p->net);
-	} else {
-		/* reverse order: the VM is gone before its tap and address */
-		launch_teardown(&p->l);
-		if (sv->cfg.vpcs)
-			vpcsvc_pod_release(sv->cfg.vpcs, &p->net);
-		net_show(p);
-	}
-	pthread_mutex_lock(&sv->lock);
-	p->finished = true;
-	if (o != SV_CLOSING && p->stop_requested)
-		o = SV_STOPPED;
-	pthread_mutex_unlock(&sv->lock);
-	if (o == SV_STOPPED)
-		podsvc_finalize_delete(sv->svc, p->uid);
+	sv_pod_end(p, o);
 	return NULL;
 }
 

@@ -84,6 +84,68 @@ static int podvmd_parse_size(const char *what, const char *s, unsigned long long
 	return 0;
 }
 
+/* One option (getopt's c and optarg): 0, 1 (exit 0: --help) or -1. */
+static int podvmd_opt(struct podvmd_opts *o, int c, const char *arg)
+{
+	struct pv_err err = { 0 };
+	unsigned long long v;
+	int lvl;
+
+	switch (c) {
+	case 's': o->state_dir = arg; break;
+	case 'S': o->api.socket_path = arg; break;
+	case 'l': o->api.listen = arg; break;
+	case 't': o->api.token_file = arg; break;
+	case 'c': o->control_plane_url = arg; break;
+	case 'L': o->libvirt_uri = arg; break;
+	case 'r': o->run_dir = arg; break;
+	case 'g': o->guest_dir = arg; break;
+	case 'n': o->node_name = arg; break;
+	case 'M': o->metrics_listen = arg; break;
+	case 'N': o->netns_dir = arg; break;
+	case 'P': o->seccomp_root = arg; break;
+	case 'C': o->api.tls_cert_file = arg; break;
+	case 'K': o->api.tls_key_file = arg; break;
+	case 'V':
+		if (o->n_vpcs == PODVMD_MAX_VPCS) {
+			fprintf(stderr, "podvmd: at most %d --vpc\n", PODVMD_MAX_VPCS);
+			return -1;
+		}
+		if (vpcsvc_parse_flag(arg, &o->vpcs[o->n_vpcs], &err) < 0) {
+			fprintf(stderr, "podvmd: %s\n", err.msg);
+			return -1;
+		}
+		o->n_vpcs++;
+		break;
+	case 'b':
+		if (podvmd_parse_size("--max-body", arg, 64ULL << 20, &v) < 0)
+			return -1;
+		o->api.max_body = (size_t)v;
+		break;
+	case 'm':
+		if (podvmd_parse_size("--max-connections", arg, 4096, &v) < 0)
+			return -1;
+		o->api.max_connections = (unsigned)v;
+		break;
+	case 'v':
+		lvl = log_parse_level(arg);
+		if (lvl < 0) {
+			fprintf(stderr, "podvmd: --log-level: debug, info, "
+				"warn or error\n");
+			return -1;
+		}
+		log_set_level((enum log_level)lvl);
+		break;
+	case 'h':
+		podvmd_usage(stdout);
+		return 1;
+	default:
+		podvmd_usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
 /* Returns 0, 1 (exit 0: --help) or -1 (usage error). */
 static int podvmd_parse_args(int argc, char **argv, struct podvmd_opts *o)
 {
@@ -109,63 +171,12 @@ static int podvmd_parse_args(int argc, char **argv, struct podvmd_opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct pv_err err = { 0 };
-	unsigned long long v;
-	int c, lvl;
+	int c, ret;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 's': o->state_dir = optarg; break;
-		case 'S': o->api.socket_path = optarg; break;
-		case 'l': o->api.listen = optarg; break;
-		case 't': o->api.token_file = optarg; break;
-		case 'c': o->control_plane_url = optarg; break;
-		case 'L': o->libvirt_uri = optarg; break;
-		case 'r': o->run_dir = optarg; break;
-		case 'g': o->guest_dir = optarg; break;
-		case 'n': o->node_name = optarg; break;
-		case 'M': o->metrics_listen = optarg; break;
-		case 'N': o->netns_dir = optarg; break;
-		case 'P': o->seccomp_root = optarg; break;
-		case 'V':
-			if (o->n_vpcs == PODVMD_MAX_VPCS) {
-				fprintf(stderr, "podvmd: at most %d --vpc\n", PODVMD_MAX_VPCS);
-				return -1;
-			}
-			if (vpcsvc_parse_flag(optarg, &o->vpcs[o->n_vpcs], &err) < 0) {
-				fprintf(stderr, "podvmd: %s\n", err.msg);
-				return -1;
-			}
-			o->n_vpcs++;
-			break;
-		case 'C': o->api.tls_cert_file = optarg; break;
-		case 'K': o->api.tls_key_file = optarg; break;
-		case 'b':
-			if (podvmd_parse_size("--max-body", optarg, 64ULL << 20, &v) < 0)
-				return -1;
-			o->api.max_body = (size_t)v;
-			break;
-		case 'm':
-			if (podvmd_parse_size("--max-connections", optarg, 4096, &v) < 0)
-				return -1;
-			o->api.max_connections = (unsigned)v;
-			break;
-		case 'v':
-			lvl = log_parse_level(optarg);
-			if (lvl < 0) {
-				fprintf(stderr, "podvmd: --log-level: debug, info, "
-					"warn or error\n");
-				return -1;
-			}
-			log_set_level((enum log_level)lvl);
-			break;
-		case 'h':
-			podvmd_usage(stdout);
-			return 1;
-		default:
-			podvmd_usage(stderr);
-			return -1;
-		}
+		ret = podvmd_opt(o, c, optarg);
+		if (ret != 0)
+			return ret;
 	}
 	if (optind != argc) {
 		podvmd_usage(stderr);
@@ -232,64 +243,167 @@ static int podvmd_reporter_start(const char *url, const char *node,
 	return reporter_start(&rc, svc, out, err);
 }
 
+/* The paths podvmd keeps (absolute: it may be started from anywhere). */
+struct podvmd_paths {
+	char *guest_dir, *netns_dir, *sc_root;   /* defaults we made */
+	char *state, *run, *guest, *netns, *sc;
+};
+
+static void podvmd_paths_free(struct podvmd_paths *pa)
+{
+	free(pa->guest_dir);
+	free(pa->netns_dir);
+	free(pa->sc_root);
+	free(pa->sc);
+	free(pa->state);
+	free(pa->run);
+	free(pa->guest);
+	free(pa->netns);
+}
+
+/* Defaults from the environment, then absolute paths into o. */
+static int podvmd_paths(struct podvmd_opts *o, struct podvmd_paths *pa)
+{
+	o->state_dir = o->state_dir ? o->state_dir
+				    : podvmd_env("PODVM_STATE_DIR", "/var/lib/podvm");
+	o->run_dir = o->run_dir ? o->run_dir : podvmd_env("PODVM_RUN_DIR", "/run/podvm");
+	o->libvirt_uri = o->libvirt_uri ? o->libvirt_uri
+					: podvmd_env("PODVM_LIBVIRT_URI", NULL);
+	if (!o->guest_dir)
+		o->guest_dir = getenv("PODVM_GUEST_DIR");
+	if (!o->guest_dir || !*o->guest_dir) {
+		pa->guest_dir = podvmd_default_guest_dir();
+		o->guest_dir = pa->guest_dir ? pa->guest_dir : "/usr/lib/podvm/guest";
+	}
+	if (!o->api.socket_path)
+		o->api.socket_path = API_DEFAULT_SOCKET;
+	pa->state = util_abspath(o->state_dir);
+	pa->run = util_abspath(o->run_dir);
+	pa->guest = util_abspath(o->guest_dir);
+	/* per run dir, so that two podvmd never clean up each other's VPCs */
+	if (!o->netns_dir && pa->run &&
+	    asprintf(&pa->netns_dir, "%s/netns", pa->run) > 0)
+		o->netns_dir = pa->netns_dir;
+	pa->netns = o->netns_dir ? util_abspath(o->netns_dir) : NULL;
+	/* kubelet's default is <root-dir>/seccomp */
+	if (!o->seccomp_root && pa->state &&
+	    asprintf(&pa->sc_root, "%s/seccomp", pa->state) > 0)
+		o->seccomp_root = pa->sc_root;
+	pa->sc = o->seccomp_root ? util_abspath(o->seccomp_root) : NULL;
+	if (!pa->state || !pa->run || !pa->guest || !pa->netns || !pa->sc)
+		return -ENOMEM;
+	o->state_dir = pa->state;
+	o->run_dir = pa->run;
+	o->guest_dir = pa->guest;
+	o->netns_dir = pa->netns;
+	o->seccomp_root = pa->sc;
+	return 0;
+}
+
+/* Everything podvmd runs, in the order it starts. */
+struct podvmd {
+	struct vpcsvc *vpcs;
+	struct exec_table *exec;
+	struct metrics *metrics;
+	struct supervisor *sv;
+	struct podsvc *svc;
+	struct reporter *rep;
+	struct api_metrics_listener *ml;
+	struct api_server *api;
+};
+
+/* The services and their handles, each handed to those that use it. */
+static int podvmd_open(struct podvmd *d, struct podvmd_opts *o,
+		       const char *node, struct pv_err *err)
+{
+	struct vpcsvc_config vcfg = {
+		.state_dir = o->state_dir, .netns_dir = o->netns_dir,
+		.vpcs = o->vpcs, .n_vpcs = o->n_vpcs,
+	};
+	struct supervisor_config scfg = {
+		.state_dir = o->state_dir, .run_dir = o->run_dir,
+		.guest_dir = o->guest_dir, .libvirt_uri = o->libvirt_uri,
+		.host_ip = "127.0.0.1", .node_name = node,
+		.seccomp_root = o->seccomp_root,
+	};
+	struct podsvc_config pcfg = {
+		.state_dir = o->state_dir, .host_ip = "127.0.0.1",
+		.node_name = node, .max_events = 0,
+	};
+
+	if (vpcsvc_open(&vcfg, &d->vpcs, err) < 0 ||
+	    exec_table_new(&d->exec, err) < 0 ||
+	    metrics_new(&d->metrics, err) < 0)
+		return -1;
+	scfg.vpcs = d->vpcs;
+	scfg.exec = d->exec;
+	scfg.metrics = d->metrics;
+	if (supervisor_open(&scfg, &d->sv, err) < 0 ||
+	    podsvc_open(&pcfg, &supervisor_runner_ops, d->sv, &d->svc, err) < 0 ||
+	    supervisor_start(d->sv, d->svc, err) < 0)
+		return -1;
+	return podvmd_reporter_start(o->control_plane_url, node, d->sv, d->svc,
+				     &d->rep, err);
+}
+
+/* Metrics (the collector samples the supervisor's pods), then the API. */
+static int podvmd_serve(struct podvmd *d, struct podvmd_opts *o,
+			struct pv_err *err)
+{
+	struct metrics_config mc = {
+		.backend = supervisor_accel(d->sv),
+		.pod_counts = metrics_podsvc_counts, .pod_counts_opaque = d->svc,
+		.source = &supervisor_metrics_ops, .source_opaque = d->sv,
+		.refresh = metrics_reporter_refresh, .refresh_opaque = d->rep,
+	};
+
+	if (metrics_start(d->metrics, &mc, err) < 0)
+		return -1;
+	if (o->metrics_listen &&
+	    api_metrics_listener_start(o->metrics_listen, d->metrics, &d->ml,
+				       err) < 0)
+		return -1;
+	o->api.vpcs = d->vpcs;
+	o->api.exec = d->exec;
+	o->api.metrics = d->metrics;
+	return api_start(&o->api, d->svc, &d->api, err);
+}
+
+/* In reverse: pods keep running, their VMs are let go. */
+static void podvmd_close(struct podvmd *d)
+{
+	api_metrics_listener_stop(d->ml);
+	api_stop(d->api);
+	metrics_stop(d->metrics);   /* its collector calls into the supervisor */
+	if (d->rep)
+		reporter_stop(d->rep);
+	if (d->sv)
+		supervisor_close(d->sv);
+	vpcsvc_close(d->vpcs);   /* after the pod threads: a last flush */
+	if (d->svc)
+		podsvc_close(d->svc);
+	exec_table_free(d->exec);   /* after the API and the pod threads */
+	metrics_free(d->metrics);
+}
+
 int main(int argc, char **argv)
 {
 	struct podvmd_opts o = { 0 };
-	struct supervisor_config scfg;
-	struct podsvc_config pcfg;
-	struct supervisor *sv = NULL;
-	struct vpcsvc_config vcfg;
-	struct vpcsvc *vpcs = NULL;
-	struct podsvc *svc = NULL;
-	struct reporter *rep = NULL;
-	struct api_server *api = NULL;
-	struct api_metrics_listener *ml = NULL;
-	struct exec_table *exec = NULL;
-	struct metrics *metrics = NULL;
-	struct metrics_config mc;
+	struct podvmd_paths pa = { 0 };
+	struct podvmd d = { 0 };
 	struct pv_err err = { 0 };
 	char node[POD_NAME_MAX + 1];
-	char *guest_dir = NULL, *abs_state = NULL, *abs_run = NULL, *abs_guest = NULL;
-	char *netns_dir = NULL, *abs_netns = NULL, *sc_root = NULL, *abs_sc = NULL;
 	sigset_t sigs;
 	int ret, sig = 0, rc = 1;
 
 	ret = podvmd_parse_args(argc, argv, &o);
 	if (ret != 0)
 		return ret > 0 ? 0 : 2;
-	o.state_dir = o.state_dir ? o.state_dir
-				  : podvmd_env("PODVM_STATE_DIR", "/var/lib/podvm");
-	o.run_dir = o.run_dir ? o.run_dir : podvmd_env("PODVM_RUN_DIR", "/run/podvm");
-	o.libvirt_uri = o.libvirt_uri ? o.libvirt_uri
-				      : podvmd_env("PODVM_LIBVIRT_URI", NULL);
-	if (!o.guest_dir)
-		o.guest_dir = getenv("PODVM_GUEST_DIR");
-	if (!o.guest_dir || !*o.guest_dir) {
-		guest_dir = podvmd_default_guest_dir();
-		o.guest_dir = guest_dir ? guest_dir : "/usr/lib/podvm/guest";
-	}
-	if (!o.api.socket_path)
-		o.api.socket_path = API_DEFAULT_SOCKET;
-	/* The daemon may be started from anywhere: keep absolute paths. */
-	abs_state = util_abspath(o.state_dir);
-	abs_run = util_abspath(o.run_dir);
-	abs_guest = util_abspath(o.guest_dir);
-	/* per run dir, so that two podvmd never clean up each other's VPCs */
-	if (!o.netns_dir && abs_run && asprintf(&netns_dir, "%s/netns", abs_run) > 0)
-		o.netns_dir = netns_dir;
-	abs_netns = o.netns_dir ? util_abspath(o.netns_dir) : NULL;
-	/* kubelet's default is <root-dir>/seccomp */
-	if (!o.seccomp_root && abs_state &&
-	    asprintf(&sc_root, "%s/seccomp", abs_state) > 0)
-		o.seccomp_root = sc_root;
-	abs_sc = o.seccomp_root ? util_abspath(o.seccomp_root) : NULL;
-	if (!abs_state || !abs_run || !abs_guest || !abs_netns || !abs_sc) {
+	if (podvmd_paths(&o, &pa) < 0) {
 		fprintf(stderr, "podvmd: out of memory\n");
-		goto out_paths;
+		podvmd_paths_free(&pa);
+		return 1;
 	}
-	o.state_dir = abs_state;
-	o.run_dir = abs_run;
-	o.guest_dir = abs_guest;
 	podvmd_node_name(o.node_name, node, sizeof(node));
 
 	/* Every thread inherits this mask: only sigwait() below sees them. */
@@ -302,97 +416,20 @@ int main(int argc, char **argv)
 	log_info("podvmd starting", LOG_STR("stateDir", o.state_dir),
 		 LOG_STR("runDir", o.run_dir), LOG_STR("guestDir", o.guest_dir),
 		 LOG_STR("node", node), LOG_INT("pid", getpid()), LOG_END);
-
-	vcfg = (struct vpcsvc_config){
-		.state_dir = o.state_dir, .netns_dir = abs_netns,
-		.vpcs = o.vpcs, .n_vpcs = o.n_vpcs,
-	};
-	ret = vpcsvc_open(&vcfg, &vpcs, &err);
-	if (ret < 0)
-		goto fail;
-	ret = exec_table_new(&exec, &err);
-	if (ret < 0)
-		goto fail;
-	ret = metrics_new(&metrics, &err);
-	if (ret < 0)
-		goto fail;
-	o.api.vpcs = vpcs;
-	o.api.exec = exec;
-	o.api.metrics = metrics;
-	scfg = (struct supervisor_config){
-		.state_dir = o.state_dir, .run_dir = o.run_dir,
-		.guest_dir = o.guest_dir, .libvirt_uri = o.libvirt_uri,
-		.host_ip = "127.0.0.1", .node_name = node, .vpcs = vpcs,
-		.seccomp_root = abs_sc,
-		.exec = exec, .metrics = metrics,
-	};
-	ret = supervisor_open(&scfg, &sv, &err);
-	if (ret < 0)
-		goto fail;
-	pcfg = (struct podsvc_config){
-		.state_dir = o.state_dir, .host_ip = "127.0.0.1",
-		.node_name = node, .max_events = 0,
-	};
-	ret = podsvc_open(&pcfg, &supervisor_runner_ops, sv, &svc, &err);
-	if (ret < 0)
-		goto fail;
-	ret = supervisor_start(sv, svc, &err);
-	if (ret < 0)
-		goto fail;
-	ret = podvmd_reporter_start(o.control_plane_url, node, sv, svc, &rep,
-				    &err);
-	if (ret < 0)
-		goto fail;
-	mc = (struct metrics_config){
-		.backend = supervisor_accel(sv),
-		.pod_counts = metrics_podsvc_counts, .pod_counts_opaque = svc,
-		.source = &supervisor_metrics_ops, .source_opaque = sv,
-		.refresh = metrics_reporter_refresh, .refresh_opaque = rep,
-	};
-	ret = metrics_start(metrics, &mc, &err);
-	if (ret < 0)
-		goto fail;
-	if (o.metrics_listen) {
-		ret = api_metrics_listener_start(o.metrics_listen, metrics, &ml,
-						 &err);
-		if (ret < 0)
-			goto fail;
+	if (podvmd_open(&d, &o, node, &err) < 0 ||
+	    podvmd_serve(&d, &o, &err) < 0) {
+		log_error("podvmd failed", LOG_STR("error", err.msg), LOG_END);
+	} else {
+		log_info("podvmd ready", LOG_STR("accel", supervisor_accel(d.sv)),
+			 LOG_END);
+		while (sigwait(&sigs, &sig) != 0)
+			;
+		log_info("podvmd stopping (pods keep running)",
+			 LOG_STR("signal", strsignal(sig)), LOG_END);
+		rc = 0;
 	}
-	ret = api_start(&o.api, svc, &api, &err);
-	if (ret < 0)
-		goto fail;
-	log_info("podvmd ready", LOG_STR("accel", supervisor_accel(sv)), LOG_END);
-
-	while (sigwait(&sigs, &sig) != 0)
-		;
-	log_info("podvmd stopping (pods keep running)",
-		 LOG_STR("signal", strsignal(sig)), LOG_END);
-	rc = 0;
-	goto out;
-fail:
-	log_error("podvmd failed", LOG_STR("error", err.msg), LOG_END);
-out:
-	api_metrics_listener_stop(ml);
-	api_stop(api);
-	metrics_stop(metrics);   /* its collector calls into the supervisor */
-	if (rep)
-		reporter_stop(rep);
-	if (sv)
-		supervisor_close(sv);
-	vpcsvc_close(vpcs);   /* after the pod threads: a last flush */
-	exec_table_free(exec);   /* after the API and the pod threads */
-	metrics_free(metrics);
-	if (svc)
-		podsvc_close(svc);
-out_paths:
-	free(sc_root);
-	free(abs_sc);
-	free(netns_dir);
-	free(abs_netns);
-	free(abs_state);
-	free(abs_run);
-	free(abs_guest);
-	free(guest_dir);
+	podvmd_close(&d);
+	podvmd_paths_free(&pa);
 	if (rc == 0)
 		log_info("podvmd stopped", LOG_END);
 	return rc;
