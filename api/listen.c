@@ -183,14 +183,82 @@ static int api_read_token(const char *file, char **out, struct pv_err *err)
 	return 0;
 }
 
+/* --listen, --token-file and the TLS files into srv; *ss: the TCP
+ * address when cfg->listen is given. */
+static int api_load_config(struct api_server *srv, const struct api_config *cfg,
+			   struct sockaddr_storage *ss, socklen_t *sl,
+			   struct pv_err *err)
+{
+	bool loopback = true;
+	size_t n;
+	int ret;
+
+	if (cfg->listen) {
+		ret = api_parse_listen(cfg->listen, ss, sl, &loopback, err);
+		if (ret < 0)
+			return ret;
+		snprintf(srv->addr, sizeof(srv->addr), "%s", cfg->listen);
+		if (!loopback && !cfg->token_file)
+			return pv_err_set(err, EPERM, "--listen %s is not a loopback "
+					  "address: --token-file is required",
+					  cfg->listen);
+	}
+	if (cfg->token_file) {
+		ret = api_read_token(cfg->token_file, &srv->token, err);
+		if (ret < 0)
+			return ret;
+	}
+	if (!cfg->tls_cert_file != !cfg->tls_key_file)
+		return pv_err_set(err, EINVAL, "--tls-cert-file and --tls-key-file "
+				  "go together");
+	if (cfg->tls_cert_file) {
+		ret = util_read_file(cfg->tls_cert_file, API_PEM_MAX, &srv->tls_cert,
+				     &n, err);
+		if (ret == 0)
+			ret = util_read_file(cfg->tls_key_file, API_PEM_MAX,
+					     &srv->tls_key, &n, err);
+		if (ret < 0)
+			return ret;
+	}
+	if (cfg->listen && !loopback && !srv->tls_cert)
+		log_warn("TCP listener off loopback without TLS: the bearer token "
+			 "travels in clear text", LOG_STR("listen", cfg->listen),
+			 LOG_END);
+	return 0;
+}
+
+/* The unix socket, then TCP when configured. */
+static int api_listen_all(struct api_server *srv, const struct api_config *cfg,
+			  const struct sockaddr_storage *ss, socklen_t sl,
+			  struct pv_err *err)
+{
+	int fd = -1, ret;
+
+	srv->socket_path = strdup(cfg->socket_path ? cfg->socket_path
+						    : API_DEFAULT_SOCKET);
+	if (!srv->socket_path)
+		return pv_err_set(err, ENOMEM, "out of memory");
+	ret = api_unix_listen(srv->socket_path, &fd, err);
+	if (ret < 0)
+		return ret;
+	/* The unix socket relies on its file mode (0660), no token. */
+	ret = api_listener_start(srv, fd, true, false, false, err);
+	if (ret < 0 || !cfg->listen)
+		return ret;
+	ret = api_tcp_listen(ss, sl, cfg->listen, &fd, err);
+	if (ret < 0)
+		return ret;
+	return api_listener_start(srv, fd, false, ss->ss_family == AF_INET6,
+				  srv->token != NULL, err);
+}
+
 int api_start(const struct api_config *cfg, struct podsvc *svc,
 	      struct api_server **out, struct pv_err *err)
 {
 	struct api_server *srv;
 	struct sockaddr_storage ss;
 	socklen_t sl = 0;
-	bool loopback = true;
-	int fd = -1, ret;
+	int ret;
 
 	*out = NULL;
 	srv = calloc(1, sizeof(*srv));
@@ -205,66 +273,12 @@ int api_start(const struct api_config *cfg, struct podsvc *svc,
 						    : API_DEFAULT_MAX_CONN;
 	srv->timeout_s = cfg->timeout_s ? cfg->timeout_s : API_DEFAULT_TIMEOUT_S;
 	atomic_init(&srv->stopping, false);
-	if (cfg->listen) {
-		ret = api_parse_listen(cfg->listen, &ss, &sl, &loopback, err);
-		if (ret < 0)
-			goto fail;
-		snprintf(srv->addr, sizeof(srv->addr), "%s", cfg->listen);
-		if (!loopback && !cfg->token_file) {
-			ret = pv_err_set(err, EPERM, "--listen %s is not a loopback "
-					 "address: --token-file is required",
-					 cfg->listen);
-			goto fail;
-		}
-	}
-	if (cfg->token_file) {
-		ret = api_read_token(cfg->token_file, &srv->token, err);
-		if (ret < 0)
-			goto fail;
-	}
-	if (!cfg->tls_cert_file != !cfg->tls_key_file) {
-		ret = pv_err_set(err, EINVAL, "--tls-cert-file and --tls-key-file "
-				 "go together");
-		goto fail;
-	}
-	if (cfg->tls_cert_file) {
-		size_t n;
-
-		ret = util_read_file(cfg->tls_cert_file, API_PEM_MAX, &srv->tls_cert,
-				     &n, err);
-		if (ret == 0)
-			ret = util_read_file(cfg->tls_key_file, API_PEM_MAX,
-					     &srv->tls_key, &n, err);
-		if (ret < 0)
-			goto fail;
-	}
-	if (cfg->listen && !loopback && !srv->tls_cert)
-		log_warn("TCP listener off loopback without TLS: the bearer token "
-			 "travels in clear text", LOG_STR("listen", cfg->listen),
-			 LOG_END);
-	srv->socket_path = strdup(cfg->socket_path ? cfg->socket_path
-						    : API_DEFAULT_SOCKET);
-	if (!srv->socket_path) {
-		ret = pv_err_set(err, ENOMEM, "out of memory");
-		goto fail;
-	}
-	ret = api_unix_listen(srv->socket_path, &fd, err);
-	if (ret < 0)
-		goto fail;
-	/* The unix socket relies on its file mode (0660), no token. */
-	ret = api_listener_start(srv, fd, true, false, false, err);
-	fd = -1;
-	if (ret < 0)
-		goto fail;
-	if (cfg->listen) {
-		ret = api_tcp_listen(&ss, sl, cfg->listen, &fd, err);
-		if (ret < 0)
-			goto fail;
-		ret = api_listener_start(srv, fd, false, ss.ss_family == AF_INET6,
-					 srv->token != NULL, err);
-		fd = -1;
-		if (ret < 0)
-			goto fail;
+	ret = api_load_config(srv, cfg, &ss, &sl, err);
+	if (ret == 0)
+		ret = api_listen_all(srv, cfg, &ss, sl, err);
+	if (ret < 0) {
+		api_stop(srv);
+		return ret;
 	}
 	log_info("api listening", LOG_STR("socket", srv->socket_path),
 		 LOG_STR("tcp", cfg->listen ? cfg->listen : ""),
@@ -274,9 +288,6 @@ int api_start(const struct api_config *cfg, struct podsvc *svc,
 		 LOG_INT("maxConnections", srv->max_connections), LOG_END);
 	*out = srv;
 	return 0;
-fail:
-	api_stop(srv);
-	return ret;
 }
 
 void api_stop(struct api_server *srv)

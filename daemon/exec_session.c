@@ -216,26 +216,15 @@ static uint16_t exec_id_alloc_locked(struct exec_pod *p)
 	return 0;
 }
 
-int exec_session_start(struct exec_table *x, const struct exec_request *rq,
-		       int fd, const char *extra, size_t extra_len,
-		       const atomic_bool *stopping,
-		       void (*done)(void *arg), void *done_arg,
-		       struct pv_err *err)
+/* A new session in *out, not yet on any pod: the request copied, the
+ * client's socket made non-blocking. */
+static int exec_session_new(struct exec_table *x, const struct exec_request *rq,
+			    int fd, struct exec_session **out,
+			    struct pv_err *err)
 {
-	struct exec_session *s = NULL;
-	struct exec_pod *p;
-	pthread_attr_t attr;
-	pthread_t th;
+	struct exec_session *s = calloc(1, sizeof(*s));
 	int ret, fl;
 
-	if (!x)
-		return pv_err_set(err, ENOENT, "the pod is not running");
-	if (rq->n_argv == 0 || rq->n_argv > AGENT_EXEC_MAX_ARGS ||
-	    !rq->argv[0][0] || strlen(rq->container) > POD_LABEL_NAME_MAX)
-		return pv_err_set(err, EINVAL, "invalid exec request");
-	if (extra_len > sizeof(s->in))
-		return pv_err_set(err, EMSGSIZE, "too much early input");
-	s = calloc(1, sizeof(*s));
 	if (!s)
 		return pv_err_set(err, ENOMEM, "out of memory");
 	s->x = x;
@@ -244,44 +233,54 @@ int exec_session_start(struct exec_table *x, const struct exec_request *rq,
 	s->argv = calloc(rq->n_argv + 1, sizeof(*s->argv));
 	if (!s->argv) {
 		ret = pv_err_set(err, ENOMEM, "out of memory");
-		goto out;
+		goto fail;
 	}
 	for (; s->n_argv < rq->n_argv; s->n_argv++) {
 		if (strlen(rq->argv[s->n_argv]) >= AGENT_EXEC_ARG_MAX) {
 			ret = pv_err_set(err, E2BIG, "command argument too long");
-			goto out;
+			goto fail;
 		}
 		s->argv[s->n_argv] = strdup(rq->argv[s->n_argv]);
 		if (!s->argv[s->n_argv]) {
 			ret = pv_err_set(err, ENOMEM, "out of memory");
-			goto out;
+			goto fail;
 		}
 	}
 	snprintf(s->container, sizeof(s->container), "%s", rq->container);
 	s->tty = rq->tty;
 	s->stdin_open = rq->stdin_open;
 	s->fd = fd;
-	s->stopping = stopping;
-	s->done = done;
-	s->done_arg = done_arg;
-	memcpy(s->in, extra, extra_len);
-	s->in_len = extra_len;
 	s->ev_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	fl = fcntl(fd, F_GETFL);
 	if (s->ev_fd < 0 || fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
 		ret = pv_err_sys(err, errno, "exec session setup");
-		goto out;
+		goto fail;
 	}
-
+	*out = s;
+	return 0;
+fail:
 	pthread_mutex_lock(&x->lock);
-	p = exec_pod_find_locked(x, rq->uid);
+	exec_session_unref_locked(s);
+	pthread_mutex_unlock(&x->lock);
+	return ret;
+}
+
+/* Onto the pod's list with a free id, EXEC_START queued, its thread
+ * started. Takes s (freed on error). */
+static int exec_session_run_locked(struct exec_table *x, const char *uid,
+				   struct exec_session *s, struct pv_err *err)
+{
+	struct exec_pod *p = exec_pod_find_locked(x, uid);
+	pthread_attr_t attr;
+	pthread_t th;
+	int ret;
+
 	if (!p || p->n_sessions >= EXEC_MAX_PER_POD ||
 	    !(s->id = exec_id_alloc_locked(p))) {
-		pthread_mutex_unlock(&x->lock);
-		ret = p ? pv_err_set(err, EBUSY, "too many exec sessions in this "
-				     "pod (at most %d)", EXEC_MAX_PER_POD)
-			: pv_err_set(err, ENOENT, "the pod is not running");
-		goto out;
+		exec_session_unref_locked(s);
+		return p ? pv_err_set(err, EBUSY, "too many exec sessions in this "
+				      "pod (at most %d)", EXEC_MAX_PER_POD)
+			 : pv_err_set(err, ENOENT, "the pod is not running");
 	}
 	s->pod = p;
 	s->next = p->sessions;
@@ -297,20 +296,41 @@ int exec_session_start(struct exec_table *x, const struct exec_request *rq,
 	if (ret < 0) {
 		exec_session_remove_locked(s);
 		exec_session_unref_locked(s);   /* the thread's */
-		pthread_mutex_unlock(&x->lock);
 		return pv_err_sys(err, -ret, "cannot start exec session");
 	}
 	x->refs++;   /* the thread's: it may outlive exec_table_free */
-	log_info("exec session started", LOG_STR("uid", rq->uid),
+	log_info("exec session started", LOG_STR("uid", uid),
 		 LOG_STR("container", s->container), LOG_INT("id", s->id),
 		 LOG_END);
-	pthread_mutex_unlock(&x->lock);
 	return 0;
-out:
-	if (s) {
-		pthread_mutex_lock(&x->lock);
-		exec_session_unref_locked(s);
-		pthread_mutex_unlock(&x->lock);
-	}
+}
+
+int exec_session_start(struct exec_table *x, const struct exec_request *rq,
+		       int fd, const char *extra, size_t extra_len,
+		       const atomic_bool *stopping,
+		       void (*done)(void *arg), void *done_arg,
+		       struct pv_err *err)
+{
+	struct exec_session *s = NULL;
+	int ret;
+
+	if (!x)
+		return pv_err_set(err, ENOENT, "the pod is not running");
+	if (rq->n_argv == 0 || rq->n_argv > AGENT_EXEC_MAX_ARGS ||
+	    !rq->argv[0][0] || strlen(rq->container) > POD_LABEL_NAME_MAX)
+		return pv_err_set(err, EINVAL, "invalid exec request");
+	if (extra_len > sizeof(s->in))
+		return pv_err_set(err, EMSGSIZE, "too much early input");
+	ret = exec_session_new(x, rq, fd, &s, err);
+	if (ret < 0)
+		return ret;
+	s->stopping = stopping;
+	s->done = done;
+	s->done_arg = done_arg;
+	memcpy(s->in, extra, extra_len);
+	s->in_len = extra_len;
+	pthread_mutex_lock(&x->lock);
+	ret = exec_session_run_locked(x, rq->uid, s, err);
+	pthread_mutex_unlock(&x->lock);
 	return ret;
 }

@@ -189,13 +189,48 @@ static void hist(struct metrics_buf *b, const char *name, struct mlabel *l,
 	metrics_buf_puts(b, "\n");
 }
 
+/* Per-route request counters and durations (the "other" slot last). */
+static void render_api(struct metrics_buf *b, const struct metrics_scalars *sc)
+{
+	struct mlabel l[2];
+	char code[16];
+
+	family(b, "podvm_api_requests_total", "counter",
+	       "API requests served, by route and HTTP status code.");
+	for (size_t i = 0; i <= METRICS_ROUTES_MAX; i++) {
+		const struct metrics_route *r = &sc->routes[i];
+
+		if (i >= sc->n_routes && i < METRICS_ROUTES_MAX)
+			continue;
+		for (size_t j = 0; j < r->n_codes; j++) {
+			if (r->code[j])
+				snprintf(code, sizeof(code), "%d", r->code[j]);
+			else
+				snprintf(code, sizeof(code), "other");
+			l[0] = (struct mlabel){ "route", r->name };
+			l[1] = (struct mlabel){ "code", code };
+			sample_u64(b, "podvm_api_requests_total", l, 2, r->by_code[j]);
+		}
+	}
+	family(b, "podvm_api_request_duration_seconds", "histogram",
+	       "API request duration, by route (streams count until they end).");
+	for (size_t i = 0; i <= METRICS_ROUTES_MAX; i++) {
+		const struct metrics_route *r = &sc->routes[i];
+
+		if ((i >= sc->n_routes && i < METRICS_ROUTES_MAX) || !r->dur.count)
+			continue;
+		l[0] = (struct mlabel){ "route", r->name };
+		hist(b, "podvm_api_request_duration_seconds", l, 1, &r->dur,
+		     metrics_api_bounds, metrics_api_nbounds);
+	}
+}
+
 static void render_scalars(struct metrics_buf *b, const struct metrics_scalars *sc)
 {
 	static const char *const phases[4] = { "Pending", "Running", "Succeeded",
 					       "Failed" };
 	uint64_t by_phase[4] = { 0 };
 	struct mlabel l[3];
-	char code[16];
 
 	family(b, "podvm_build_info", "gauge",
 	       "A metric with a constant '1' value labelled by podvmd's version and commit.");
@@ -232,34 +267,7 @@ static void render_scalars(struct metrics_buf *b, const struct metrics_scalars *
 		     metrics_stage_bounds, metrics_stage_nbounds);
 	}
 
-	family(b, "podvm_api_requests_total", "counter",
-	       "API requests served, by route and HTTP status code.");
-	for (size_t i = 0; i <= METRICS_ROUTES_MAX; i++) {
-		const struct metrics_route *r = &sc->routes[i];
-
-		if (i >= sc->n_routes && i < METRICS_ROUTES_MAX)
-			continue;
-		for (size_t j = 0; j < r->n_codes; j++) {
-			if (r->code[j])
-				snprintf(code, sizeof(code), "%d", r->code[j]);
-			else
-				snprintf(code, sizeof(code), "other");
-			l[0] = (struct mlabel){ "route", r->name };
-			l[1] = (struct mlabel){ "code", code };
-			sample_u64(b, "podvm_api_requests_total", l, 2, r->by_code[j]);
-		}
-	}
-	family(b, "podvm_api_request_duration_seconds", "histogram",
-	       "API request duration, by route (streams count until they end).");
-	for (size_t i = 0; i <= METRICS_ROUTES_MAX; i++) {
-		const struct metrics_route *r = &sc->routes[i];
-
-		if ((i >= sc->n_routes && i < METRICS_ROUTES_MAX) || !r->dur.count)
-			continue;
-		l[0] = (struct mlabel){ "route", r->name };
-		hist(b, "podvm_api_request_duration_seconds", l, 1, &r->dur,
-		     metrics_api_bounds, metrics_api_nbounds);
-	}
+	render_api(b, sc);
 
 	family(b, "podvm_control_plane_events", "gauge",
 	       "Control-plane outbox events: pending now, delivered and failed "

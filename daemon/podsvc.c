@@ -298,77 +298,75 @@ static const char *create_raw_name(struct json_object *raw)
 	return n && strlen(n) <= POD_NAME_MAX ? n : NULL;
 }
 
-int podsvc_create(struct podsvc *s, const char *ns, const char *body,
-		  size_t len, char **out, struct podsvc_status *st)
+/* Decode and check a new pod into r, its namespace and a new uid set;
+ * *raw keeps the body's JSON for what podvm does not model. 0, -1 with st
+ * set, or -ENOMEM (err may say more). */
+static int create_prepare(struct podsvc *s, const char *ns, const char *body,
+			  size_t len, struct podsvc_rec *r,
+			  struct json_object **raw, struct podsvc_status *st,
+			  struct pv_err *err)
 {
-	struct pv_err err = { 0 };
-	struct pod_size size;
 	struct pod_causes causes = { 0 };
-	struct json_object *raw = NULL, *draft = NULL;
-	struct podsvc_rec *r = NULL;
+	struct pod_size size;
 	const char *given_ns;
 	char uid[UUID_STR_LEN];
-	bool stop = false;
-	int64_t grace = 0;
-	int ret = -1, rc;
+	int rc;
 
-	*out = NULL;
-	if (!ns || !pod_is_dns1123_label(ns)) {
-		podsvc_st_set(st, 400, "BadRequest", NULL,
-			      "invalid namespace \"%.64s\"", ns ? ns : "");
-		return -1;
-	}
-	r = calloc(1, sizeof(*r));
-	if (!r)
-		goto oom;
-	rc = pod_decode_json(body, len, &r->pod, &causes, &err);
+	rc = pod_decode_json(body, len, &r->pod, &causes, err);
 	if (rc == -ENOMEM)
-		goto oom;
-	raw = create_parse(body, len);    /* decoded fine or not: extras */
+		return -ENOMEM;
+	*raw = create_parse(body, len);    /* decoded fine or not: extras */
 	if (rc < 0) {
 		/* not JSON at all is a bad request, as in Kubernetes */
 		if (causes.n == 1 && !causes.items[0].field[0] &&
-		    !strncmp(err.msg, "invalid JSON", 12))
-			podsvc_st_set(st, 400, "BadRequest", NULL, "%s", err.msg);
+		    !strncmp(err->msg, "invalid JSON", 12))
+			podsvc_st_set(st, 400, "BadRequest", NULL, "%s", err->msg);
 		else
-			create_invalid(st, create_raw_name(raw), &causes, err.msg);
-		goto out;
+			create_invalid(st, create_raw_name(*raw), &causes, err->msg);
+		return -1;
 	}
-	given_ns = podsvc_json_str(raw, "metadata", "namespace");
+	given_ns = podsvc_json_str(*raw, "metadata", "namespace");
 	if (given_ns && *given_ns && strcmp(given_ns, ns)) {
 		podsvc_st_set(st, 400, "BadRequest", r->pod->name, "the namespace "
 			      "of the provided object does not match the "
 			      "namespace sent on the request");
-		goto out;
+		return -1;
 	}
 	/* Fargate records the VM size it provisioned in this annotation. */
-	rc = pod_fargate_size(r->pod, &size, &err);
+	rc = pod_fargate_size(r->pod, &size, err);
 	if (rc < 0) {
-		podsvc_st_set(st, 422, "Invalid", r->pod->name, "%s", err.msg);
-		goto out;
+		podsvc_st_set(st, 422, "Invalid", r->pod->name, "%s", err->msg);
+		return -1;
 	}
 	/* the runner's own checks (the pod's VPC exists), before storing */
 	if (s->ops && s->ops->admit && s->ops->admit(s->runner, r->pod, st) < 0)
-		goto out;
+		return -1;
 	rc = pod_set_annotation(r->pod, "CapacityProvisioned", size.annotation);
 	if (rc == -ENOMEM)
-		goto oom;
+		return -ENOMEM;
 	if (rc < 0) {
 		podsvc_st_set(st, 422, "Invalid", r->pod->name,
 			      "metadata.annotations: Too many");
-		goto out;
+		return -1;
 	}
 	free(r->pod->namespace);
 	r->pod->namespace = strdup(ns);
 	free(r->pod->uid);   /* the server assigns the uid, as Kubernetes */
 	r->pod->uid = NULL;
-	if (!r->pod->namespace || util_uuid4(uid, &err) < 0 ||
+	if (!r->pod->namespace || util_uuid4(uid, err) < 0 ||
 	    !(r->pod->uid = strdup(uid)))
-		goto oom;
+		return -ENOMEM;
 	memcpy(r->uid, uid, sizeof(r->uid));
-	draft = podsvc_json_new_pod(r->pod, raw, s->node_name, util_wall_ms());
-	if (!draft)
-		goto oom;
+	return 0;
+}
+
+/* Store r (ADDED) unless the name is taken; *out: the stored object. */
+static int create_store(struct podsvc *s, const char *ns, struct podsvc_rec *r,
+			struct json_object *draft, char **out,
+			struct podsvc_status *st)
+{
+	struct pv_err err = { 0 };
+	int ret = -1;
 
 	pthread_mutex_lock(&s->lock);
 	if (s->closing) {
@@ -389,20 +387,59 @@ int podsvc_create(struct podsvc *s, const char *ns, const char *body,
 		ret = 0;
 	}
 	pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
+/* Hand the stored pod to the runner; a delete that came meanwhile is
+ * passed on once start returned. */
+static void create_start(struct podsvc *s, struct podsvc_rec *r)
+{
+	char uid[UUID_STR_LEN];
+	int64_t grace;
+	bool stop;
+
+	s->ops->start(s->runner, r->uid, r->pod);
+	pthread_mutex_lock(&s->lock);
+	r->runner_busy = false;
+	stop = r->stop_pending;
+	grace = r->stop_grace;
+	r->stop_pending = false;
+	snprintf(uid, sizeof(uid), "%s", r->uid);
+	pthread_mutex_unlock(&s->lock);
+	if (stop)
+		podsvc_do_stop(s, uid, grace);
+}
+
+int podsvc_create(struct podsvc *s, const char *ns, const char *body,
+		  size_t len, char **out, struct podsvc_status *st)
+{
+	struct pv_err err = { 0 };
+	struct json_object *raw = NULL, *draft = NULL;
+	struct podsvc_rec *r = NULL;
+	int ret = -1;
+
+	*out = NULL;
+	if (!ns || !pod_is_dns1123_label(ns)) {
+		podsvc_st_set(st, 400, "BadRequest", NULL,
+			      "invalid namespace \"%.64s\"", ns ? ns : "");
+		return -1;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		goto oom;
+	ret = create_prepare(s, ns, body, len, r, &raw, st, &err);
+	if (ret == -ENOMEM)
+		goto oom;
 	if (ret < 0)
 		goto out;
-	if (r->runner_busy) {
-		s->ops->start(s->runner, r->uid, r->pod);
-		pthread_mutex_lock(&s->lock);
-		r->runner_busy = false;
-		stop = r->stop_pending;
-		grace = r->stop_grace;
-		r->stop_pending = false;
-		snprintf(uid, sizeof(uid), "%s", r->uid);
-		pthread_mutex_unlock(&s->lock);
-		if (stop)
-			podsvc_do_stop(s, uid, grace);
-	}
+	draft = podsvc_json_new_pod(r->pod, raw, s->node_name, util_wall_ms());
+	if (!draft)
+		goto oom;
+	ret = create_store(s, ns, r, draft, out, st);
+	if (ret < 0)
+		goto out;
+	if (r->runner_busy)
+		create_start(s, r);
 	r = NULL;   /* owned by the service now */
 	if (!*out) {
 		/* stored and started; only the reply copy failed */
@@ -413,6 +450,7 @@ int podsvc_create(struct podsvc *s, const char *ns, const char *body,
 oom:
 	podsvc_st_set(st, 500, "InternalError", NULL, "%s",
 		      err.msg[0] ? err.msg : "out of memory");
+	ret = -1;
 out:
 	json_object_put(draft);
 	json_object_put(raw);

@@ -347,20 +347,19 @@ static void pj_unready(const struct pod *pod,
 	}
 }
 
-struct json_object *podsvc_json_status(const struct pod *pod,
-				       struct json_object *prev_status,
-				       const struct podsvc_status_update *up,
-				       const char *host_ip, int64_t now_ms)
+/* The four conditions, each with its lastTransitionTime kept from
+ * prev_status while its value stays. */
+static bool pj_conditions(struct json_object *st, const struct pod *pod,
+			  struct json_object *prev_status,
+			  const struct podsvc_status_update *up, const char *now)
 {
-	static const struct podsvc_ctr_status creating = { 0 };
-	struct json_object *st = json_object_new_object(), *conds, *a, *ip, *v;
-	char now[40], since[40], unready[512];
+	struct json_object *conds = json_object_new_array();
+	char since[40], unready[512];
 	bool all_ready = pod->n_containers > 0, done, initialized;
 	const char *rs = NULL, *msg = NULL;
 
-	if (!st)
-		return NULL;
-	podsvc_json_time(now_ms, now, sizeof(now));
+	if (!pj_add(st, "conditions", conds))
+		return false;
 	for (size_t i = 0; i < pod->n_containers; i++)
 		if (up->n_init + i >= up->n_containers || !up->ctr[up->n_init + i].ready)
 			all_ready = false;
@@ -378,45 +377,87 @@ struct json_object *podsvc_json_status(const struct pod *pod,
 			msg = unready;
 		}
 	}
-	if (!pj_str(st, "phase", podsvc_json_phase_name(up->phase)))
-		goto fail;
-	conds = json_object_new_array();
-	if (!pj_add(st, "conditions", conds))
-		goto fail;
 	pj_since(prev_status, "Initialized", initialized, now, since,
 		 sizeof(since));
 	if (!pj_push(conds, pj_condition("Initialized", initialized, NULL,
 					 NULL, since)))
-		goto fail;
+		return false;
 	pj_since(prev_status, "Ready", all_ready, now, since, sizeof(since));
 	if (!pj_push(conds, pj_condition("Ready", all_ready, rs, msg, since)))
-		goto fail;
+		return false;
 	pj_since(prev_status, "ContainersReady", all_ready, now, since,
 		 sizeof(since));
 	if (!pj_push(conds, pj_condition("ContainersReady", all_ready, rs, msg,
 					 since)))
-		goto fail;
+		return false;
 	pj_since(prev_status, "PodScheduled", true, now, since, sizeof(since));
-	if (!pj_push(conds, pj_condition("PodScheduled", true, NULL, NULL,
-					 since)))
+	return pj_push(conds, pj_condition("PodScheduled", true, NULL, NULL,
+					   since));
+}
+
+/* key: ip and keys: [{"ip": ip}] (hostIP/hostIPs, podIP/podIPs). */
+static bool pj_ip(struct json_object *st, const char *key, const char *keys,
+		  const char *ip)
+{
+	struct json_object *a, *o;
+
+	if (!pj_str(st, key, ip))
+		return false;
+	a = json_object_new_array();
+	if (!pj_add(st, keys, a))
+		return false;
+	o = json_object_new_object();
+	return pj_push(a, o) && pj_str(o, "ip", ip);
+}
+
+/* initContainerStatuses (first) or containerStatuses: one per container
+ * of the spec, "creating" for those the runner has not reported. */
+static bool pj_ctr_statuses(struct json_object *st, const struct pod *pod,
+			    struct json_object *prev_status,
+			    const struct podsvc_status_update *up, bool init)
+{
+	static const struct podsvc_ctr_status creating = { 0 };
+	const char *key = init ? "initContainerStatuses" : "containerStatuses";
+	const struct pod_container *ctrs = init ? pod->init_containers
+						: pod->containers;
+	size_t n = init ? pod->n_init_containers : pod->n_containers;
+	size_t first = init ? 0 : up->n_init;
+	size_t have = init ? up->n_init : up->n_containers;
+	struct json_object *a = json_object_new_array();
+
+	if (!pj_add(st, key, a))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const struct podsvc_ctr_status *c =
+			first + i < have ? &up->ctr[first + i] : &creating;
+
+		if (!pj_push(a, pj_ctr_status(&ctrs[i], c, pj_prev_ctr(prev_status,
+				key, ctrs[i].name))))
+			return false;
+	}
+	return true;
+}
+
+struct json_object *podsvc_json_status(const struct pod *pod,
+				       struct json_object *prev_status,
+				       const struct podsvc_status_update *up,
+				       const char *host_ip, int64_t now_ms)
+{
+	struct json_object *st = json_object_new_object(), *v;
+	char now[40];
+
+	if (!st)
+		return NULL;
+	podsvc_json_time(now_ms, now, sizeof(now));
+	if (!pj_str(st, "phase", podsvc_json_phase_name(up->phase)) ||
+	    !pj_conditions(st, pod, prev_status, up, now))
 		goto fail;
 	if ((up->message[0] && !pj_str(st, "message", up->message)) ||
 	    (up->reason[0] && !pj_str(st, "reason", up->reason)))
 		goto fail;
-	if (host_ip && *host_ip) {
-		a = json_object_new_array();
-		ip = json_object_new_object();
-		if (!pj_str(st, "hostIP", host_ip) || !pj_add(st, "hostIPs", a) ||
-		    !pj_push(a, ip) || !pj_str(ip, "ip", host_ip))
-			goto fail;
-	}
-	if (up->pod_ip[0]) {
-		a = json_object_new_array();
-		ip = json_object_new_object();
-		if (!pj_str(st, "podIP", up->pod_ip) || !pj_add(st, "podIPs", a) ||
-		    !pj_push(a, ip) || !pj_str(ip, "ip", up->pod_ip))
-			goto fail;
-	}
+	if ((host_ip && *host_ip && !pj_ip(st, "hostIP", "hostIPs", host_ip)) ||
+	    (up->pod_ip[0] && !pj_ip(st, "podIP", "podIPs", up->pod_ip)))
+		goto fail;
 	/* startTime: when the runner first reported (kubelet: first sync) */
 	if (json_object_object_get_ex(prev_status, "startTime", &v) &&
 	    json_object_is_type(v, json_type_string)) {
@@ -425,34 +466,10 @@ struct json_object *podsvc_json_status(const struct pod *pod,
 	} else if (!pj_str(st, "startTime", now)) {
 		goto fail;
 	}
-	if (pod->n_init_containers) {
-		a = json_object_new_array();
-		if (!pj_add(st, "initContainerStatuses", a))
-			goto fail;
-		for (size_t i = 0; i < pod->n_init_containers; i++) {
-			const struct pod_container *pc = &pod->init_containers[i];
-			const struct podsvc_ctr_status *c =
-				i < up->n_init ? &up->ctr[i] : &creating;
-
-			if (!pj_push(a, pj_ctr_status(pc, c, pj_prev_ctr(prev_status,
-					"initContainerStatuses", pc->name))))
-				goto fail;
-		}
-	}
-	a = json_object_new_array();
-	if (!pj_add(st, "containerStatuses", a))
-		goto fail;
-	for (size_t i = 0; i < pod->n_containers; i++) {
-		const struct pod_container *pc = &pod->containers[i];
-		size_t k = up->n_init + i;
-		const struct podsvc_ctr_status *c =
-			k < up->n_containers ? &up->ctr[k] : &creating;
-
-		if (!pj_push(a, pj_ctr_status(pc, c, pj_prev_ctr(prev_status,
-				"containerStatuses", pc->name))))
-			goto fail;
-	}
-	if (!pj_str(st, "qosClass", "BestEffort"))
+	if ((pod->n_init_containers &&
+	     !pj_ctr_statuses(st, pod, prev_status, up, true)) ||
+	    !pj_ctr_statuses(st, pod, prev_status, up, false) ||
+	    !pj_str(st, "qosClass", "BestEffort"))
 		goto fail;
 	return st;
 fail:

@@ -68,28 +68,15 @@ void vpcsvc_st_invalid(struct podsvc_status *st, const char *kind,
 
 /* ---- decoding ---------------------------------------------------------------- */
 
-/* One VPC object (POST body or definition file) into info; strict about
- * apiVersion, kind and spec, lenient about metadata (clients add fields);
- * status is ignored.  0, or -1 with st = 400/422. */
-static int vpc_decode(struct json_object *o, struct netns_vpc_info *info,
-		      int64_t *created_ms, struct podsvc_status *st)
+/* The top level: apiVersion, kind, metadata, spec, status (ignored). */
+static int vpc_decode_top(struct json_object *o, struct json_object **meta,
+			  struct json_object **spec, struct podsvc_status *st)
 {
-	struct json_object *meta = NULL, *spec = NULL, *v;
-	struct pv_err err = { 0 };
-	const char *name = NULL, *s;
-	struct tm tm;
-
-	memset(info, 0, sizeof(*info));
-	if (!json_object_is_type(o, json_type_object)) {
-		vpcsvc_st_set(st, 400, "BadRequest", NULL, "the body must be one "
-			      "JSON object (a VPC)");
-		return -1;
-	}
 	json_object_object_foreach(o, key, val) {
 		if (!strcmp(key, "metadata"))
-			meta = val;
+			*meta = val;
 		else if (!strcmp(key, "spec"))
-			spec = val;
+			*spec = val;
 		else if (!strcmp(key, "apiVersion") &&
 			 !(json_object_is_type(val, json_type_string) &&
 			   !strcmp(json_object_get_string(val), VPCSVC_API_VERSION))) {
@@ -109,6 +96,18 @@ static int vpc_decode(struct json_object *o, struct netns_vpc_info *info,
 			return -1;
 		}
 	}
+	return 0;
+}
+
+/* metadata: name (required), creationTimestamp (definition files). */
+static int vpc_decode_meta(struct json_object *meta, struct netns_vpc_info *info,
+			   int64_t *created_ms, struct podsvc_status *st)
+{
+	struct pv_err err = { 0 };
+	struct json_object *v;
+	const char *name = NULL, *s;
+	struct tm tm;
+
 	if (json_object_is_type(meta, json_type_object) &&
 	    json_object_object_get_ex(meta, "name", &v) &&
 	    json_object_is_type(v, json_type_string))
@@ -128,39 +127,53 @@ static int vpc_decode(struct json_object *o, struct netns_vpc_info *info,
 		if (s && !*s)
 			*created_ms = (int64_t)timegm(&tm) * 1000;
 	}
-	if (!json_object_is_type(spec, json_type_object)) {
-		vpcsvc_st_invalid(st, "VPC", name, "spec", "FieldValueRequired",
-				  "Required value: spec.cidr is required");
+	return 0;
+}
+
+/* spec.dns: at most NETNS_DNS_MAX IPv4 addresses. */
+static int vpc_decode_dns(struct json_object *v, struct netns_vpc_info *info,
+			  struct podsvc_status *st)
+{
+	const char *name = info->name;
+	size_t n = json_object_array_length(v);
+
+	if (!json_object_is_type(v, json_type_array) || n > NETNS_DNS_MAX) {
+		vpcsvc_st_invalid(st, "VPC", name, "spec.dns", "FieldValueInvalid",
+				  "Invalid value: want at most %d IPv4 "
+				  "addresses", NETNS_DNS_MAX);
 		return -1;
 	}
-	s = NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *d = json_object_array_get_idx(v, i);
+		char f[32];
+
+		if (!json_object_is_type(d, json_type_string) ||
+		    inet_pton(AF_INET, json_object_get_string(d),
+			      &info->dns[i]) != 1) {
+			snprintf(f, sizeof(f), "spec.dns[%zu]", i);
+			vpcsvc_st_invalid(st, "VPC", name, f, "FieldValueInvalid",
+					  "Invalid value: not an IPv4 address");
+			return -1;
+		}
+	}
+	info->ndns = n;
+	return 0;
+}
+
+/* spec: cidr (required), dns, egress ("none" only). */
+static int vpc_decode_spec(struct json_object *spec,
+			   struct netns_vpc_info *info, struct podsvc_status *st)
+{
+	struct pv_err err = { 0 };
+	const char *name = info->name, *s = NULL;
+
 	json_object_object_foreach(spec, skey, sval) {
 		if (!strcmp(skey, "cidr")) {
 			s = json_object_is_type(sval, json_type_string)
 				? json_object_get_string(sval) : "";
 		} else if (!strcmp(skey, "dns")) {
-			size_t n = json_object_array_length(sval);
-
-			if (!json_object_is_type(sval, json_type_array) || n > NETNS_DNS_MAX) {
-				vpcsvc_st_invalid(st, "VPC", name, "spec.dns", "FieldValueInvalid",
-						  "Invalid value: want at most %d IPv4 "
-						  "addresses", NETNS_DNS_MAX);
+			if (vpc_decode_dns(sval, info, st) < 0)
 				return -1;
-			}
-			for (size_t i = 0; i < n; i++) {
-				struct json_object *d = json_object_array_get_idx(sval, i);
-				char f[32];
-
-				if (!json_object_is_type(d, json_type_string) ||
-				    inet_pton(AF_INET, json_object_get_string(d),
-					      &info->dns[i]) != 1) {
-					snprintf(f, sizeof(f), "spec.dns[%zu]", i);
-					vpcsvc_st_invalid(st, "VPC", name, f, "FieldValueInvalid",
-							  "Invalid value: not an IPv4 address");
-					return -1;
-				}
-			}
-			info->ndns = n;
 		} else if (!strcmp(skey, "egress")) {
 			const char *e = json_object_get_string(sval);
 
@@ -190,6 +203,31 @@ static int vpc_decode(struct json_object *o, struct netns_vpc_info *info,
 		return -1;
 	}
 	return 0;
+}
+
+/* One VPC object (POST body or definition file) into info; strict about
+ * apiVersion, kind and spec, lenient about metadata (clients add fields);
+ * status is ignored.  0, or -1 with st = 400/422. */
+static int vpc_decode(struct json_object *o, struct netns_vpc_info *info,
+		      int64_t *created_ms, struct podsvc_status *st)
+{
+	struct json_object *meta = NULL, *spec = NULL;
+
+	memset(info, 0, sizeof(*info));
+	if (!json_object_is_type(o, json_type_object)) {
+		vpcsvc_st_set(st, 400, "BadRequest", NULL, "the body must be one "
+			      "JSON object (a VPC)");
+		return -1;
+	}
+	if (vpc_decode_top(o, &meta, &spec, st) < 0 ||
+	    vpc_decode_meta(meta, info, created_ms, st) < 0)
+		return -1;
+	if (!json_object_is_type(spec, json_type_object)) {
+		vpcsvc_st_invalid(st, "VPC", info->name, "spec", "FieldValueRequired",
+				  "Required value: spec.cidr is required");
+		return -1;
+	}
+	return vpc_decode_spec(spec, info, st);
 }
 
 /* ---- encoding ------------------------------------------------------------------ */
