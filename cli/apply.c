@@ -158,21 +158,14 @@ static int apply_existing(struct client *c, struct json_object *manifest,
 			  const char *ns, const char *name, struct pv_err *err)
 {
 	struct client_resp resp = { 0 };
-	char path[CLIENT_URL_MAX], nm[POD_NAME_MAX + 8];
+	char nm[POD_NAME_MAX + 8];
 	bool same = false;
 	int ret;
 
 	cli_sanitize(name, nm, sizeof(nm));
-	if (client_path(path, sizeof(path), ns, name, NULL) < 0)
-		return pv_err_set(err, ENAMETOOLONG, "name too long");
-	ret = client_request(c, "GET", path, NULL, &resp, err);
+	ret = client_get_pod(c, ns, name, &resp, err);
 	if (ret < 0)
 		goto out;
-	if (resp.code != 200) {
-		client_print_error(&resp);
-		ret = CLIENT_E_SERVER;
-		goto out;
-	}
 	if (cli_jstr(resp.json, "metadata.deletionTimestamp")) {
 		ret = pv_err_set(err, EEXIST, "pod \"%s\" is being deleted; apply "
 				 "again once it is gone", nm);
@@ -195,91 +188,106 @@ out:
 	return ret;
 }
 
+/* What apply sends: the manifest, its namespace and name. */
+struct apply {
+	const char *file;
+	struct json_object *obj;
+	const char *ns, *name;
+	const char *body;
+	char path[CLIENT_URL_MAX];
+};
+
+/* Load and check the manifest: one Pod with a name, in the namespace
+ * given (a.ns, NULL: the manifest's or "default"). */
+static int apply_load(struct apply *a, struct pv_err *err)
+{
+	const char *mns, *kind;
+	int ret;
+
+	ret = manifest_load(a->file, &a->obj, err);
+	if (ret < 0)
+		return ret;
+	kind = cli_jstr(a->obj, "kind");
+	if (!json_object_is_type(a->obj, json_type_object) || !kind ||
+	    strcmp(kind, "Pod"))
+		return pv_err_set(err, EINVAL, "%s: podvm applies one Pod (kind: "
+				  "Pod), not %.60s", a->file, kind ? kind : "this");
+	a->name = cli_jstr(a->obj, "metadata.name");
+	if (!a->name || !*a->name)
+		return pv_err_set(err, EINVAL, "%s: metadata.name is required",
+				  a->file);
+	mns = cli_jstr(a->obj, "metadata.namespace");
+	if (mns && *mns && a->ns && *a->ns && strcmp(mns, a->ns))
+		return pv_err_set(err, EINVAL, "the namespace from the provided "
+				  "object \"%.63s\" does not match the namespace "
+				  "\"%.63s\". You must pass '--namespace=%.63s' to "
+				  "perform this operation.", mns, a->ns, mns);
+	if (!a->ns || !*a->ns)
+		a->ns = mns && *mns ? mns : "default";
+	if (client_path(a->path, sizeof(a->path), a->ns, NULL, NULL) < 0)
+		return pv_err_set(err, ENAMETOOLONG, "namespace too long");
+	a->body = json_object_to_json_string_ext(a->obj, JSON_C_TO_STRING_PLAIN |
+						 JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!a->body)
+		return pv_err_set(err, ENOMEM, "out of memory");
+	return 0;
+}
+
+/* POST it; 409 AlreadyExists: unchanged when the stored spec is the same. */
+static int apply_post(struct client *c, void *arg, struct pv_err *err)
+{
+	struct apply *a = arg;
+	struct client_resp resp = { 0 };
+	char nm[POD_NAME_MAX + 8];
+	const char *reason;
+	int ret;
+
+	ret = client_call(c, "POST", a->path, a->body, 409, &resp, err);
+	if (ret < 0)
+		goto out;
+	reason = cli_jstr(resp.json, "reason");
+	if (resp.code == 409 && reason && strcmp(reason, "AlreadyExists")) {
+		client_print_error(&resp);
+		ret = CLIENT_E_SERVER;
+	} else if (resp.code == 409) {
+		ret = apply_existing(c, a->obj, a->ns, a->name, err);
+	} else {
+		const char *got = cli_jstr(resp.json, "metadata.name");
+
+		cli_sanitize(got ? got : a->name, nm, sizeof(nm));
+		printf("pod/%s created\n", nm);
+		ret = 0;
+	}
+out:
+	client_resp_free(&resp);
+	if (ret < 0)
+		return ret;
+	return fflush(stdout) == 0 ? CLIENT_EXIT_OK : CLIENT_EXIT_FAIL;
+}
+
 int cli_apply(const struct cli_env *env_in, int argc, char **argv)
 {
 	struct cli_env env = *env_in;
-	struct json_object *obj = NULL;
-	struct client *c = NULL;
-	struct client_resp resp = { 0 };
+	struct apply a = { 0 };
 	struct pv_err err = { 0 };
-	const char *file = NULL, *ns = NULL, *mns, *name, *kind, *body;
-	char path[CLIENT_URL_MAX], nm[POD_NAME_MAX + 8];
-	const struct cli_verb verb = { "apply", apply_usage, &env, &ns };
+	const struct cli_verb verb = { "apply", apply_usage, &env, &a.ns };
 	const struct cli_opt opts[] = {
-		CLI_OPT_STR('f', "filename", &file),
+		CLI_OPT_STR('f', "filename", &a.file),
 		CLI_OPT_END
 	};
 	int ret = cli_opts_parse(&verb, opts, argc, argv);
 
 	if (ret < 0)
 		return ret == CLI_OPTS_HELP ? CLIENT_EXIT_OK : CLIENT_EXIT_FAIL;
-	if (!file || optind < argc) {
-		fprintf(stderr, "podvm apply: %s\n", file ? "unexpected argument" :
+	if (!a.file || optind < argc) {
+		fprintf(stderr, "podvm apply: %s\n", a.file ? "unexpected argument" :
 			"must specify -f FILE");
 		apply_usage(stderr);
 		return CLIENT_EXIT_FAIL;
 	}
 	client_signals();
-	ret = manifest_load(file, &obj, &err);
-	if (ret < 0)
-		goto out;
-	kind = cli_jstr(obj, "kind");
-	if (!json_object_is_type(obj, json_type_object) || !kind ||
-	    strcmp(kind, "Pod")) {
-		ret = pv_err_set(&err, EINVAL, "%s: podvm applies one Pod (kind: "
-				 "Pod), not %.60s", file, kind ? kind : "this");
-		goto out;
-	}
-	name = cli_jstr(obj, "metadata.name");
-	if (!name || !*name) {
-		ret = pv_err_set(&err, EINVAL, "%s: metadata.name is required", file);
-		goto out;
-	}
-	mns = cli_jstr(obj, "metadata.namespace");
-	if (mns && *mns && ns && *ns && strcmp(mns, ns)) {
-		ret = pv_err_set(&err, EINVAL, "the namespace from the provided "
-				 "object \"%.63s\" does not match the namespace "
-				 "\"%.63s\". You must pass '--namespace=%.63s' to "
-				 "perform this operation.", mns, ns, mns);
-		goto out;
-	}
-	if (!ns || !*ns)
-		ns = mns && *mns ? mns : "default";
-	if (client_path(path, sizeof(path), ns, NULL, NULL) < 0) {
-		ret = pv_err_set(&err, ENAMETOOLONG, "namespace too long");
-		goto out;
-	}
-	body = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
-					      JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (!body) {
-		ret = pv_err_set(&err, ENOMEM, "out of memory");
-		goto out;
-	}
-	ret = client_open(&env, &c, &err);
-	if (ret < 0)
-		goto out;
-	ret = client_request(c, "POST", path, body, &resp, &err);
-	if (ret < 0)
-		goto out;
-	if (resp.code == 200 || resp.code == 201 || resp.code == 202) {
-		const char *got = cli_jstr(resp.json, "metadata.name");
-
-		cli_sanitize(got ? got : name, nm, sizeof(nm));
-		printf("pod/%s created\n", nm);
-		ret = 0;
-	} else if (resp.code == 409 &&
-		   (!cli_jstr(resp.json, "reason") ||
-		    !strcmp(cli_jstr(resp.json, "reason"), "AlreadyExists"))) {
-		ret = apply_existing(c, obj, ns, name, &err);
-	} else {
-		client_print_error(&resp);
-		ret = CLIENT_E_SERVER;
-	}
-out:
-	client_resp_free(&resp);
-	client_close(c);
-	json_object_put(obj);
-	if (ret < 0)
-		return client_fail(ret, &err);
-	return fflush(stdout) == 0 ? CLIENT_EXIT_OK : CLIENT_EXIT_FAIL;
+	ret = apply_load(&a, &err);
+	ret = ret < 0 ? client_fail(ret, &err) : client_main(&env, apply_post, &a);
+	json_object_put(a.obj);
+	return ret;
 }

@@ -390,6 +390,70 @@ static int client_setup(struct client *c, struct client_xfer *x,
 	return bad ? -EINVAL : 0;
 }
 
+/* What curl_easy_perform's rc means for the caller: 0 when the transfer
+ * went through (or fn stopped it), else a negative errno with err set. */
+static int client_perform_error(struct client *c, struct client_xfer *x,
+				CURLcode rc, struct pv_err *err)
+{
+	long oserr = 0;
+
+	if (x->stop < 0)
+		return x->stop;
+	if (x->timed_out)
+		return pv_err_set(err, ETIMEDOUT, "timed out");
+	if (rc == CURLE_ABORTED_BY_CALLBACK || (rc != CURLE_OK && client_sig))
+		return pv_err_set(err, EINTR, "interrupted");
+	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+	    (rc == CURLE_OPERATION_TIMEDOUT && !x->checked_code &&
+	     x->len == 0 && !x->stream)) {
+		curl_easy_getinfo(c->curl, CURLINFO_OS_ERRNO, &oserr);
+		return pv_err_set(err, ECONNREFUSED, "cannot connect to podvmd at "
+				  "%s: %s (is podvmd running?)", c->where,
+				  !c->tcp && oserr ? strerror((int)oserr) :
+				  c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+	}
+	if (rc != CURLE_OK && x->stop == 0)
+		return pv_err_set(err, EIO, "request to podvmd at %s failed: %s",
+				  c->where, c->errbuf[0] ? c->errbuf :
+				  curl_easy_strerror(rc));
+	return 0;
+}
+
+/* The response: status, and the body (a JSON object for a 2xx) unless it
+ * was streamed; a last line without its '\n' goes to fn first. */
+static int client_perform_done(struct client *c, struct client_xfer *x,
+			       struct client_resp *resp, struct pv_err *err)
+{
+	long code = 0;
+	int ret;
+
+	if (x->stream && !x->is_error && x->line_max && x->len && x->stop == 0) {
+		ret = x->fn(x->opaque, x->buf, x->len);
+		x->len = 0;
+		if (ret < 0)
+			return ret;
+	}
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &code);
+	resp->code = code;
+	if (!x->stream || x->is_error) {
+		resp->body = x->buf;
+		resp->len = x->len;
+		x->buf = NULL;
+		if (resp->len && cli_parse_json(resp->body, resp->len, &resp->json,
+						err) == 0 &&
+		    !json_object_is_type(resp->json, json_type_object)) {
+			json_object_put(resp->json);
+			resp->json = NULL;
+		}
+		if (!resp->json && code >= 200 && code <= 299)
+			return pv_err_set(err, EPROTO, "podvmd sent an invalid "
+					  "response (HTTP %ld, not a JSON object)",
+					  code);
+		pv_err_clear(err);
+	}
+	return x->stop > 0 ? x->stop : 0;
+}
+
 static int client_perform(struct client *c, struct client_xfer *x,
 			  const char *method, const char *path,
 			  const char *body, struct client_resp *resp,
@@ -397,7 +461,6 @@ static int client_perform(struct client *c, struct client_xfer *x,
 {
 	struct curl_slist *hdrs = NULL;
 	char url[CLIENT_URL_MAX];
-	long code = 0, oserr = 0;
 	CURLcode rc;
 	int ret;
 
@@ -418,62 +481,9 @@ static int client_perform(struct client *c, struct client_xfer *x,
 		goto out;
 	}
 	rc = curl_easy_perform(c->curl);
-	if (x->stop < 0) {
-		ret = x->stop;
-		goto out;
-	}
-	if (x->timed_out) {
-		ret = pv_err_set(err, ETIMEDOUT, "timed out");
-		goto out;
-	}
-	if (rc == CURLE_ABORTED_BY_CALLBACK || (rc != CURLE_OK && client_sig)) {
-		ret = pv_err_set(err, EINTR, "interrupted");
-		goto out;
-	}
-	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
-	    (rc == CURLE_OPERATION_TIMEDOUT && !x->checked_code &&
-	     x->len == 0 && !x->stream)) {
-		curl_easy_getinfo(c->curl, CURLINFO_OS_ERRNO, &oserr);
-		ret = pv_err_set(err, ECONNREFUSED, "cannot connect to podvmd at "
-				 "%s: %s (is podvmd running?)", c->where,
-				 !c->tcp && oserr ? strerror((int)oserr) :
-				 c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
-		goto out;
-	}
-	if (rc != CURLE_OK && x->stop == 0) {
-		ret = pv_err_set(err, EIO, "request to podvmd at %s failed: %s",
-				 c->where, c->errbuf[0] ? c->errbuf :
-				 curl_easy_strerror(rc));
-		goto out;
-	}
-	/* A last line without its '\n' (stream closed). */
-	if (x->stream && !x->is_error && x->line_max && x->len && x->stop == 0) {
-		ret = x->fn(x->opaque, x->buf, x->len);
-		x->len = 0;
-		if (ret < 0)
-			goto out;
-	}
-	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &code);
-	resp->code = code;
-	if (!x->stream || x->is_error) {
-		resp->body = x->buf;
-		resp->len = x->len;
-		x->buf = NULL;
-		if (resp->len && cli_parse_json(resp->body, resp->len, &resp->json,
-						err) == 0 &&
-		    !json_object_is_type(resp->json, json_type_object)) {
-			json_object_put(resp->json);
-			resp->json = NULL;
-		}
-		if (!resp->json && code >= 200 && code <= 299) {
-			ret = pv_err_set(err, EPROTO, "podvmd sent an invalid "
-					 "response (HTTP %ld, not a JSON object)",
-					 code);
-			goto out;
-		}
-		pv_err_clear(err);
-	}
-	ret = x->stop > 0 ? x->stop : 0;
+	ret = client_perform_error(c, x, rc, err);
+	if (ret == 0)
+		ret = client_perform_done(c, x, resp, err);
 out:
 	curl_slist_free_all(hdrs);
 	free(x->buf);

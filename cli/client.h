@@ -69,6 +69,27 @@ int client_stream(struct client *c, const char *path, size_t line_max,
 		  client_data_fn fn, void *opaque, struct client_resp *resp,
 		  struct pv_err *err);
 
+/* client_request, then the status: 0 when it is 2xx or `quiet` (resp
+ * holds the reply; the caller looks at resp->code); any other status is
+ * printed (client_print_error) and gives CLIENT_E_SERVER. */
+int client_call(struct client *c, const char *method, const char *path,
+		const char *body, long quiet, struct client_resp *resp,
+		struct pv_err *err);
+/* GET the pod ns/name, or the pod list of ns when name is NULL (through
+ * client_call). */
+int client_get_pod(struct client *c, const char *ns, const char *name,
+		   struct client_resp *resp, struct pv_err *err);
+
+/* The part of a verb that talks to podvmd, after its options: returns an
+ * exit code, or a negative errno (with err filled) for client_fail. */
+typedef int (*client_fn)(struct client *c, void *arg, struct pv_err *err);
+/* Signal handlers, a client on env (nothing sent yet), fn(c, arg, err),
+ * the client closed: the exit code. */
+int client_main(const struct cli_env *env, client_fn fn, void *arg);
+
+/* "pod/NAME" or "pods/NAME" -> NAME; anything else as it is. */
+const char *client_pod_name(const char *s);
+
 /* Print a failed response the way kubectl does: "Error from server
  * (Reason): message", or "The Pod "x" is invalid: field: message" for 422. */
 void client_print_error(const struct client_resp *r);

@@ -91,6 +91,55 @@ int client_fail(int ret, const struct pv_err *err)
 	return CLIENT_EXIT_FAIL;
 }
 
+/* --- requests --- */
+
+int client_call(struct client *c, const char *method, const char *path,
+		const char *body, long quiet, struct client_resp *resp,
+		struct pv_err *err)
+{
+	int ret = client_request(c, method, path, body, resp, err);
+
+	if (ret < 0)
+		return ret;
+	if ((resp->code >= 200 && resp->code < 300) ||
+	    (quiet && resp->code == quiet))
+		return 0;
+	client_print_error(resp);
+	return CLIENT_E_SERVER;
+}
+
+int client_get_pod(struct client *c, const char *ns, const char *name,
+		   struct client_resp *resp, struct pv_err *err)
+{
+	char path[CLIENT_URL_MAX];
+
+	if (client_path(path, sizeof(path), ns, name, NULL) < 0)
+		return pv_err_set(err, ENAMETOOLONG, "%s too long",
+				  name ? "name" : "namespace");
+	return client_call(c, "GET", path, NULL, 0, resp, err);
+}
+
+int client_main(const struct cli_env *env, client_fn fn, void *arg)
+{
+	struct client *c = NULL;
+	struct pv_err err = { 0 };
+	int ret;
+
+	client_signals();
+	ret = client_open(env, &c, &err);
+	if (ret == 0)
+		ret = fn(c, arg, &err);
+	client_close(c);
+	return ret < 0 ? client_fail(ret, &err) : ret;
+}
+
+const char *client_pod_name(const char *s)
+{
+	if (!strncmp(s, "pod/", 4) || !strncmp(s, "pods/", 5))
+		return strchr(s, '/') + 1;
+	return s;
+}
+
 /* --- URLs and options --- */
 
 static int client_escape(char *buf, size_t len, size_t *pos, const char *s)

@@ -99,14 +99,9 @@ static int delete_one(struct client *c, const char *ns, struct delete_pod *p,
 		if (client_query(path, sizeof(path), "gracePeriodSeconds", g) < 0)
 			return pv_err_set(err, ENAMETOOLONG, "name too long");
 	}
-	ret = client_request(c, "DELETE", path, body[0] ? body : NULL, &resp, err);
+	ret = client_call(c, "DELETE", path, body[0] ? body : NULL, 0, &resp, err);
 	if (ret < 0)
 		goto out;
-	if (resp.code != 200 && resp.code != 202) {
-		client_print_error(&resp);
-		ret = CLIENT_E_SERVER;
-		goto out;
-	}
 	cli_sanitize(p->name, nm, sizeof(nm));
 	printf("pod \"%s\" deleted\n", nm);
 	fflush(stdout);
@@ -187,14 +182,11 @@ static int delete_check(struct client *c, const char *ns, struct delete_pod *p,
 
 	if (client_path(path, sizeof(path), ns, p->name, NULL) < 0)
 		return pv_err_set(err, ENAMETOOLONG, "name too long");
-	ret = client_request(c, "GET", path, NULL, &resp, err);
+	ret = client_call(c, "GET", path, NULL, 404, &resp, err);
 	if (ret < 0)
 		goto out;
 	if (resp.code == 404) {
 		ret = 1;
-	} else if (resp.code != 200) {
-		client_print_error(&resp);
-		ret = CLIENT_E_SERVER;
 	} else if (!delete_is_ours(p, resp.json)) {
 		ret = 1;
 	} else {
@@ -271,97 +263,120 @@ static bool delete_opt_timeout(void *dst, const char *arg)
 	return true;
 }
 
-int cli_delete(const struct cli_env *env_in, int argc, char **argv)
-{
-	struct cli_env env = *env_in;
+struct delete {
+	const char *ns;
 	struct delete_pod pods[DELETE_MAX_NAMES];
-	struct client *c = NULL;
-	struct pv_err err = { 0 };
-	const char *ns = NULL, *a;
-	int64_t grace = -1, timeout = 0, g;
-	size_t n = 0;
-	bool wait = true, failed = false;
-	char nm[POD_NAME_MAX + 8];
-	int ret = 0;
-	const struct cli_verb verb = { "delete", delete_usage, &env, &ns };
-	const struct cli_opt opts[] = {
-		CLI_OPT_INT(0, "grace-period", &grace, -1, "seconds"),
-		CLI_OPT_FN(0, "now", &grace, delete_opt_now, false),
-		CLI_OPT_FN(0, "wait", &wait, delete_opt_wait, true),
-		CLI_OPT_FN(0, "timeout", &timeout, delete_opt_timeout, false),
-		CLI_OPT_END
-	};
+	size_t n;
+	int64_t grace, timeout;
+	bool wait;
+};
 
-	ret = cli_opts_parse(&verb, opts, argc, argv);
+/* Wait for each deleted pod to be gone (--wait, the default). */
+static int delete_wait_all(struct client *c, struct delete *d, bool *failed,
+			   struct pv_err *err)
+{
+	char nm[POD_NAME_MAX + 8];
+	int64_t g;
+	int ret;
+
+	for (size_t i = 0; d->wait && i < d->n; i++) {
+		struct delete_pod *p = &d->pods[i];
+
+		if (p->gone)
+			continue;
+		g = p->grace >= 0 ? p->grace : POD_DEFAULT_GRACE;
+		client_set_deadline(c, util_mono_ms() +
+				    1000 * (d->timeout ? d->timeout
+						       : g + DELETE_WAIT_SLACK_S));
+		ret = delete_wait_gone(c, d->ns, p, err);
+		client_set_deadline(c, 0);
+		if (ret == -ETIMEDOUT) {
+			cli_sanitize(p->name, nm, sizeof(nm));
+			fprintf(stderr, "podvm: timed out waiting for the condition "
+				"on pods/%s\n", nm);
+			*failed = true;
+			continue;
+		}
+		if (ret == CLIENT_E_SERVER) {
+			*failed = true;
+			continue;
+		}
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int delete_run(struct client *c, void *arg, struct pv_err *err)
+{
+	struct delete *d = arg;
+	bool failed = false;
+	int ret;
+
+	for (size_t i = 0; i < d->n; i++) {
+		ret = delete_one(c, d->ns, &d->pods[i], d->grace, err);
+		if (ret == CLIENT_E_SERVER) {
+			failed = true;
+			d->pods[i].gone = true;   /* nothing to wait for */
+			continue;
+		}
+		if (ret < 0)
+			return ret;
+	}
+	ret = delete_wait_all(c, d, &failed, err);
 	if (ret < 0)
-		return ret == CLI_OPTS_HELP ? CLIENT_EXIT_OK : CLIENT_EXIT_FAIL;
-	ret = 0;
+		return ret;
+	return failed ? CLIENT_E_SERVER : CLIENT_EXIT_OK;
+}
+
+/* [pod|pods|po] NAME... or pod/NAME...: 0, or -1 once said. */
+static int delete_names(struct delete *d, int argc, char **argv)
+{
 	if (optind < argc && (!strcmp(argv[optind], "pod") ||
 			      !strcmp(argv[optind], "pods") ||
 			      !strcmp(argv[optind], "po")))
 		optind++;
 	for (; optind < argc; optind++) {
-		a = argv[optind];
-		if (!strncmp(a, "pod/", 4) || !strncmp(a, "pods/", 5))
-			a = strchr(a, '/') + 1;
-		if (n >= DELETE_MAX_NAMES || !*a) {
+		const char *a = client_pod_name(argv[optind]);
+
+		if (d->n >= DELETE_MAX_NAMES || !*a) {
 			fprintf(stderr, "podvm delete: %s\n", *a ? "too many names" :
 				"empty pod name");
-			return CLIENT_EXIT_FAIL;
+			return -1;
 		}
-		memset(&pods[n], 0, sizeof(pods[n]));
-		pods[n].name = a;
-		pods[n].grace = -1;
-		n++;
+		memset(&d->pods[d->n], 0, sizeof(d->pods[d->n]));
+		d->pods[d->n].name = a;
+		d->pods[d->n].grace = -1;
+		d->n++;
 	}
-	if (n == 0) {
+	if (d->n == 0) {
 		fprintf(stderr, "podvm delete: resource(s) were provided, but no "
 			"name was specified\n");
 		delete_usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+int cli_delete(const struct cli_env *env_in, int argc, char **argv)
+{
+	struct cli_env env = *env_in;
+	struct delete d = { .grace = -1, .wait = true };
+	const struct cli_verb verb = { "delete", delete_usage, &env, &d.ns };
+	const struct cli_opt opts[] = {
+		CLI_OPT_INT(0, "grace-period", &d.grace, -1, "seconds"),
+		CLI_OPT_FN(0, "now", &d.grace, delete_opt_now, false),
+		CLI_OPT_FN(0, "wait", &d.wait, delete_opt_wait, true),
+		CLI_OPT_FN(0, "timeout", &d.timeout, delete_opt_timeout, false),
+		CLI_OPT_END
+	};
+	int ret = cli_opts_parse(&verb, opts, argc, argv);
+
+	if (ret < 0)
+		return ret == CLI_OPTS_HELP ? CLIENT_EXIT_OK : CLIENT_EXIT_FAIL;
+	if (delete_names(&d, argc, argv) < 0)
 		return CLIENT_EXIT_FAIL;
-	}
-	if (!ns || !*ns)
-		ns = "default";
-	client_signals();
-	ret = client_open(&env, &c, &err);
-	if (ret < 0)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		ret = delete_one(c, ns, &pods[i], grace, &err);
-		if (ret == CLIENT_E_SERVER) {
-			failed = true;
-			pods[i].gone = true;   /* nothing to wait for */
-			continue;
-		}
-		if (ret < 0)
-			goto out;
-	}
-	for (size_t i = 0; wait && i < n; i++) {
-		if (pods[i].gone)
-			continue;
-		g = pods[i].grace >= 0 ? pods[i].grace : POD_DEFAULT_GRACE;
-		client_set_deadline(c, util_mono_ms() +
-				    1000 * (timeout ? timeout : g + DELETE_WAIT_SLACK_S));
-		ret = delete_wait_gone(c, ns, &pods[i], &err);
-		client_set_deadline(c, 0);
-		if (ret == -ETIMEDOUT) {
-			cli_sanitize(pods[i].name, nm, sizeof(nm));
-			fprintf(stderr, "podvm: timed out waiting for the condition "
-				"on pods/%s\n", nm);
-			failed = true;
-			continue;
-		}
-		if (ret == CLIENT_E_SERVER) {
-			failed = true;
-			continue;
-		}
-		if (ret < 0)
-			goto out;
-	}
-	ret = failed ? CLIENT_E_SERVER : 0;
-out:
-	client_close(c);
-	if (ret < 0)
-		return client_fail(ret, &err);
-	return CLIENT_EXIT_OK;
+	if (!d.ns || !*d.ns)
+		d.ns = "default";
+	return client_main(&env, delete_run, &d);
 }

@@ -323,95 +323,98 @@ static int describe_print(struct json_object *pod, bool first)
 	return ret;
 }
 
+struct describe {
+	const char *ns;
+	const char *one;           /* "pod/NAME" given as the type */
+	char **names;              /* the other names */
+	int n_names;
+};
+
+/* No name: every pod in the namespace. */
+static int describe_all(struct client *c, const char *ns, struct pv_err *err)
+{
+	struct client_resp resp = { 0 };
+	struct json_object *items;
+	bool any = false;
+	int ret;
+
+	ret = client_get_pod(c, ns, NULL, &resp, err);
+	if (ret < 0)
+		goto out;
+	items = cli_jarr(resp.json, "items");
+	for (size_t i = 0; items && i < json_object_array_length(items); i++) {
+		ret = describe_print(json_object_array_get_idx(items, i), !any);
+		if (ret < 0)
+			goto out;
+		any = true;
+	}
+	if (!any)
+		fprintf(stderr, "No resources found in %s namespace.\n", ns);
+out:
+	client_resp_free(&resp);
+	return ret;
+}
+
+static int describe_run(struct client *c, void *arg, struct pv_err *err)
+{
+	struct describe *d = arg;
+	struct client_resp resp = { 0 };
+	bool any = false, failed = false;
+	int ret = 0;
+
+	if (!d->one && !d->n_names) {
+		ret = describe_all(c, d->ns, err);
+		return ret < 0 ? ret : CLIENT_EXIT_OK;
+	}
+	for (int i = d->one ? -1 : 0; i < d->n_names; i++) {
+		const char *name = i < 0 ? d->one : d->names[i];
+
+		client_resp_free(&resp);
+		ret = client_get_pod(c, d->ns, name, &resp, err);
+		if (ret == CLIENT_E_SERVER) {
+			failed = true;
+			continue;   /* kubectl goes on with the other names */
+		}
+		if (ret < 0)
+			goto out;
+		ret = describe_print(resp.json, !any);
+		if (ret < 0)
+			goto out;
+		any = true;
+	}
+	ret = failed ? CLIENT_E_SERVER : CLIENT_EXIT_OK;
+out:
+	client_resp_free(&resp);
+	return ret;
+}
+
 int cli_describe(const struct cli_env *env_in, int argc, char **argv)
 {
 	struct cli_env env = *env_in;
-	struct client *c = NULL;
-	struct client_resp resp = { 0 };
-	struct pv_err err = { 0 };
-	struct json_object *items;
-	const char *ns = NULL, *type, *one = NULL;
-	char path[CLIENT_URL_MAX];
-	const struct cli_verb verb = { "describe", describe_usage, &env, &ns };
+	struct describe d = { 0 };
+	const char *type;
+	const struct cli_verb verb = { "describe", describe_usage, &env, &d.ns };
 	const struct cli_opt opts[] = { CLI_OPT_END };
-	int ret = cli_opts_parse(&verb, opts, argc, argv), first_name;
-	bool any = false, failed = false;
+	int ret = cli_opts_parse(&verb, opts, argc, argv);
 
 	if (ret < 0)
 		return ret == CLI_OPTS_HELP ? CLIENT_EXIT_OK : CLIENT_EXIT_FAIL;
-	ret = 0;
 	if (optind >= argc) {
 		describe_usage(stderr);
 		return CLIENT_EXIT_FAIL;
 	}
 	type = argv[optind++];
 	if (!strncmp(type, "pod/", 4) || !strncmp(type, "pods/", 5)) {
-		one = strchr(type, '/') + 1;
+		d.one = strchr(type, '/') + 1;
 	} else if (strcmp(type, "pod") && strcmp(type, "pods") &&
 		   strcmp(type, "po")) {
 		fprintf(stderr, "podvm describe: the server doesn't have a resource "
 			"type \"%.100s\" (podvmd serves pods)\n", type);
 		return CLIENT_EXIT_FAIL;
 	}
-	if (!ns || !*ns)
-		ns = "default";
-	first_name = optind;
-	client_signals();
-	ret = client_open(&env, &c, &err);
-	if (ret < 0)
-		goto out;
-	if (!one && optind >= argc) {
-		/* No name: describe every pod in the namespace. */
-		if (client_path(path, sizeof(path), ns, NULL, NULL) < 0) {
-			ret = pv_err_set(&err, ENAMETOOLONG, "namespace too long");
-			goto out;
-		}
-		ret = client_request(c, "GET", path, NULL, &resp, &err);
-		if (ret < 0)
-			goto out;
-		if (resp.code != 200) {
-			client_print_error(&resp);
-			ret = CLIENT_E_SERVER;
-			goto out;
-		}
-		items = cli_jarr(resp.json, "items");
-		for (size_t i = 0; items && i < json_object_array_length(items); i++) {
-			ret = describe_print(json_object_array_get_idx(items, i), !any);
-			if (ret < 0)
-				goto out;
-			any = true;
-		}
-		if (!any)
-			fprintf(stderr, "No resources found in %s namespace.\n", ns);
-		goto out;
-	}
-	for (int i = one ? first_name - 1 : first_name; i < argc; i++) {
-		const char *name = (one && i == first_name - 1) ? one : argv[i];
-
-		client_resp_free(&resp);
-		if (client_path(path, sizeof(path), ns, name, NULL) < 0) {
-			ret = pv_err_set(&err, ENAMETOOLONG, "name too long");
-			goto out;
-		}
-		ret = client_request(c, "GET", path, NULL, &resp, &err);
-		if (ret < 0)
-			goto out;
-		if (resp.code != 200) {
-			client_print_error(&resp);
-			failed = true;
-			continue;   /* kubectl goes on with the other names */
-		}
-		ret = describe_print(resp.json, !any);
-		if (ret < 0)
-			goto out;
-		any = true;
-	}
-	if (failed)
-		ret = CLIENT_E_SERVER;
-out:
-	client_resp_free(&resp);
-	client_close(c);
-	if (ret < 0)
-		return client_fail(ret, &err);
-	return CLIENT_EXIT_OK;
+	if (!d.ns || !*d.ns)
+		d.ns = "default";
+	d.names = argv + optind;
+	d.n_names = argc - optind;
+	return client_main(&env, describe_run, &d);
 }

@@ -375,7 +375,7 @@ static int cli_exec_pick(const struct cli_env *env, const char *ns,
 	struct client *c = NULL;
 	struct client_resp resp = { 0 };
 	struct json_object *ctrs;
-	char path[CLIENT_URL_MAX], nm[128];
+	char nm[128];
 	const char *first;
 	size_t n;
 	int ret;
@@ -383,18 +383,9 @@ static int cli_exec_pick(const struct cli_env *env, const char *ns,
 	ret = client_open(env, &c, err);
 	if (ret < 0)
 		goto out;
-	if (client_path(path, sizeof(path), ns, name, NULL) < 0) {
-		ret = pv_err_set(err, ENAMETOOLONG, "name too long");
-		goto out;
-	}
-	ret = client_request(c, "GET", path, NULL, &resp, err);
+	ret = client_get_pod(c, ns, name, &resp, err);
 	if (ret < 0)
 		goto out;
-	if (resp.code != 200) {
-		client_print_error(&resp);
-		ret = CLIENT_E_SERVER;
-		goto out;
-	}
 	ctrs = cli_jarr(resp.json, "spec.containers");
 	n = ctrs ? json_object_array_length(ctrs) : 0;
 	first = n ? cli_jstr(json_object_array_get_idx(ctrs, 0), "name") : NULL;
@@ -415,17 +406,83 @@ out:
 	return ret;
 }
 
+/* .../pods/NAME/exec?container=C&command=ARG...[&stdin=true][&tty=true] */
+static int cli_exec_path(char *path, size_t len, const char *ns,
+			 const char *name, const char *ctr, char **cmd, int n_cmd,
+			 bool use_stdin, bool tty, struct pv_err *err)
+{
+	if (client_path(path, len, ns, name, "exec") < 0 ||
+	    client_query(path, len, "container", ctr) < 0)
+		return pv_err_set(err, ENAMETOOLONG, "request too long");
+	for (int i = 0; i < n_cmd; i++)
+		if (client_query(path, len, "command", cmd[i]) < 0)
+			return pv_err_set(err, E2BIG, "command too long");
+	if ((use_stdin && client_query(path, len, "stdin", "true") < 0) ||
+	    (tty && client_query(path, len, "tty", "true") < 0))
+		return pv_err_set(err, E2BIG, "command too long");
+	return 0;
+}
+
+/* Upgrade the connection, then relay (the terminal raw with a tty) until
+ * the command exits: its exit code, or a negative errno with err set. */
+static int cli_exec_run(const struct cli_env *env, struct cli_exec *x,
+			const char *path, bool use_stdin, bool tty,
+			struct pv_err *err)
+{
+	struct termios saved;
+	struct sigaction sa;
+	size_t head_len = 0;
+	bool raw = false;
+	int ret, code;
+
+	ret = cli_exec_connect(env, x, path, err);
+	if (ret < 0)
+		return ret;
+	code = cli_exec_head(x, &head_len);
+	if (code < 0)
+		return pv_err_sys(err, -code, "exec: no answer from podvmd");
+	if (code != 101)
+		return cli_exec_http_error(x, code, head_len);
+	memmove(x->in, x->in + head_len, x->in_len - head_len);
+	x->in_len -= head_len;
+	if (tty && tcgetattr(STDIN_FILENO, &saved) == 0) {
+		struct termios t = saved;
+
+		cfmakeraw(&t);
+		raw = tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = cli_exec_on_winch;   /* no SA_RESTART: poll wakes */
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGWINCH, &sa, NULL);
+	}
+	ret = cli_exec_loop(x, use_stdin, tty);
+	if (raw)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	if (x->have_exit) {
+		if (x->error[0]) {
+			char msg[EXEC_ERROR_MAX];
+
+			cli_sanitize(x->error, msg, sizeof(msg));
+			fprintf(stderr, "podvm: %s\n", msg);
+		}
+		return x->exit_code;
+	}
+	if (ret == 0 || ret == -ECONNRESET)
+		ret = pv_err_set(err, ECONNRESET, "connection to podvmd lost "
+				 "before the command ended");
+	else if (ret != -EINTR)
+		pv_err_sys(err, -ret, "exec");
+	return ret;
+}
+
 int cli_exec(const struct cli_env *env_in, int argc, char **argv)
 {
 	struct cli_env env = *env_in;
 	struct cli_exec *x = NULL;
 	struct pv_err err = { 0 };
-	struct termios saved;
-	struct sigaction sa;
 	const char *ns = NULL, *ctr = NULL, *name;
-	bool use_stdin = false, tty = false, raw = false;
+	bool use_stdin = false, tty = false;
 	char path[CLIENT_URL_MAX], ctrbuf[256];
-	size_t head_len = 0;
 	const struct cli_verb verb = { "exec", cli_exec_usage, &env, &ns };
 	const struct cli_opt opts[] = {
 		CLI_OPT_FLAG('i', "stdin", &use_stdin),
@@ -433,7 +490,7 @@ int cli_exec(const struct cli_env *env_in, int argc, char **argv)
 		CLI_OPT_STR('c', "container", &ctr),
 		CLI_OPT_END
 	};
-	int ret = cli_opts_parse(&verb, opts, argc, argv), code;
+	int ret = cli_opts_parse(&verb, opts, argc, argv);
 
 	if (ret < 0)
 		return ret == CLI_OPTS_HELP ? 0 : 2;
@@ -463,68 +520,13 @@ int cli_exec(const struct cli_env *env_in, int argc, char **argv)
 			goto out;
 		ctr = ctrbuf;
 	}
-	ret = -ENAMETOOLONG;
-	if (client_path(path, sizeof(path), ns, name, "exec") < 0 ||
-	    client_query(path, sizeof(path), "container", ctr) < 0) {
-		pv_err_set(&err, ENAMETOOLONG, "request too long");
-		goto out;
-	}
-	for (int i = optind; i < argc; i++)
-		if (client_query(path, sizeof(path), "command", argv[i]) < 0) {
-			pv_err_set(&err, E2BIG, "command too long");
-			goto out;
-		}
-	if ((use_stdin && client_query(path, sizeof(path), "stdin", "true") < 0) ||
-	    (tty && client_query(path, sizeof(path), "tty", "true") < 0)) {
-		pv_err_set(&err, E2BIG, "command too long");
-		goto out;
-	}
-	ret = cli_exec_connect(&env, x, path, &err);
-	if (ret < 0)
-		goto out;
-	code = cli_exec_head(x, &head_len);
-	if (code < 0) {
-		ret = pv_err_sys(&err, -code, "exec: no answer from podvmd");
-		goto out;
-	}
-	if (code != 101) {
-		ret = cli_exec_http_error(x, code, head_len);
-		goto out;
-	}
-	memmove(x->in, x->in + head_len, x->in_len - head_len);
-	x->in_len -= head_len;
-	if (tty && tcgetattr(STDIN_FILENO, &saved) == 0) {
-		struct termios t = saved;
-
-		cfmakeraw(&t);
-		raw = tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = cli_exec_on_winch;   /* no SA_RESTART: poll wakes */
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGWINCH, &sa, NULL);
-	}
-	ret = cli_exec_loop(x, use_stdin, tty);
-	if (raw)
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-	if (x->have_exit) {
-		if (x->error[0]) {
-			char msg[EXEC_ERROR_MAX];
-
-			cli_sanitize(x->error, msg, sizeof(msg));
-			fprintf(stderr, "podvm: %s\n", msg);
-		}
-		ret = x->exit_code;
-		goto done;
-	}
-	if (ret == 0 || ret == -ECONNRESET)
-		ret = pv_err_set(&err, ECONNRESET, "connection to podvmd lost "
-				 "before the command ended");
-	else if (ret != -EINTR)
-		pv_err_sys(&err, -ret, "exec");
+	ret = cli_exec_path(path, sizeof(path), ns, name, ctr, argv + optind,
+			    argc - optind, use_stdin, tty, &err);
+	if (ret == 0)
+		ret = cli_exec_run(&env, x, path, use_stdin, tty, &err);
 out:
 	ret = ret == CLIENT_E_SERVER ? CLIENT_EXIT_FAIL
 	      : ret < 0 ? client_fail(ret, &err) : ret;
-done:
 	if (x && x->curl)
 		curl_easy_cleanup(x->curl);
 	free(x);

@@ -189,66 +189,70 @@ static struct json_object *get_new_list(void)
 	return l;
 }
 
+/* The named pods, one GET each, as a list in *out; *one: the pod when
+ * only one is named. */
+static int get_fetch_names(struct get *g, struct json_object **out,
+			   struct json_object **one)
+{
+	struct client_resp resp = { 0 };
+	struct json_object *list = get_new_list();
+	struct json_object *items = cli_jarr(list, "items");
+	int ret = 0;
+
+	*out = list;
+	if (!items)
+		return pv_err_set(&g->err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < g->n_names; i++) {
+		ret = client_get_pod(g->c, g->ns ? g->ns : "default", g->names[i],
+				     &resp, &g->err);
+		if (ret < 0)
+			break;
+		get_set_rv(g, resp.json, "metadata.resourceVersion");
+		if (json_object_array_add(items, json_object_get(resp.json))) {
+			json_object_put(resp.json);
+			ret = pv_err_set(&g->err, ENOMEM, "out of memory");
+			break;
+		}
+		if (g->n_names == 1)
+			*one = resp.json;
+		client_resp_free(&resp);
+	}
+	client_resp_free(&resp);
+	return ret;
+}
+
+/* The pod list of g->ns (all with -A), -l applied by the server. */
+static int get_fetch_list(struct get *g, struct json_object **out)
+{
+	struct client_resp resp = { 0 };
+	char path[CLIENT_URL_MAX];
+	int ret;
+
+	if (client_path(path, sizeof(path), g->ns, NULL, NULL) < 0 ||
+	    (g->selector && *g->selector &&
+	     client_query(path, sizeof(path), "labelSelector", g->selector) < 0))
+		return pv_err_set(&g->err, ENAMETOOLONG, "request URL too long");
+	ret = client_call(g->c, "GET", path, NULL, 0, &resp, &g->err);
+	if (ret == 0) {
+		*out = json_object_get(resp.json);
+		get_set_rv(g, *out, "metadata.resourceVersion");
+	}
+	client_resp_free(&resp);
+	return ret;
+}
+
 /* GET the named pods or the list; print them. relist: again after 410. */
 static int get_list(struct get *g, bool relist)
 {
-	struct client_resp resp = { 0 };
 	struct json_object *items, *list = NULL, *one = NULL;
-	char path[CLIENT_URL_MAX];
 	int64_t now = (int64_t)time(NULL);
 	size_t shown = 0;
 	int ret;
 
-	if (g->n_names) {
-		list = get_new_list();
-		items = cli_jarr(list, "items");
-		if (!items) {
-			ret = pv_err_set(&g->err, ENOMEM, "out of memory");
-			goto out;
-		}
-		for (size_t i = 0; i < g->n_names; i++) {
-			if (client_path(path, sizeof(path), g->ns ? g->ns : "default",
-					g->names[i], NULL) < 0) {
-				ret = pv_err_set(&g->err, ENAMETOOLONG, "name too long");
-				goto out;
-			}
-			ret = client_request(g->c, "GET", path, NULL, &resp, &g->err);
-			if (ret < 0)
-				goto out;
-			if (resp.code != 200) {
-				client_print_error(&resp);
-				ret = CLIENT_E_SERVER;
-				goto out;
-			}
-			get_set_rv(g, resp.json, "metadata.resourceVersion");
-			if (json_object_array_add(items, json_object_get(resp.json))) {
-				json_object_put(resp.json);
-				ret = pv_err_set(&g->err, ENOMEM, "out of memory");
-				goto out;
-			}
-			if (g->n_names == 1)
-				one = resp.json;
-			client_resp_free(&resp);
-		}
-	} else {
-		if (client_path(path, sizeof(path), g->ns, NULL, NULL) < 0 ||
-		    (g->selector && *g->selector &&
-		     client_query(path, sizeof(path), "labelSelector", g->selector) < 0)) {
-			ret = pv_err_set(&g->err, ENAMETOOLONG, "request URL too long");
-			goto out;
-		}
-		ret = client_request(g->c, "GET", path, NULL, &resp, &g->err);
-		if (ret < 0)
-			goto out;
-		if (resp.code != 200) {
-			client_print_error(&resp);
-			ret = CLIENT_E_SERVER;
-			goto out;
-		}
-		list = json_object_get(resp.json);
-		get_set_rv(g, list, "metadata.resourceVersion");
-		client_resp_free(&resp);
-	}
+	ret = g->n_names ? get_fetch_names(g, &list, &one)
+			 : get_fetch_list(g, &list);
+	if (ret < 0)
+		goto out;
 	items = cli_jarr(list, "items");
 	if (!items) {
 		ret = pv_err_set(&g->err, EPROTO, "podvmd sent a list without items");
@@ -288,7 +292,6 @@ static int get_list(struct get *g, bool relist)
 	}
 	ret = 0;
 out:
-	client_resp_free(&resp);
 	json_object_put(list);
 	return ret;
 }
@@ -493,6 +496,20 @@ bad_type:
 	return -EINVAL;
 }
 
+static int get_run(struct client *c, void *arg, struct pv_err *err)
+{
+	struct get *g = arg;
+	int ret;
+
+	g->c = c;
+	ret = get_list(g, false);
+	if (ret == 0 && g->watch)
+		ret = get_watch(g);
+	g->c = NULL;
+	*err = g->err;
+	return ret < 0 ? ret : CLIENT_EXIT_OK;
+}
+
 int cli_get(const struct cli_env *env, int argc, char **argv)
 {
 	struct get *g = calloc(1, sizeof(*g));
@@ -508,22 +525,12 @@ int cli_get(const struct cli_env *env, int argc, char **argv)
 		ret = ret > 0 ? CLIENT_EXIT_OK : CLIENT_EXIT_FAIL;
 		goto out;
 	}
-	client_signals();
 	ret = cli_table_init(&g->table, 5 + (g->all_ns ? 1 : 0) +
 			     (g->out == GET_OUT_WIDE ? 2 : 0));
-	if (ret == 0)
-		ret = client_open(&g->env, &g->c, &g->err);
-	if (ret == 0)
-		ret = get_list(g, false);
-	if (ret == 0 && g->watch)
-		ret = get_watch(g);
-	if (ret < 0)
-		ret = client_fail(ret, &g->err);
-	else
-		ret = CLIENT_EXIT_OK;
+	ret = ret < 0 ? client_fail(ret, &g->err)
+		      : client_main(&g->env, get_run, g);
 out:
 	cli_table_free(&g->table);
-	client_close(g->c);
 	free(g);
 	return ret;
 }

@@ -41,20 +41,13 @@ static int logs_pick_container(struct client *c, const char *ns,
 	struct client_resp resp = { 0 };
 	struct json_object *ctrs;
 	const char *def, *first = NULL;
-	char path[CLIENT_URL_MAX], list[1024], nm[128];
+	char list[1024], nm[128];
 	size_t n, pos = 0;
 	int ret;
 
-	if (client_path(path, sizeof(path), ns, name, NULL) < 0)
-		return pv_err_set(err, ENAMETOOLONG, "name too long");
-	ret = client_request(c, "GET", path, NULL, &resp, err);
+	ret = client_get_pod(c, ns, name, &resp, err);
 	if (ret < 0)
 		goto out;
-	if (resp.code != 200) {
-		client_print_error(&resp);
-		ret = CLIENT_E_SERVER;
-		goto out;
-	}
 	ctrs = cli_jarr(resp.json, "spec.containers");
 	n = ctrs ? json_object_array_length(ctrs) : 0;
 	def = cli_jstr(resp.json, "metadata.annotations." LOGS_DEFAULT_CTR_ANN);
@@ -88,23 +81,54 @@ out:
 	return ret;
 }
 
+struct logs {
+	const char *ns, *name, *ctr, *tail;
+	bool follow, timestamps, previous;
+	char ctrbuf[256];
+};
+
+static int logs_run(struct client *c, void *arg, struct pv_err *err)
+{
+	struct logs *l = arg;
+	struct client_resp resp = { 0 };
+	char path[CLIENT_URL_MAX];
+	int ret;
+
+	if (!l->ctr) {
+		ret = logs_pick_container(c, l->ns, l->name, l->ctrbuf,
+					  sizeof(l->ctrbuf), err);
+		if (ret < 0)
+			return ret;
+		l->ctr = l->ctrbuf;
+	}
+	if (client_path(path, sizeof(path), l->ns, l->name, "log") < 0 ||
+	    client_query(path, sizeof(path), "container", l->ctr) < 0 ||
+	    (l->follow && client_query(path, sizeof(path), "follow", "true") < 0) ||
+	    (l->tail && client_query(path, sizeof(path), "tailLines", l->tail) < 0) ||
+	    (l->timestamps && client_query(path, sizeof(path), "timestamps", "true") < 0) ||
+	    (l->previous && client_query(path, sizeof(path), "previous", "true") < 0))
+		return pv_err_set(err, ENAMETOOLONG, "request URL too long");
+	ret = client_stream(c, path, 0, logs_write, NULL, &resp, err);
+	if (ret == 0 && resp.code != 200 && resp.code != 0) {
+		client_print_error(&resp);
+		ret = CLIENT_E_SERVER;
+	}
+	client_resp_free(&resp);
+	return ret < 0 ? ret : CLIENT_EXIT_OK;
+}
+
 int cli_logs(const struct cli_env *env_in, int argc, char **argv)
 {
 	struct cli_env env = *env_in;
-	struct client *c = NULL;
-	struct client_resp resp = { 0 };
-	struct pv_err err = { 0 };
-	const char *ns = NULL, *ctr = NULL, *name, *tail = NULL;
-	bool follow = false, timestamps = false, previous = false;
-	char path[CLIENT_URL_MAX], ctrbuf[256];
+	struct logs l = { 0 };
 	int64_t tl = -1;   /* -1: everything */
-	const struct cli_verb verb = { "logs", logs_usage, &env, &ns };
+	const struct cli_verb verb = { "logs", logs_usage, &env, &l.ns };
 	const struct cli_opt opts[] = {
-		CLI_OPT_FLAG('f', "follow", &follow),
-		CLI_OPT_STR('c', "container", &ctr),
+		CLI_OPT_FLAG('f', "follow", &l.follow),
+		CLI_OPT_STR('c', "container", &l.ctr),
 		CLI_OPT_INT(0, "tail", &tl, -1, "a number"),
-		CLI_OPT_FLAG(0, "timestamps", &timestamps),
-		CLI_OPT_FLAG('p', "previous", &previous),
+		CLI_OPT_FLAG(0, "timestamps", &l.timestamps),
+		CLI_OPT_FLAG('p', "previous", &l.previous),
 		CLI_OPT_END
 	};
 	char tlbuf[24];
@@ -114,7 +138,7 @@ int cli_logs(const struct cli_env *env_in, int argc, char **argv)
 		return ret == CLI_OPTS_HELP ? CLIENT_EXIT_OK : CLIENT_EXIT_FAIL;
 	if (tl >= 0) {
 		snprintf(tlbuf, sizeof(tlbuf), "%" PRId64, tl);
-		tail = tlbuf;
+		l.tail = tlbuf;
 	}
 	if (optind + 1 != argc) {
 		fprintf(stderr, "podvm logs: %s\n", optind >= argc ?
@@ -122,41 +146,8 @@ int cli_logs(const struct cli_env *env_in, int argc, char **argv)
 		logs_usage(stderr);
 		return CLIENT_EXIT_FAIL;
 	}
-	name = argv[optind];
-	if (!strncmp(name, "pod/", 4) || !strncmp(name, "pods/", 5))
-		name = strchr(name, '/') + 1;
-	if (!ns || !*ns)
-		ns = "default";
-	client_signals();
-	ret = client_open(&env, &c, &err);
-	if (ret < 0)
-		goto out;
-	if (!ctr) {
-		ret = logs_pick_container(c, ns, name, ctrbuf, sizeof(ctrbuf), &err);
-		if (ret < 0)
-			goto out;
-		ctr = ctrbuf;
-	}
-	if (client_path(path, sizeof(path), ns, name, "log") < 0 ||
-	    client_query(path, sizeof(path), "container", ctr) < 0 ||
-	    (follow && client_query(path, sizeof(path), "follow", "true") < 0) ||
-	    (tail && client_query(path, sizeof(path), "tailLines", tail) < 0) ||
-	    (timestamps && client_query(path, sizeof(path), "timestamps", "true") < 0) ||
-	    (previous && client_query(path, sizeof(path), "previous", "true") < 0)) {
-		ret = pv_err_set(&err, ENAMETOOLONG, "request URL too long");
-		goto out;
-	}
-	ret = client_stream(c, path, 0, logs_write, NULL, &resp, &err);
-	if (ret < 0)
-		goto out;
-	if (resp.code != 200 && resp.code != 0) {
-		client_print_error(&resp);
-		ret = CLIENT_E_SERVER;
-	}
-out:
-	client_resp_free(&resp);
-	client_close(c);
-	if (ret < 0)
-		return client_fail(ret, &err);
-	return CLIENT_EXIT_OK;
+	l.name = client_pod_name(argv[optind]);
+	if (!l.ns || !*l.ns)
+		l.ns = "default";
+	return client_main(&env, logs_run, &l);
 }

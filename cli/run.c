@@ -322,6 +322,52 @@ static void usage(FILE *fp)
 		"Localhost seccomp profiles are read from DIR (default STATE_DIR/seccomp).\n");
 }
 
+/* Decode, prepare images, boot, follow: the exit code. */
+static int run_pod(struct run *r, const char *file, struct launch_opts *opts)
+{
+	struct json_object *doc = NULL;
+	struct pv_err err = { 0 };
+	int ret = RUN_EXIT_ERROR;
+
+	if (manifest_load(file, &doc, &err) < 0 ||
+	    pod_decode(doc, &r->pod, NULL, &err) < 0) {
+		fprintf(stderr, "podvm: %s: %s\n", file, err.msg);
+		goto out;
+	}
+	launch_init(&r->l, opts, r->pod);
+	if (launch_prepare(&r->l, &err) < 0) {
+		fprintf(stderr, "podvm: %s: %s\n", file, err.msg);
+		goto out;
+	}
+	stage(r, LAUNCH_T_IMAGES);
+	if (r->verbose)
+		fprintf(stderr, "podvm: VM size %s (CapacityProvisioned): %u vCPU, %" PRId64 " MiB\n",
+			r->l.size.annotation, r->l.size.vcpus, r->l.size.mem_mib);
+	if (launch_boot(&r->l, &err) < 0) {
+		fprintf(stderr, "podvm: %s\n", err.msg);
+		goto out;
+	}
+	stage(r, LAUNCH_T_VM);
+	ret = run_follow(r);
+out:
+	json_object_put(doc);
+	return ret;
+}
+
+static void run_free(struct run *r)
+{
+	if (!r)
+		return;
+	if (r->pod)
+		launch_teardown(&r->l);
+	for (size_t i = 0; i < POD_MAX_CONTAINERS; i++) {
+		free(r->ctr[i].line[0].buf);
+		free(r->ctr[i].line[1].buf);
+	}
+	pod_free(r->pod);
+	free(r);
+}
+
 int cli_run(const struct cli_env *env, int argc, char **argv)
 {
 	struct launch_opts opts = {
@@ -331,12 +377,9 @@ int cli_run(const struct cli_env *env, int argc, char **argv)
 		.libvirt_uri = env->libvirt_uri,
 	};
 	struct run *r = NULL;
-	struct json_object *doc = NULL;
-	struct pv_err err = { 0 };
-	const char *file = NULL;
 	sigset_t mask, old;
 	char *sc_root = NULL;
-	int sfd = -1, ret = RUN_EXIT_ERROR;
+	int sfd, ret = RUN_EXIT_ERROR;
 	bool verbose = false;
 	const struct cli_verb verb = { "run", usage, NULL, NULL };
 	const struct cli_opt vopts[] = {
@@ -352,9 +395,12 @@ int cli_run(const struct cli_env *env, int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	file = argv[first];
-	if (!(r = calloc(1, sizeof(*r)))) {
+	if (!opts.seccomp_root &&
+	    asprintf(&sc_root, "%s/seccomp", env->state_dir) >= 0)
+		opts.seccomp_root = sc_root;
+	if (!opts.seccomp_root || !(r = calloc(1, sizeof(*r)))) {
 		fprintf(stderr, "podvm: out of memory\n");
+		free(sc_root);
 		return RUN_EXIT_ERROR;
 	}
 	r->verbose = verbose;
@@ -371,50 +417,12 @@ int cli_run(const struct cli_env *env, int argc, char **argv)
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0) {
 		fprintf(stderr, "podvm: signalfd: %s\n", strerror(errno));
-		goto out;
+	} else {
+		r->sfd = sfd;
+		ret = run_pod(r, argv[first], &opts);
 	}
-
-	if (!opts.seccomp_root) {
-		if (asprintf(&sc_root, "%s/seccomp", env->state_dir) < 0) {
-			fprintf(stderr, "podvm: out of memory\n");
-			goto out;
-		}
-		opts.seccomp_root = sc_root;
-	}
-	if (manifest_load(file, &doc, &err) < 0 ||
-	    pod_decode(doc, &r->pod, NULL, &err) < 0) {
-		fprintf(stderr, "podvm: %s: %s\n", file, err.msg);
-		goto out;
-	}
-	launch_init(&r->l, &opts, r->pod);
-	if (launch_prepare(&r->l, &err) < 0) {
-		fprintf(stderr, "podvm: %s: %s\n", file, err.msg);
-		goto out;
-	}
-	stage(r, LAUNCH_T_IMAGES);
-	if (r->verbose)
-		fprintf(stderr, "podvm: VM size %s (CapacityProvisioned): %u vCPU, %" PRId64 " MiB\n",
-			r->l.size.annotation, r->l.size.vcpus, r->l.size.mem_mib);
-	if (launch_boot(&r->l, &err) < 0) {
-		fprintf(stderr, "podvm: %s\n", err.msg);
-		goto out;
-	}
-	stage(r, LAUNCH_T_VM);
-	r->sfd = sfd;
-	ret = run_follow(r);
-out:
-	if (r) {
-		if (r->pod)
-			launch_teardown(&r->l);
-		for (size_t i = 0; i < POD_MAX_CONTAINERS; i++) {
-			free(r->ctr[i].line[0].buf);
-			free(r->ctr[i].line[1].buf);
-		}
-		pod_free(r->pod);
-		free(r);
-	}
+	run_free(r);
 	free(sc_root);
-	json_object_put(doc);
 	if (sfd >= 0)
 		close(sfd);
 	sigprocmask(SIG_SETMASK, &old, NULL);

@@ -123,66 +123,53 @@ static struct top_ctr *top_ctr_get(struct top_pod *p, const char *name)
 	return &p->ctr[p->n_ctr++];
 }
 
-/* One sample line; lines of other families are skipped. */
-static int top_line(struct top_data *d, const char *l, const char *end)
+/* The labels top reads from one sample. */
+struct top_labels {
+	char ns[POD_LABEL_NAME_MAX + 1];
+	char pod[TOP_NAME_MAX + 1];
+	char ctr[POD_LABEL_NAME_MAX + 1];
+};
+
+/* "{k="v",...}" at p: namespace, pod and container into lb, others
+ * skipped. The position after '}', or NULL when malformed. */
+static const char *top_labels(const char *p, const char *end,
+			      struct top_labels *lb)
 {
-	char ns[POD_LABEL_NAME_MAX + 1] = "", pod[TOP_NAME_MAX + 1] = "";
-	char ctr[POD_LABEL_NAME_MAX + 1] = "", scratch[1024];
-	enum top_metric m = TM_NONE;
-	const char *p = l;
-	struct top_pod *tp;
-	struct top_ctr *tc;
-	size_t n = strcspn(l, "{ ");
-	char num[64], *nend;
-	double v;
+	char scratch[1024];
 
-	for (size_t i = 0; i < TM_NONE; i++)
-		if (strlen(top_names[i]) == n && !strncmp(l, top_names[i], n))
-			m = (enum top_metric)i;
-	if (m == TM_NONE || l + n >= end)
-		return 0;
-	p = l + n;
-	if (*p == '{') {
-		p++;
-		while (p < end && *p != '}') {
-			const char *k = p;
-			size_t kl = 0;
-			char *dst = scratch;
-			size_t cap = sizeof(scratch);
+	p++;
+	while (p < end && *p != '}') {
+		const char *k = p;
+		size_t kl = 0;
+		char *dst = scratch;
+		size_t cap = sizeof(scratch);
 
-			while (p < end && *p != '=')
-				p++, kl++;
-			if (p >= end)
-				return -EPROTO;
-			if (kl == 9 && !strncmp(k, "namespace", 9))
-				dst = ns, cap = sizeof(ns);
-			else if (kl == 3 && !strncmp(k, "pod", 3))
-				dst = pod, cap = sizeof(pod);
-			else if (kl == 9 && !strncmp(k, "container", 9))
-				dst = ctr, cap = sizeof(ctr);
-			p = top_label_value(p + 1, end, dst, cap);
-			if (!p)
-				return -EPROTO;
-			if (p < end && *p == ',')
-				p++;
-		}
+		while (p < end && *p != '=')
+			p++, kl++;
 		if (p >= end)
-			return -EPROTO;
-		p++;
+			return NULL;
+		if (kl == 9 && !strncmp(k, "namespace", 9))
+			dst = lb->ns, cap = sizeof(lb->ns);
+		else if (kl == 3 && !strncmp(k, "pod", 3))
+			dst = lb->pod, cap = sizeof(lb->pod);
+		else if (kl == 9 && !strncmp(k, "container", 9))
+			dst = lb->ctr, cap = sizeof(lb->ctr);
+		p = top_label_value(p + 1, end, dst, cap);
+		if (!p)
+			return NULL;
+		if (p < end && *p == ',')
+			p++;
 	}
-	while (p < end && *p == ' ')
-		p++;
-	n = (size_t)(end - p);
-	if (!n || n >= sizeof(num))
-		return -EPROTO;
-	memcpy(num, p, n);
-	num[n] = '\0';
-	v = strtod(num, &nend);
-	if (nend == num || !isfinite(v) || v < 0)
-		return -EPROTO;
-	if (!ns[0] || !pod[0])
-		return 0;
-	tp = top_pod_get(d, ns, pod);
+	return p < end ? p + 1 : NULL;
+}
+
+/* Keep the value v of metric m for the pod (or container) of lb. */
+static int top_store(struct top_data *d, enum top_metric m,
+		     const struct top_labels *lb, double v)
+{
+	struct top_pod *tp = top_pod_get(d, lb->ns, lb->pod);
+	struct top_ctr *tc;
+
 	if (!tp)
 		return -ENOMEM;
 	switch (m) {
@@ -190,9 +177,9 @@ static int top_line(struct top_data *d, const char *l, const char *end)
 	case TM_POD_MEM: tp->mem = v; tp->has_mem = true; break;
 	case TM_CTR_CORES:
 	case TM_CTR_WSET:
-		if (!ctr[0])
+		if (!lb->ctr[0])
 			break;
-		tc = top_ctr_get(tp, ctr);
+		tc = top_ctr_get(tp, lb->ctr);
 		if (!tc)
 			break;
 		if (m == TM_CTR_CORES) {
@@ -207,6 +194,39 @@ static int top_line(struct top_data *d, const char *l, const char *end)
 		break;
 	}
 	return 0;
+}
+
+/* One sample line; lines of other families are skipped. */
+static int top_line(struct top_data *d, const char *l, const char *end)
+{
+	struct top_labels lb = { .ns = "" };
+	enum top_metric m = TM_NONE;
+	const char *p = l;
+	size_t n = strcspn(l, "{ ");
+	char num[64], *nend;
+	double v;
+
+	for (size_t i = 0; i < TM_NONE; i++)
+		if (strlen(top_names[i]) == n && !strncmp(l, top_names[i], n))
+			m = (enum top_metric)i;
+	if (m == TM_NONE || l + n >= end)
+		return 0;
+	p = l + n;
+	if (*p == '{' && !(p = top_labels(p, end, &lb)))
+		return -EPROTO;
+	while (p < end && *p == ' ')
+		p++;
+	n = (size_t)(end - p);
+	if (!n || n >= sizeof(num))
+		return -EPROTO;
+	memcpy(num, p, n);
+	num[n] = '\0';
+	v = strtod(num, &nend);
+	if (nend == num || !isfinite(v) || v < 0)
+		return -EPROTO;
+	if (!lb.ns[0] || !lb.pod[0])
+		return 0;
+	return top_store(d, m, &lb, v);
 }
 
 static int top_parse(const char *text, size_t len, struct top_data *d)
@@ -331,18 +351,49 @@ static void top_usage(FILE *fp)
 		"them\n  (a rate over podvmd's ~5 s collector interval).\n");
 }
 
+struct top {
+	const char *ns, *name;
+	bool containers;
+};
+
+static int top_run(struct client *c, void *arg, struct pv_err *err)
+{
+	struct top *t = arg;
+	struct client_resp resp = { 0 };
+	int ret;
+
+	ret = client_call(c, "GET", "/metrics", NULL, 0, &resp, err);
+	if (ret < 0)
+		goto out;
+	ret = cli_top_format(resp.body ? resp.body : "", resp.len, t->ns,
+			     t->name, t->containers, stdout);
+	if (ret < 0) {
+		fprintf(stderr, "podvm top: %s\n", ret == -EPROTO
+			? "podvmd sent malformed metrics" : strerror(-ret));
+		ret = CLIENT_EXIT_FAIL;
+	} else if (ret == 0) {
+		fprintf(stderr, t->name ? "error: metrics not available yet for "
+			"pod %s/%s\n" : "error: metrics not available yet\n",
+			t->ns ? t->ns : "", t->name ? t->name : "");
+		ret = CLIENT_EXIT_FAIL;
+	} else {
+		ret = CLIENT_EXIT_OK;
+	}
+out:
+	client_resp_free(&resp);
+	return ret;
+}
+
 int cli_top(const struct cli_env *env_in, int argc, char **argv)
 {
 	struct cli_env env = *env_in;
-	struct client *c = NULL;
-	struct client_resp resp = { 0 };
-	struct pv_err err = { 0 };
-	const char *ns = NULL, *name = NULL, *type;
-	bool all = false, containers = false;
-	const struct cli_verb verb = { "top", top_usage, &env, &ns };
+	struct top t = { 0 };
+	const char *type;
+	bool all = false;
+	const struct cli_verb verb = { "top", top_usage, &env, &t.ns };
 	const struct cli_opt opts[] = {
 		CLI_OPT_FLAG('A', "all-namespaces", &all),
-		CLI_OPT_FLAG(0, "containers", &containers),
+		CLI_OPT_FLAG(0, "containers", &t.containers),
 		CLI_OPT_END
 	};
 	int ret = cli_opts_parse(&verb, opts, argc, argv);
@@ -360,45 +411,14 @@ int cli_top(const struct cli_env *env_in, int argc, char **argv)
 		return CLIENT_EXIT_FAIL;
 	}
 	if (optind < argc)
-		name = argv[optind++];
-	if (optind < argc || (all && name)) {
+		t.name = argv[optind++];
+	if (optind < argc || (all && t.name)) {
 		top_usage(stderr);
 		return CLIENT_EXIT_FAIL;
 	}
 	if (all)
-		ns = NULL;
-	else if (!ns || !*ns)
-		ns = "default";
-
-	client_signals();
-	ret = client_open(&env, &c, &err);
-	if (ret == 0)
-		ret = client_request(c, "GET", "/metrics", NULL, &resp, &err);
-	if (ret < 0) {
-		ret = client_fail(ret, &err);
-		goto out;
-	}
-	if (resp.code != 200) {
-		client_print_error(&resp);
-		ret = CLIENT_EXIT_FAIL;
-		goto out;
-	}
-	ret = cli_top_format(resp.body ? resp.body : "", resp.len, ns, name,
-			     containers, stdout);
-	if (ret < 0) {
-		fprintf(stderr, "podvm top: %s\n", ret == -EPROTO
-			? "podvmd sent malformed metrics" : strerror(-ret));
-		ret = CLIENT_EXIT_FAIL;
-	} else if (ret == 0) {
-		fprintf(stderr, name ? "error: metrics not available yet for pod "
-			"%s/%s\n" : "error: metrics not available yet\n",
-			ns ? ns : "", name ? name : "");
-		ret = CLIENT_EXIT_FAIL;
-	} else {
-		ret = CLIENT_EXIT_OK;
-	}
-out:
-	client_resp_free(&resp);
-	client_close(c);
-	return ret;
+		t.ns = NULL;
+	else if (!t.ns || !*t.ns)
+		t.ns = "default";
+	return client_main(&env, top_run, &t);
 }
