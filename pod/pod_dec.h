@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <json-c/json_object_iterator.h>
+
 #include "pod/pod.h"
 
 struct json_object;
@@ -56,6 +58,51 @@ void pod_dec_too_many(struct pod_dec *d, const char *path, size_t n,
 void *pod_dec_array(struct pod_dec *d, const char *path, struct json_object *v,
 		    const char *type_msg, size_t max, size_t size, size_t extra,
 		    size_t *n);
+
+/* An object's fields as a table: each known key with the id the decoder
+ * switches on. A field's null value counts as "not given" (skipped)
+ * unless POD_DEC_NULL is set. The table ends with POD_DEC_END, where a
+ * key not in the table is recorded as unknown, or with POD_DEC_OTHER(id),
+ * where it comes back with that id (null or not) for the decoder to judge. */
+#define POD_DEC_NULL 0x1u
+struct pod_dec_field {
+	const char *key;
+	int id;
+	unsigned flags;
+};
+#define POD_DEC_END        { NULL, -1, 0 }
+#define POD_DEC_OTHER(id)  { NULL, id, 0 }
+
+/* Walks an object's fields in its own order (so causes come in the order
+ * of the document):
+ *
+ *	struct pod_dec_it it;
+ *
+ *	pod_dec_it_init(&it, d, path, v, fields);
+ *	while (pod_dec_it_next(&it))
+ *		switch (it.id) { case F_NAME: ... it.path, it.v ... }
+ */
+struct pod_dec_it {
+	struct pod_dec *d;
+	const char *parent;
+	const struct pod_dec_field *fields;
+	struct json_object_iterator cur, end;
+	const char *key;             /* the field returned */
+	struct json_object *v;       /* its value */
+	int id;                      /* its id in the table */
+	char path[POD_PATH_MAX];     /* its path */
+};
+/* False (nothing to walk; "expected object" recorded) when v is not an
+ * object. */
+bool pod_dec_it_init(struct pod_dec_it *it, struct pod_dec *d,
+		     const char *path, struct json_object *v,
+		     const struct pod_dec_field *fields);
+/* The next field to decode, or false at the end. */
+bool pod_dec_it_next(struct pod_dec_it *it);
+
+/* Whether element i of arr (elements of size bytes) has a string at off
+ * (char *, NULL: none) that an earlier element has too: duplicate names. */
+bool pod_dec_repeats(const void *arr, size_t size, size_t off, size_t i);
 
 /* "parent.key" / "parent[i]" into buf[POD_PATH_MAX], cut with "...". */
 void pod_dec_path(char *buf, const char *parent, const char *key);

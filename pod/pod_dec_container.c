@@ -51,21 +51,22 @@ static void dec_res_list(struct pod_dec *d, const char *path,
 static void dec_resources(struct pod_dec *d, const char *path,
 			  struct json_object *v, struct pod_resources *res)
 {
+	enum { F_REQ, F_LIM, F_CLAIMS };
+	static const struct pod_dec_field fields[] = {
+		{ "requests", F_REQ, 0 }, { "limits", F_LIM, 0 },
+		{ "claims", F_CLAIMS, 0 }, POD_DEC_END
+	};
+	struct pod_dec_it it;
 	char fpath[POD_PATH_MAX], rq[32], lq[32];
 	struct dec_res_list req = { 0 }, lim = { 0 };
 
-	if (pod_dec_is_null(v) || !pod_dec_obj(d, path, v))
+	if (pod_dec_is_null(v) || !pod_dec_it_init(&it, d, path, v, fields))
 		return;
-	json_object_object_foreach(v, key, fv) {
-		pod_dec_path(fpath, path, key);
-		if (strcmp(key, "requests") == 0)
-			dec_res_list(d, fpath, fv, &req);
-		else if (strcmp(key, "limits") == 0)
-			dec_res_list(d, fpath, fv, &lim);
-		else if (strcmp(key, "claims") == 0 && !pod_dec_is_null(fv))
-			pod_dec_unsupp(d, fpath, "podvm has no resource claims");
-		else if (strcmp(key, "claims") != 0)
-			pod_dec_unknown(d, fpath);
+	while (pod_dec_it_next(&it)) {
+		if (it.id == F_CLAIMS)
+			pod_dec_unsupp(d, it.path, "podvm has no resource claims");
+		else
+			dec_res_list(d, it.path, it.v, it.id == F_REQ ? &req : &lim);
 	}
 	pod_dec_path(fpath, path, "requests");
 	for (size_t k = 0; k < 3; k++) {
@@ -96,49 +97,55 @@ static void dec_port(struct pod_dec *d, const char *ipath,
 		     struct json_object *o, struct pod_port *p)
 {
 	static const char *const protos[] = { "SCTP", "TCP", "UDP", NULL };
+	enum { F_PORT, F_NAME, F_PROTO, F_HOST_PORT, F_HOST_IP };
+	static const struct pod_dec_field fields[] = {
+		{ "containerPort", F_PORT, 0 }, { "name", F_NAME, 0 },
+		{ "protocol", F_PROTO, 0 }, { "hostPort", F_HOST_PORT, 0 },
+		{ "hostIP", F_HOST_IP, 0 }, POD_DEC_END
+	};
+	struct pod_dec_it it;
 	char fpath[POD_PATH_MAX];
 	const char *s, *why;
 	int64_t n;
 	int k;
 	bool has_port = false;
 
-	if (!pod_dec_obj(d, ipath, o))
+	if (!pod_dec_it_init(&it, d, ipath, o, fields))
 		return;
-	json_object_object_foreach(o, key, fv) {
-		pod_dec_path(fpath, ipath, key);
-		if (pod_dec_is_null(fv))
-			continue;
-		if (strcmp(key, "containerPort") == 0) {
+	while (pod_dec_it_next(&it)) {
+		switch (it.id) {
+		case F_PORT:
 			/* 0 is "not given" for Kubernetes too */
-			has_port = !json_object_is_type(fv, json_type_int) ||
-				   json_object_get_int64(fv) != 0;
-			if (has_port && pod_dec_int(d, fpath, fv, 1, 65535, &n))
+			has_port = !json_object_is_type(it.v, json_type_int) ||
+				   json_object_get_int64(it.v) != 0;
+			if (has_port && pod_dec_int(d, it.path, it.v, 1, 65535, &n))
 				p->container_port = (int32_t)n;
-		} else if (strcmp(key, "name") == 0) {
-			s = pod_dec_str(d, fpath, fv, POD_MAX_STR);
-			if (!s || !*s)
-				continue;
-			if (!pod_is_port_name(s, &why))
-				pod_dec_invalid(d, fpath, s, why);
-			else
+			break;
+		case F_NAME:
+			s = pod_dec_str(d, it.path, it.v, POD_MAX_STR);
+			if (s && *s && !pod_is_port_name(s, &why))
+				pod_dec_invalid(d, it.path, s, why);
+			else if (s && *s)
 				p->name = pod_dec_strdup(d, s);
-		} else if (strcmp(key, "protocol") == 0) {
-			k = pod_dec_enum(d, fpath, fv, protos);
+			break;
+		case F_PROTO:
+			k = pod_dec_enum(d, it.path, it.v, protos);
 			if (k >= 0)
 				p->protocol = pod_dec_strdup(d, protos[k]);
-		} else if (strcmp(key, "hostPort") == 0) {
-			if (pod_dec_int(d, fpath, fv, INT64_MIN, INT64_MAX, &n) &&
+			break;
+		case F_HOST_PORT:
+			if (pod_dec_int(d, it.path, it.v, INT64_MIN, INT64_MAX, &n) &&
 			    n != 0)
-				pod_dec_fail(d, fpath, R_FORBIDDEN, "Forbidden: "
+				pod_dec_fail(d, it.path, R_FORBIDDEN, "Forbidden: "
 					     "hostPort is not supported: "
 					     "Fargate-style pods have no host ports");
-		} else if (strcmp(key, "hostIP") == 0) {
-			s = pod_dec_str(d, fpath, fv, POD_MAX_STR);
+			break;
+		case F_HOST_IP:
+			s = pod_dec_str(d, it.path, it.v, POD_MAX_STR);
 			if (s && *s)
-				pod_dec_unsupp(d, fpath, "Fargate-style pods "
+				pod_dec_unsupp(d, it.path, "Fargate-style pods "
 					       "have no host ports");
-		} else {
-			pod_dec_unknown(d, fpath);
+			break;
 		}
 	}
 	if (!has_port) {
@@ -163,14 +170,11 @@ static void dec_ports(struct pod_dec *d, const char *path,
 	for (size_t i = 0; i < n; i++) {
 		pod_dec_path_idx(ipath, path, i);
 		dec_port(d, ipath, json_object_array_get_idx(v, i), &c->ports[i]);
-		for (size_t j = 0; c->ports[i].name && j < i; j++) {
-			if (!c->ports[j].name ||
-			    strcmp(c->ports[j].name, c->ports[i].name) != 0)
-				continue;
+		if (pod_dec_repeats(c->ports, sizeof(*c->ports),
+				    offsetof(struct pod_port, name), i)) {
 			pod_dec_path(npath, ipath, "name");
 			pod_quote(q, sizeof(q), c->ports[i].name);
 			pod_dec_fail(d, npath, R_DUP, "Duplicate value: %s", q);
-			break;
 		}
 	}
 }
@@ -178,49 +182,49 @@ static void dec_ports(struct pod_dec *d, const char *path,
 static void dec_mount(struct pod_dec *d, const char *ipath,
 		      struct json_object *o, struct pod_volume_mount *m)
 {
+	enum { F_NAME, F_PATH, F_SUB, F_RO, F_UNSUPP };
+	static const struct pod_dec_field fields[] = {
+		{ "name", F_NAME, 0 }, { "mountPath", F_PATH, 0 },
+		{ "subPath", F_SUB, 0 }, { "readOnly", F_RO, 0 },
+		{ "mountPropagation", F_UNSUPP, 0 }, { "subPathExpr", F_UNSUPP, 0 },
+		{ "recursiveReadOnly", F_UNSUPP, 0 }, POD_DEC_END
+	};
+	struct pod_dec_it it;
 	char fpath[POD_PATH_MAX];
 	const char *s;
 	bool name_bad = false, path_bad = false;
 
-	if (!pod_dec_obj(d, ipath, o))
+	if (!pod_dec_it_init(&it, d, ipath, o, fields))
 		return;
-	json_object_object_foreach(o, key, fv) {
-		pod_dec_path(fpath, ipath, key);
-		if (pod_dec_is_null(fv))
+	while (pod_dec_it_next(&it)) {
+		if (it.id == F_RO) {
+			pod_dec_bool(d, it.path, it.v, &m->read_only);
 			continue;
-		if (strcmp(key, "name") == 0) {
-			s = pod_dec_str(d, fpath, fv, POD_MAX_STR);
+		} else if (it.id == F_UNSUPP) {
+			pod_dec_unsupp(d, it.path, "podvm supports name, mountPath, "
+				       "subPath and readOnly");
+			continue;
+		}
+		s = pod_dec_str(d, it.path, it.v, POD_MAX_STR);
+		if (it.id == F_NAME) {
 			name_bad = !s;
 			if (s && *s)
 				m->name = pod_dec_strdup(d, s);
-		} else if (strcmp(key, "mountPath") == 0) {
-			s = pod_dec_str(d, fpath, fv, POD_MAX_STR);
+		} else if (it.id == F_PATH) {
 			path_bad = !s || (*s && (!pod_is_abs_path(s) ||
 						 pod_has_dotdot(s)));
 			if (s && *s && path_bad)
-				pod_dec_invalid(d, fpath, s, "must be an absolute "
+				pod_dec_invalid(d, it.path, s, "must be an absolute "
 						"path without '..'");
 			else if (s && *s)
 				m->mount_path = pod_dec_strdup(d, s);
-		} else if (strcmp(key, "subPath") == 0) {
-			s = pod_dec_str(d, fpath, fv, POD_MAX_STR);
-			if (!s || !*s)
-				continue;
+		} else if (s && *s) {
 			if (s[0] == '/' || pod_has_ctl(s))
-				pod_dec_invalid(d, fpath, s, "must be a relative path");
+				pod_dec_invalid(d, it.path, s, "must be a relative path");
 			else if (pod_has_dotdot(s))
-				pod_dec_invalid(d, fpath, s, "must not contain '..'");
+				pod_dec_invalid(d, it.path, s, "must not contain '..'");
 			else
 				m->sub_path = pod_dec_strdup(d, s);
-		} else if (strcmp(key, "readOnly") == 0) {
-			pod_dec_bool(d, fpath, fv, &m->read_only);
-		} else if (strcmp(key, "mountPropagation") == 0 ||
-			   strcmp(key, "subPathExpr") == 0 ||
-			   strcmp(key, "recursiveReadOnly") == 0) {
-			pod_dec_unsupp(d, fpath, "podvm supports name, mountPath, "
-				       "subPath and readOnly");
-		} else {
-			pod_dec_unknown(d, fpath);
 		}
 	}
 	if (!m->name && !name_bad) {
@@ -245,18 +249,13 @@ static void dec_mounts(struct pod_dec *d, const char *path,
 		return;
 	c->n_mounts = n;
 	for (size_t i = 0; i < n; i++) {
-		const char *mp;
-
 		pod_dec_path_idx(ipath, path, i);
 		dec_mount(d, ipath, json_object_array_get_idx(v, i), &c->mounts[i]);
-		mp = c->mounts[i].mount_path;
-		for (size_t j = 0; mp && j < i; j++) {
-			if (!c->mounts[j].mount_path ||
-			    strcmp(c->mounts[j].mount_path, mp) != 0)
-				continue;
+		if (pod_dec_repeats(c->mounts, sizeof(*c->mounts),
+				    offsetof(struct pod_volume_mount, mount_path), i)) {
 			pod_dec_path(npath, ipath, "mountPath");
-			pod_dec_invalid(d, npath, mp, "must be unique");
-			break;
+			pod_dec_invalid(d, npath, c->mounts[i].mount_path,
+					"must be unique");
 		}
 	}
 }
@@ -299,22 +298,6 @@ static void dec_check_port(struct pod_dec *d, const char *cpath,
 			"this container's ports");
 }
 
-static bool dec_ctr_known(const char *key)
-{
-	static const char *const keys[] = {
-		"name", "image", "command", "args", "env", "envFrom",
-		"workingDir", "imagePullPolicy", "tty", "stdin", "stdinOnce",
-		"resources", "ports", "volumeMounts", "securityContext",
-		"lifecycle", "terminationMessagePath",
-		"terminationMessagePolicy", NULL
-	};
-
-	for (size_t i = 0; keys[i]; i++)
-		if (strcmp(key, keys[i]) == 0)
-			return true;
-	return false;
-}
-
 static void dec_forbid_init(struct pod_dec *d, const char *path,
 			    struct json_object *v)
 {
@@ -323,120 +306,163 @@ static void dec_forbid_init(struct pod_dec *d, const char *path,
 			     "for init containers");
 }
 
+enum {
+	C_NAME, C_IMAGE, C_COMMAND, C_ARGS, C_ENV, C_ENV_FROM, C_WORKDIR,
+	C_PULL, C_TTY, C_STDIN, C_STDIN_ONCE, C_RESOURCES, C_PORTS, C_MOUNTS,
+	C_SECURITY, C_LIFECYCLE, C_TERM_PATH, C_TERM_POLICY,
+	C_LIVENESS, C_READINESS, C_STARTUP,
+};
+
+static const struct pod_dec_field ctr_fields[] = {
+	{ "name", C_NAME, 0 }, { "image", C_IMAGE, 0 },
+	{ "command", C_COMMAND, 0 }, { "args", C_ARGS, 0 },
+	{ "env", C_ENV, 0 }, { "envFrom", C_ENV_FROM, 0 },
+	{ "workingDir", C_WORKDIR, 0 }, { "imagePullPolicy", C_PULL, 0 },
+	{ "tty", C_TTY, 0 }, { "stdin", C_STDIN, 0 },
+	{ "stdinOnce", C_STDIN_ONCE, 0 }, { "resources", C_RESOURCES, 0 },
+	{ "ports", C_PORTS, 0 }, { "volumeMounts", C_MOUNTS, 0 },
+	{ "securityContext", C_SECURITY, 0 }, { "lifecycle", C_LIFECYCLE, 0 },
+	{ "terminationMessagePath", C_TERM_PATH, 0 },
+	{ "terminationMessagePolicy", C_TERM_POLICY, 0 },
+	{ "livenessProbe", C_LIVENESS, 0 }, { "readinessProbe", C_READINESS, 0 },
+	{ "startupProbe", C_STARTUP, 0 },
+	POD_DEC_END
+};
+
+/* One container being decoded. */
+struct dec_ctr {
+	struct pod_container *c;
+	bool is_init;
+	size_t budget;             /* what command and args may still use */
+	bool has_name, has_image;
+};
+
+/* A probe (not on init containers), a path or a policy. */
+static void dec_ctr_misc(struct pod_dec *d, const struct pod_dec_it *it,
+			 struct dec_ctr *x)
+{
+	static const char *const msg_policy[] = { "File",
+						  "FallbackToLogsOnError", NULL };
+	struct pod_container *c = x->c;
+	const char *s;
+
+	switch (it->id) {
+	case C_LIVENESS:
+	case C_READINESS:
+	case C_STARTUP:
+		if (x->is_init)
+			dec_forbid_init(d, it->path, it->v);
+		else
+			pod_dec_probe(d, it->path, it->v,
+				      it->id == C_LIVENESS ? &c->liveness :
+				      it->id == C_READINESS ? &c->readiness :
+				      &c->startup,
+				      it->id == C_LIVENESS ? POD_DEC_LIVENESS :
+				      it->id == C_READINESS ? POD_DEC_READINESS :
+				      POD_DEC_STARTUP);
+		break;
+	case C_WORKDIR:
+		s = pod_dec_str(d, it->path, it->v, POD_MAX_STR);
+		if (s && *s && !pod_is_abs_path(s))
+			pod_dec_invalid(d, it->path, s, "must be an "
+					"absolute path");
+		else if (s && *s)
+			c->working_dir = pod_dec_strdup(d, s);
+		break;
+	case C_TERM_PATH:
+		s = pod_dec_str(d, it->path, it->v, POD_MAX_STR);
+		if (s && *s && (!pod_is_abs_path(s) || pod_has_dotdot(s)))
+			pod_dec_invalid(d, it->path, s, "must be an absolute "
+					"path without '..'");
+		else if (s && *s)
+			c->term_msg_path = pod_dec_strdup(d, s);
+		break;
+	case C_TERM_POLICY:
+		if (pod_dec_enum(d, it->path, it->v, msg_policy) == 1)
+			c->term_msg_policy = POD_TERM_MSG_FALLBACK_LOGS;
+		break;
+	}
+}
+
+static void dec_ctr_field(struct pod_dec *d, const struct pod_dec_it *it,
+			  struct dec_ctr *x)
+{
+	static const char *const pulls[] = { "IfNotPresent", "Never",
+					     "Always", NULL };
+	struct pod_container *c = x->c;
+	const char *path = it->path;
+	struct json_object *v = it->v;
+	bool b;
+	int k;
+
+	switch (it->id) {
+	case C_NAME:
+		dec_ctr_str(d, path, v, POD_MAX_STR, &x->has_name, &c->name,
+			    POD_MSG_LABEL);
+		break;
+	case C_IMAGE:
+		dec_ctr_str(d, path, v, POD_IMAGE_REF_MAX, &x->has_image,
+			    &c->image, NULL);
+		break;
+	case C_COMMAND:
+		pod_dec_strv(d, path, v, &x->budget, &c->command,
+			     &c->n_command, &c->has_command);
+		break;
+	case C_ARGS:
+		pod_dec_strv(d, path, v, &x->budget, &c->args, &c->n_args,
+			     &c->has_args);
+		break;
+	case C_ENV: pod_dec_env(d, path, v, c); break;
+	case C_ENV_FROM: pod_dec_unsupp(d, path, MSG_NO_CM); break;
+	case C_PULL:
+		k = pod_dec_enum(d, path, v, pulls);
+		if (k >= 0)
+			c->pull_policy = (enum pod_pull_policy)(k + 1);
+		break;
+	case C_TTY: pod_dec_bool(d, path, v, &c->tty); break;
+	case C_STDIN: pod_dec_bool(d, path, v, &c->stdin_open); break;
+	case C_STDIN_ONCE:
+		if (!pod_dec_bool(d, path, v, &b))
+			pod_dec_unknown(d, path);   /* as it always was */
+		else if (b)
+			pod_dec_unsupp(d, path, "podvm does not attach stdin");
+		break;
+	case C_RESOURCES: dec_resources(d, path, v, &c->resources); break;
+	case C_PORTS: dec_ports(d, path, v, c); break;
+	case C_MOUNTS: dec_mounts(d, path, v, c); break;
+	case C_SECURITY:
+		c->has_security = true;
+		pod_dec_security(d, path, v, &c->security, false);
+		break;
+	case C_LIFECYCLE:
+		if (x->is_init)
+			dec_forbid_init(d, path, v);
+		else
+			pod_dec_lifecycle(d, path, v, c);
+		break;
+	default:
+		dec_ctr_misc(d, it, x);
+	}
+}
+
 void pod_dec_container(struct pod_dec *d, const char *cpath,
 		       struct json_object *o, struct pod_container *c,
 		       bool is_init)
 {
-	static const char *const pulls[] = { "IfNotPresent", "Never",
-					     "Always", NULL };
-	static const char *const msg_policy[] = { "File",
-						  "FallbackToLogsOnError", NULL };
-	static const struct { const char *key; size_t off;
-			      enum pod_dec_probe_use use; } probes[] = {
-		{ "livenessProbe", offsetof(struct pod_container, liveness),
-		  POD_DEC_LIVENESS },
-		{ "readinessProbe", offsetof(struct pod_container, readiness),
-		  POD_DEC_READINESS },
-		{ "startupProbe", offsetof(struct pod_container, startup),
-		  POD_DEC_STARTUP },
-	};
+	struct dec_ctr x = { .c = c, .is_init = is_init, .budget = POD_MAX_ARGS };
+	struct pod_dec_it it;
 	char path[POD_PATH_MAX];
-	size_t budget = POD_MAX_ARGS, pi;
-	const char *s;
-	bool has_name = false, has_image = false, b;
-	int k;
 
-	if (!pod_dec_obj(d, cpath, o))
+	if (!pod_dec_it_init(&it, d, cpath, o, ctr_fields))
 		return;
-	json_object_object_foreach(o, key, v) {
-		pod_dec_path(path, cpath, key);
-		for (pi = 0; pi < 3; pi++)
-			if (strcmp(key, probes[pi].key) == 0)
-				break;
-		if (pi < 3) {
-			if (is_init)
-				dec_forbid_init(d, path, v);
-			else if (!pod_dec_is_null(v))
-				pod_dec_probe(d, path, v, (struct pod_probe *)
-					      ((char *)c + probes[pi].off),
-					      probes[pi].use);
-			continue;
-		}
-		if (pod_dec_is_null(v) && dec_ctr_known(key))
-			continue;   /* null: not given */
-		if (strcmp(key, "name") == 0) {
-			dec_ctr_str(d, path, v, POD_MAX_STR, &has_name, &c->name,
-				    POD_MSG_LABEL);
-		} else if (strcmp(key, "image") == 0) {
-			dec_ctr_str(d, path, v, POD_IMAGE_REF_MAX, &has_image,
-				    &c->image, NULL);
-		} else if (strcmp(key, "command") == 0) {
-			pod_dec_strv(d, path, v, &budget, &c->command,
-				     &c->n_command, &c->has_command);
-		} else if (strcmp(key, "args") == 0) {
-			pod_dec_strv(d, path, v, &budget, &c->args,
-				     &c->n_args, &c->has_args);
-		} else if (strcmp(key, "env") == 0) {
-			pod_dec_env(d, path, v, c);
-		} else if (strcmp(key, "envFrom") == 0) {
-			pod_dec_unsupp(d, path, MSG_NO_CM);
-		} else if (strcmp(key, "workingDir") == 0) {
-			s = pod_dec_str(d, path, v, POD_MAX_STR);
-			if (!s || !*s)
-				continue;
-			if (!pod_is_abs_path(s))
-				pod_dec_invalid(d, path, s, "must be an "
-						"absolute path");
-			else
-				c->working_dir = pod_dec_strdup(d, s);
-		} else if (strcmp(key, "imagePullPolicy") == 0) {
-			k = pod_dec_enum(d, path, v, pulls);
-			if (k >= 0)
-				c->pull_policy = (enum pod_pull_policy)(k + 1);
-		} else if (strcmp(key, "tty") == 0) {
-			pod_dec_bool(d, path, v, &c->tty);
-		} else if (strcmp(key, "stdin") == 0) {
-			pod_dec_bool(d, path, v, &c->stdin_open);
-		} else if (strcmp(key, "resources") == 0) {
-			dec_resources(d, path, v, &c->resources);
-		} else if (strcmp(key, "ports") == 0) {
-			dec_ports(d, path, v, c);
-		} else if (strcmp(key, "volumeMounts") == 0) {
-			dec_mounts(d, path, v, c);
-		} else if (strcmp(key, "securityContext") == 0) {
-			c->has_security = true;
-			pod_dec_security(d, path, v, &c->security, false);
-		} else if (strcmp(key, "lifecycle") == 0) {
-			if (is_init)
-				dec_forbid_init(d, path, v);
-			else
-				pod_dec_lifecycle(d, path, v, c);
-		} else if (strcmp(key, "terminationMessagePath") == 0) {
-			s = pod_dec_str(d, path, v, POD_MAX_STR);
-			if (!s || !*s)
-				continue;
-			if (!pod_is_abs_path(s) || pod_has_dotdot(s))
-				pod_dec_invalid(d, path, s, "must be an absolute "
-						"path without '..'");
-			else
-				c->term_msg_path = pod_dec_strdup(d, s);
-		} else if (strcmp(key, "terminationMessagePolicy") == 0) {
-			k = pod_dec_enum(d, path, v, msg_policy);
-			if (k == 1)
-				c->term_msg_policy = POD_TERM_MSG_FALLBACK_LOGS;
-		} else if (strcmp(key, "stdinOnce") == 0 && pod_dec_bool(d, path, v, &b)) {
-			if (b)
-				pod_dec_unsupp(d, path, "podvm does not attach stdin");
-		} else {
-			pod_dec_unknown(d, path);
-		}
-	}
+	while (pod_dec_it_next(&it))
+		dec_ctr_field(d, &it, &x);
 	/* As before: missing, null, "" or a non-string is Required. */
-	if (!has_name) {
+	if (!x.has_name) {
 		pod_dec_path(path, cpath, "name");
 		pod_dec_fail(d, path, R_REQUIRED, "Required value");
 	}
-	if (!has_image) {
+	if (!x.has_image) {
 		pod_dec_path(path, cpath, "image");
 		pod_dec_fail(d, path, R_REQUIRED, "Required value");
 	}

@@ -66,32 +66,31 @@ static void dec_field_ref(struct pod_dec *d, const char *path,
 			  struct json_object *v, struct pod_env *e)
 {
 	static const char *const versions[] = { "v1", NULL };
+	enum { F_API, F_PATH };
+	static const struct pod_dec_field fields[] = {
+		{ "apiVersion", F_API, 0 }, { "fieldPath", F_PATH, 0 },
+		POD_DEC_END
+	};
+	struct pod_dec_it it;
 	char fpath[POD_PATH_MAX];
 	bool has = false, recorded = false;
 	const char *s;
 
-	if (!pod_dec_obj(d, path, v))
+	if (!pod_dec_it_init(&it, d, path, v, fields))
 		return;
-	json_object_object_foreach(v, key, fv) {
-		pod_dec_path(fpath, path, key);
-		if (pod_dec_is_null(fv))
+	while (pod_dec_it_next(&it)) {
+		if (it.id == F_API) {
+			pod_dec_enum(d, it.path, it.v, versions);
 			continue;
-		if (strcmp(key, "apiVersion") == 0) {
-			pod_dec_enum(d, fpath, fv, versions);
-		} else if (strcmp(key, "fieldPath") == 0) {
-			s = pod_dec_str(d, fpath, fv, POD_MAX_STR);
-			has = s != NULL;
-			if (!s || !*s) {
-				has = s != NULL && *s;
-				continue;
-			}
-			if (dec_subscript_ok(d, fpath, s, &recorded) ||
-			    (!recorded && pod_dec_enum(d, fpath, fv,
-						       env_field_paths) >= 0))
-				e->field_path = pod_dec_strdup(d, s);
-		} else {
-			pod_dec_unknown(d, fpath);
 		}
+		s = pod_dec_str(d, it.path, it.v, POD_MAX_STR);
+		has = s != NULL && *s;
+		if (!has)
+			continue;
+		if (dec_subscript_ok(d, it.path, s, &recorded) ||
+		    (!recorded && pod_dec_enum(d, it.path, it.v,
+					       env_field_paths) >= 0))
+			e->field_path = pod_dec_strdup(d, s);
 	}
 	if (!has) {
 		pod_dec_path(fpath, path, "fieldPath");
@@ -151,35 +150,40 @@ static void dec_res_divisor(struct pod_dec *d, const char *path,
 static void dec_res_ref(struct pod_dec *d, const char *path,
 			struct json_object *v, struct pod_env *e)
 {
+	enum { F_CTR, F_RES, F_DIV };
+	static const struct pod_dec_field fields[] = {
+		{ "containerName", F_CTR, 0 }, { "resource", F_RES, 0 },
+		{ "divisor", F_DIV, 0 }, POD_DEC_END
+	};
+	struct pod_dec_it it;
 	char fpath[POD_PATH_MAX];
 	struct json_object *divisor = NULL;
 	const char *s;
 	bool has = false;
 	int k;
 
-	if (!pod_dec_obj(d, path, v))
+	if (!pod_dec_it_init(&it, d, path, v, fields))
 		return;
-	json_object_object_foreach(v, key, fv) {
-		pod_dec_path(fpath, path, key);
-		if (pod_dec_is_null(fv))
-			continue;
-		if (strcmp(key, "containerName") == 0) {
-			s = pod_dec_str(d, fpath, fv, POD_MAX_STR);
+	while (pod_dec_it_next(&it)) {
+		switch (it.id) {
+		case F_CTR:
+			s = pod_dec_str(d, it.path, it.v, POD_MAX_STR);
 			if (!s || !*s)
-				continue;
+				break;
 			if (!pod_is_dns1123_label(s))
-				pod_dec_invalid(d, fpath, s, POD_MSG_LABEL);
+				pod_dec_invalid(d, it.path, s, POD_MSG_LABEL);
 			else
 				e->res_container = pod_dec_strdup(d, s);
-		} else if (strcmp(key, "resource") == 0) {
+			break;
+		case F_RES:
 			has = true;
-			k = pod_dec_enum(d, fpath, fv, env_resources);
+			k = pod_dec_enum(d, it.path, it.v, env_resources);
 			if (k >= 0)
 				e->resource = pod_dec_strdup(d, env_resources[k]);
-		} else if (strcmp(key, "divisor") == 0) {
-			divisor = fv;   /* its meaning depends on resource */
-		} else {
-			pod_dec_unknown(d, fpath);
+			break;
+		case F_DIV:
+			divisor = it.v;   /* its meaning depends on resource */
+			break;
 		}
 	}
 	if (!has) {
@@ -195,28 +199,27 @@ static void dec_res_ref(struct pod_dec *d, const char *path,
 static void dec_value_from(struct pod_dec *d, const char *path,
 			   struct json_object *v, struct pod_env *e)
 {
-	char fpath[POD_PATH_MAX];
+	enum { F_FIELD, F_RES, F_CM };
+	static const struct pod_dec_field fields[] = {
+		{ "fieldRef", F_FIELD, 0 }, { "resourceFieldRef", F_RES, 0 },
+		{ "configMapKeyRef", F_CM, 0 }, { "secretKeyRef", F_CM, 0 },
+		POD_DEC_END
+	};
+	struct pod_dec_it it;
 	size_t n = 0;
 
-	if (!pod_dec_obj(d, path, v))
+	if (!pod_dec_it_init(&it, d, path, v, fields))
 		return;
-	json_object_object_foreach(v, key, fv) {
-		pod_dec_path(fpath, path, key);
-		if (pod_dec_is_null(fv))
-			continue;
+	while (pod_dec_it_next(&it)) {
 		n++;
-		if (strcmp(key, "fieldRef") == 0) {
+		if (it.id == F_FIELD) {
 			e->source = POD_ENV_FIELD_REF;
-			dec_field_ref(d, fpath, fv, e);
-		} else if (strcmp(key, "resourceFieldRef") == 0) {
+			dec_field_ref(d, it.path, it.v, e);
+		} else if (it.id == F_RES) {
 			e->source = POD_ENV_RESOURCE_REF;
-			dec_res_ref(d, fpath, fv, e);
-		} else if (strcmp(key, "configMapKeyRef") == 0 ||
-			   strcmp(key, "secretKeyRef") == 0) {
-			pod_dec_unsupp(d, fpath, MSG_NO_CM);
+			dec_res_ref(d, it.path, it.v, e);
 		} else {
-			n--;
-			pod_dec_unknown(d, fpath);
+			pod_dec_unsupp(d, it.path, MSG_NO_CM);
 		}
 	}
 	if (n == 0)
@@ -232,34 +235,36 @@ static void dec_value_from(struct pod_dec *d, const char *path,
 static bool dec_env_one(struct pod_dec *d, const char *ipath,
 			struct json_object *o, struct pod_env *e)
 {
+	enum { F_NAME, F_VALUE, F_FROM };
+	static const struct pod_dec_field fields[] = {
+		{ "name", F_NAME, 0 }, { "value", F_VALUE, 0 },
+		{ "valueFrom", F_FROM, 0 }, POD_DEC_END
+	};
+	struct pod_dec_it it;
 	char fpath[POD_PATH_MAX];
 	struct json_object *from = NULL;
 	const char *s;
 	bool name_bad = false;
 	size_t errs = d->n_errors;
 
-	if (!pod_dec_obj(d, ipath, o))
+	if (!pod_dec_it_init(&it, d, ipath, o, fields))
 		return false;
-	json_object_object_foreach(o, key, fv) {
-		pod_dec_path(fpath, ipath, key);
-		if (pod_dec_is_null(fv))
+	while (pod_dec_it_next(&it)) {
+		if (it.id == F_FROM) {
+			from = it.v;
 			continue;
-		if (strcmp(key, "name") == 0) {
-			s = pod_dec_str(d, fpath, fv, POD_MAX_STR);
-			name_bad = !s || (*s && !pod_is_env_name(s));
-			if (s && *s && name_bad)
-				pod_dec_invalid(d, fpath, s, POD_MSG_ENV);
-			else if (s && *s)
-				e->name = pod_dec_strdup(d, s);
-		} else if (strcmp(key, "value") == 0) {
-			s = pod_dec_str(d, fpath, fv, POD_MAX_STR);
+		}
+		s = pod_dec_str(d, it.path, it.v, POD_MAX_STR);
+		if (it.id == F_VALUE) {
 			if (s && *s)
 				e->value = pod_dec_strdup(d, s);
-		} else if (strcmp(key, "valueFrom") == 0) {
-			from = fv;
-		} else {
-			pod_dec_unknown(d, fpath);
+			continue;
 		}
+		name_bad = !s || (*s && !pod_is_env_name(s));
+		if (s && *s && name_bad)
+			pod_dec_invalid(d, it.path, s, POD_MSG_ENV);
+		else if (s && *s)
+			e->name = pod_dec_strdup(d, s);
 	}
 	if (from) {
 		pod_dec_path(fpath, ipath, "valueFrom");

@@ -64,8 +64,12 @@ static bool dec_header_name_ok(const char *s)
 static void dec_headers(struct pod_dec *d, const char *path,
 			struct json_object *v, struct pod_probe *p)
 {
+	enum { F_NAME, F_VALUE };
+	static const struct pod_dec_field fields[] = {
+		{ "name", F_NAME, 0 }, { "value", F_VALUE, 0 }, POD_DEC_END
+	};
 	char ipath[POD_PATH_MAX], fpath[POD_PATH_MAX];
-	struct json_object *e;
+	struct pod_dec_it it;
 	const char *s;
 	size_t n;
 
@@ -78,33 +82,27 @@ static void dec_headers(struct pod_dec *d, const char *path,
 		size_t errs = d->n_errors;
 
 		pod_dec_path_idx(ipath, path, i);
-		e = json_object_array_get_idx(v, i);
-		if (!pod_dec_obj(d, ipath, e))
+		if (!pod_dec_it_init(&it, d, ipath, json_object_array_get_idx(v, i),
+				     fields))
 			continue;
-		json_object_object_foreach(e, key, fv) {
-			pod_dec_path(fpath, ipath, key);
-			if (pod_dec_is_null(fv))
-				continue;
-			s = NULL;
-			if (strcmp(key, "name") == 0) {
-				s = pod_dec_str(d, fpath, fv, POD_LABEL_NAME_MAX * 4);
+		while (pod_dec_it_next(&it)) {
+			if (it.id == F_NAME) {
+				s = pod_dec_str(d, it.path, it.v, POD_LABEL_NAME_MAX * 4);
 				if (s && !dec_header_name_ok(s))
-					pod_dec_invalid(d, fpath, s, "a valid HTTP "
+					pod_dec_invalid(d, it.path, s, "a valid HTTP "
 							"header must consist of "
 							"alphanumeric characters or '-'");
 				else if (s && !kv->key)
 					kv->key = pod_dec_strdup(d, s);
-			} else if (strcmp(key, "value") == 0) {
-				/* no CR/LF: it goes into a request */
-				s = pod_dec_str(d, fpath, fv, POD_MAX_STR);
-				if (s && pod_has_ctl(s))
-					pod_dec_invalid(d, fpath, s, "must not "
-							"contain control characters");
-				else if (s && !kv->value)
-					kv->value = pod_dec_strdup(d, s);
-			} else {
-				pod_dec_unknown(d, fpath);
+				continue;
 			}
+			/* no CR/LF: it goes into a request */
+			s = pod_dec_str(d, it.path, it.v, POD_MAX_STR);
+			if (s && pod_has_ctl(s))
+				pod_dec_invalid(d, it.path, s, "must not "
+						"contain control characters");
+			else if (s && !kv->value)
+				kv->value = pod_dec_strdup(d, s);
 		}
 		if (!kv->key && d->n_errors == errs) {
 			pod_dec_path(fpath, ipath, "name");
@@ -125,21 +123,20 @@ static void dec_headers(struct pod_dec *d, const char *path,
 static void dec_exec(struct pod_dec *d, const char *path,
 		     struct json_object *v, struct pod_probe *p)
 {
+	static const struct pod_dec_field fields[] = {
+		{ "command", 0, POD_DEC_NULL }, POD_DEC_END
+	};
+	struct pod_dec_it it;
 	char fpath[POD_PATH_MAX];
 	size_t budget = POD_MAX_ARGS, errs = d->n_errors;
 	bool has = false;
 
-	if (!pod_dec_obj(d, path, v))
+	if (!pod_dec_it_init(&it, d, path, v, fields))
 		return;
 	p->kind = POD_PROBE_EXEC;
-	json_object_object_foreach(v, key, fv) {
-		pod_dec_path(fpath, path, key);
-		if (strcmp(key, "command") == 0)
-			pod_dec_strv(d, fpath, fv, &budget, &p->exec_command,
-				     &p->n_exec_command, &has);
-		else
-			pod_dec_unknown(d, fpath);
-	}
+	while (pod_dec_it_next(&it))
+		pod_dec_strv(d, it.path, it.v, &budget, &p->exec_command,
+			     &p->n_exec_command, &has);
 	/* missing, null or []: nothing to run */
 	if (!has && d->n_errors == errs) {
 		pod_dec_path(fpath, path, "command");
@@ -152,37 +149,46 @@ static void dec_net(struct pod_dec *d, const char *path,
 		    struct json_object *v, struct pod_probe *p, bool http)
 {
 	static const char *const schemes[] = { "HTTP", "HTTPS", NULL };
+	enum { F_PORT, F_HOST, F_PATH, F_SCHEME, F_HEADERS };
+	static const struct pod_dec_field http_fields[] = {
+		{ "port", F_PORT, 0 }, { "host", F_HOST, 0 },
+		{ "path", F_PATH, 0 }, { "scheme", F_SCHEME, 0 },
+		{ "httpHeaders", F_HEADERS, 0 }, POD_DEC_END
+	};
+	static const struct pod_dec_field tcp_fields[] = {
+		{ "port", F_PORT, 0 }, { "host", F_HOST, 0 }, POD_DEC_END
+	};
+	struct pod_dec_it it;
 	char fpath[POD_PATH_MAX];
 	const char *s;
 	bool has_port = false;
 
-	if (!pod_dec_obj(d, path, v))
+	if (!pod_dec_it_init(&it, d, path, v, http ? http_fields : tcp_fields))
 		return;
 	p->kind = http ? POD_PROBE_HTTP : POD_PROBE_TCP;
-	json_object_object_foreach(v, key, fv) {
-		pod_dec_path(fpath, path, key);
-		if (pod_dec_is_null(fv))
-			continue;
-		if (strcmp(key, "port") == 0) {
+	while (pod_dec_it_next(&it)) {
+		switch (it.id) {
+		case F_PORT:
 			has_port = true;
-			dec_port(d, fpath, fv, p);
-		} else if (strcmp(key, "host") == 0) {
-			dec_host(d, fpath, fv, p);
-		} else if (http && strcmp(key, "path") == 0) {
-			s = pod_dec_str(d, fpath, fv, POD_MAX_STR);
-			if (!s || !*s)
-				continue;
-			if (s[0] != '/' || pod_has_ctl(s) || strchr(s, ' '))
-				pod_dec_invalid(d, fpath, s, "must be an absolute "
+			dec_port(d, it.path, it.v, p);
+			break;
+		case F_HOST:
+			dec_host(d, it.path, it.v, p);
+			break;
+		case F_PATH:
+			s = pod_dec_str(d, it.path, it.v, POD_MAX_STR);
+			if (s && *s && (s[0] != '/' || pod_has_ctl(s) || strchr(s, ' ')))
+				pod_dec_invalid(d, it.path, s, "must be an absolute "
 						"URL path without spaces");
-			else
+			else if (s && *s)
 				p->http_path = pod_dec_strdup(d, s);
-		} else if (http && strcmp(key, "scheme") == 0) {
-			p->http_https = pod_dec_enum(d, fpath, fv, schemes) == 1;
-		} else if (http && strcmp(key, "httpHeaders") == 0) {
-			dec_headers(d, fpath, fv, p);
-		} else {
-			pod_dec_unknown(d, fpath);
+			break;
+		case F_SCHEME:
+			p->http_https = pod_dec_enum(d, it.path, it.v, schemes) == 1;
+			break;
+		case F_HEADERS:
+			dec_headers(d, it.path, it.v, p);
+			break;
 		}
 	}
 	if (!has_port) {
@@ -193,41 +199,26 @@ static void dec_net(struct pod_dec *d, const char *path,
 		p->http_path = pod_dec_strdup(d, "/");
 }
 
-static void dec_timing(struct pod_dec *d, const char *path,
-		       struct json_object *v, int32_t *out)
-{
-	int64_t n;
+/* Kubernetes checks the handlers in this order. */
+static const char *const probe_handlers[] = { "exec", "httpGet", "tcpSocket",
+					      "grpc", "sleep", NULL };
 
-	if (pod_dec_int(d, path, v, 0, INT32_MAX, &n))
-		*out = (int32_t)n;
-}
-
-void pod_dec_probe(struct pod_dec *d, const char *path, struct json_object *v,
-		   struct pod_probe *p, enum pod_dec_probe_use use)
+/* The one handler (exec, httpGet, tcpSocket); more than one is refused. */
+static size_t dec_handlers(struct pod_dec *d, const char *path,
+			   struct json_object *v, struct pod_probe *p, bool hook)
 {
-	/* Kubernetes checks the handlers in this order. */
-	static const char *const handlers[] = { "exec", "httpGet", "tcpSocket",
-						"grpc", "sleep", NULL };
-	static const char *const timings[] = { "initialDelaySeconds",
-		"periodSeconds", "timeoutSeconds", "successThreshold",
-		"failureThreshold", NULL };
-	int32_t *const tv[] = { &p->initial_delay_s, &p->period_s, &p->timeout_s,
-				&p->success_threshold, &p->failure_threshold };
-	bool hook = use == POD_DEC_HANDLER;
 	char fpath[POD_PATH_MAX];
-	size_t n_handlers = 0, k;
+	size_t n_handlers = 0;
 
-	if (!pod_dec_obj(d, path, v))
-		return;
-	for (k = 0; handlers[k]; k++) {
+	for (size_t k = 0; probe_handlers[k]; k++) {
 		struct json_object *h = NULL;
 
-		if (!json_object_object_get_ex(v, handlers[k], &h) ||
+		if (!json_object_object_get_ex(v, probe_handlers[k], &h) ||
 		    pod_dec_is_null(h))
 			continue;
 		if ((hook && k == 3) || (!hook && k == 4))
-			continue;   /* not a field here: unknown below */
-		pod_dec_path(fpath, path, handlers[k]);
+			continue;   /* not a field here: unknown */
+		pod_dec_path(fpath, path, probe_handlers[k]);
 		if (n_handlers++) {
 			pod_dec_fail(d, fpath, R_FORBIDDEN, "Forbidden: may not "
 				     "specify more than 1 handler type");
@@ -239,9 +230,6 @@ void pod_dec_probe(struct pod_dec *d, const char *path, struct json_object *v,
 			dec_net(d, fpath, h, p, true);
 		else if (k == 2 && !hook)
 			dec_net(d, fpath, h, p, false);
-		else if (k == 2)
-			pod_dec_unsupp(d, fpath, "lifecycle hooks take exec or "
-				       "httpGet");
 		else if (k == 3)
 			pod_dec_unsupp(d, fpath, "podvm probes take exec, "
 				       "httpGet or tcpSocket");
@@ -249,27 +237,60 @@ void pod_dec_probe(struct pod_dec *d, const char *path, struct json_object *v,
 			pod_dec_unsupp(d, fpath, "lifecycle hooks take exec or "
 				       "httpGet");
 	}
-	json_object_object_foreach(v, key, fv) {
-		pod_dec_path(fpath, path, key);
-		for (k = 0; handlers[k]; k++)
-			if (strcmp(key, handlers[k]) == 0)
-				break;
-		if (handlers[k] && !((hook && k == 3) || (!hook && k == 4)))
-			continue;   /* done above */
-		for (k = 0; !hook && timings[k]; k++)
-			if (strcmp(key, timings[k]) == 0)
-				break;
-		if (!hook && timings[k]) {
-			if (!pod_dec_is_null(fv))
-				dec_timing(d, fpath, fv, tv[k]);
-		} else if (!hook && strcmp(key, "terminationGracePeriodSeconds") == 0) {
-			if (!pod_dec_is_null(fv))
-				pod_dec_unsupp(d, fpath, "the pod's "
-					       "terminationGracePeriodSeconds applies");
-		} else {
-			pod_dec_unknown(d, fpath);
-		}
+	return n_handlers;
+}
+
+/* The fields besides the handler: a probe's timings (hooks have none). */
+static void dec_probe_fields(struct pod_dec *d, const char *path,
+			     struct json_object *v, struct pod_probe *p,
+			     bool hook)
+{
+	enum { F_HANDLER = -2, F_GRACE = 5 };   /* 0..4: the timings */
+	static const struct pod_dec_field probe_fields[] = {
+		{ "exec", F_HANDLER, POD_DEC_NULL },
+		{ "httpGet", F_HANDLER, POD_DEC_NULL },
+		{ "tcpSocket", F_HANDLER, POD_DEC_NULL },
+		{ "grpc", F_HANDLER, POD_DEC_NULL },
+		{ "initialDelaySeconds", 0, 0 }, { "periodSeconds", 1, 0 },
+		{ "timeoutSeconds", 2, 0 }, { "successThreshold", 3, 0 },
+		{ "failureThreshold", 4, 0 },
+		{ "terminationGracePeriodSeconds", F_GRACE, 0 },
+		POD_DEC_END
+	};
+	static const struct pod_dec_field hook_fields[] = {
+		{ "exec", F_HANDLER, POD_DEC_NULL },
+		{ "httpGet", F_HANDLER, POD_DEC_NULL },
+		{ "tcpSocket", F_HANDLER, POD_DEC_NULL },
+		{ "sleep", F_HANDLER, POD_DEC_NULL },
+		POD_DEC_END
+	};
+	int32_t *const tv[] = { &p->initial_delay_s, &p->period_s, &p->timeout_s,
+				&p->success_threshold, &p->failure_threshold };
+	struct pod_dec_it it;
+	int64_t n;
+
+	pod_dec_it_init(&it, d, path, v, hook ? hook_fields : probe_fields);
+	while (pod_dec_it_next(&it)) {
+		if (it.id == F_GRACE)
+			pod_dec_unsupp(d, it.path, "the pod's "
+				       "terminationGracePeriodSeconds applies");
+		else if (it.id >= 0 &&
+			 pod_dec_int(d, it.path, it.v, 0, INT32_MAX, &n))
+			*tv[it.id] = (int32_t)n;
 	}
+}
+
+void pod_dec_probe(struct pod_dec *d, const char *path, struct json_object *v,
+		   struct pod_probe *p, enum pod_dec_probe_use use)
+{
+	bool hook = use == POD_DEC_HANDLER;
+	char fpath[POD_PATH_MAX];
+	size_t n_handlers;
+
+	if (!pod_dec_obj(d, path, v))
+		return;
+	n_handlers = dec_handlers(d, path, v, p, hook);
+	dec_probe_fields(d, path, v, p, hook);
 	if (n_handlers == 0)
 		pod_dec_fail(d, path, R_REQUIRED, "Required value: must specify "
 			     "a handler type");
@@ -294,21 +315,21 @@ void pod_dec_probe(struct pod_dec *d, const char *path, struct json_object *v,
 void pod_dec_lifecycle(struct pod_dec *d, const char *path,
 		       struct json_object *v, struct pod_container *c)
 {
-	char fpath[POD_PATH_MAX];
+	enum { F_POST, F_PRE, F_SIGNAL };
+	static const struct pod_dec_field fields[] = {
+		{ "postStart", F_POST, 0 }, { "preStop", F_PRE, 0 },
+		{ "stopSignal", F_SIGNAL, 0 }, POD_DEC_END
+	};
+	struct pod_dec_it it;
 
-	if (!pod_dec_obj(d, path, v))
+	if (!pod_dec_it_init(&it, d, path, v, fields))
 		return;
-	json_object_object_foreach(v, key, fv) {
-		pod_dec_path(fpath, path, key);
-		if (pod_dec_is_null(fv))
-			continue;
-		if (strcmp(key, "postStart") == 0)
-			pod_dec_probe(d, fpath, fv, &c->post_start, POD_DEC_HANDLER);
-		else if (strcmp(key, "preStop") == 0)
-			pod_dec_probe(d, fpath, fv, &c->pre_stop, POD_DEC_HANDLER);
-		else if (strcmp(key, "stopSignal") == 0)
-			pod_dec_unsupp(d, fpath, "containers stop with SIGTERM");
+	while (pod_dec_it_next(&it)) {
+		if (it.id == F_SIGNAL)
+			pod_dec_unsupp(d, it.path, "containers stop with SIGTERM");
 		else
-			pod_dec_unknown(d, fpath);
+			pod_dec_probe(d, it.path, it.v, it.id == F_POST ?
+				      &c->post_start : &c->pre_stop,
+				      POD_DEC_HANDLER);
 	}
 }

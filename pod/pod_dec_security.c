@@ -70,20 +70,19 @@ static void dec_caps_list(struct pod_dec *d, const char *path,
 static void dec_caps(struct pod_dec *d, const char *path,
 		     struct json_object *v, struct pod_security *s)
 {
-	char fpath[POD_PATH_MAX];
+	enum { F_ADD, F_DROP };
+	static const struct pod_dec_field fields[] = {
+		{ "add", F_ADD, 0 }, { "drop", F_DROP, 0 }, POD_DEC_END
+	};
+	struct pod_dec_it it;
 
-	if (!pod_dec_obj(d, path, v))
+	if (!pod_dec_it_init(&it, d, path, v, fields))
 		return;
-	json_object_object_foreach(v, key, fv) {
-		pod_dec_path(fpath, path, key);
-		if (pod_dec_is_null(fv))
-			continue;
-		if (strcmp(key, "add") == 0)
-			dec_caps_list(d, fpath, fv, &s->cap_add, &s->n_cap_add);
-		else if (strcmp(key, "drop") == 0)
-			dec_caps_list(d, fpath, fv, &s->cap_drop, &s->n_cap_drop);
+	while (pod_dec_it_next(&it)) {
+		if (it.id == F_ADD)
+			dec_caps_list(d, it.path, it.v, &s->cap_add, &s->n_cap_add);
 		else
-			pod_dec_unknown(d, fpath);
+			dec_caps_list(d, it.path, it.v, &s->cap_drop, &s->n_cap_drop);
 	}
 }
 
@@ -104,26 +103,27 @@ static void dec_seccomp(struct pod_dec *d, const char *path,
 					     "Localhost", NULL };
 	static const enum pod_seccomp kinds[] = { POD_SECCOMP_RUNTIME_DEFAULT,
 		POD_SECCOMP_UNCONFINED, POD_SECCOMP_LOCALHOST };
+	enum { F_TYPE, F_LOCALHOST };
+	static const struct pod_dec_field fields[] = {
+		{ "type", F_TYPE, 0 }, { "localhostProfile", F_LOCALHOST, 0 },
+		POD_DEC_END
+	};
+	struct pod_dec_it it;
 	char fpath[POD_PATH_MAX], lpath[POD_PATH_MAX];
 	const char *lp = NULL;
 	int k = -1;
 
-	if (!pod_dec_obj(d, path, v))
+	if (!pod_dec_it_init(&it, d, path, v, fields))
 		return;
 	pod_dec_path(lpath, path, "localhostProfile");
-	json_object_object_foreach(v, key, fv) {
-		pod_dec_path(fpath, path, key);
-		if (pod_dec_is_null(fv))
+	while (pod_dec_it_next(&it)) {
+		if (it.id == F_LOCALHOST) {
+			lp = pod_dec_str(d, it.path, it.v, POD_MAX_STR);
 			continue;
-		if (strcmp(key, "type") == 0) {
-			k = pod_dec_enum(d, fpath, fv, types);
-			if (k >= 0)
-				s->seccomp = kinds[k];
-		} else if (strcmp(key, "localhostProfile") == 0) {
-			lp = pod_dec_str(d, fpath, fv, POD_MAX_STR);
-		} else {
-			pod_dec_unknown(d, fpath);
 		}
+		k = pod_dec_enum(d, it.path, it.v, types);
+		if (k >= 0)
+			s->seccomp = kinds[k];
 	}
 	if (!json_object_object_get_ex(v, "type", NULL)) {
 		pod_dec_path(fpath, path, "type");
@@ -163,18 +163,6 @@ static void dec_groups(struct pod_dec *d, const char *path,
 	}
 }
 
-static bool sec_node_level(const char *key)
-{
-	static const char *const keys[] = { "seLinuxOptions", "windowsOptions",
-		"sysctls", "appArmorProfile", "procMount", "fsGroupChangePolicy",
-		"supplementalGroupsPolicy", "seLinuxChangePolicy", NULL };
-
-	for (size_t i = 0; keys[i]; i++)
-		if (strcmp(key, keys[i]) == 0)
-			return true;
-	return false;
-}
-
 static bool sec_has_sys_admin(const struct pod_security *s)
 {
 	for (size_t i = 0; i < s->n_cap_add; i++)
@@ -184,64 +172,84 @@ static bool sec_has_sys_admin(const struct pod_security *s)
 	return false;
 }
 
+enum {
+	S_USER, S_GROUP, S_NON_ROOT, S_SECCOMP, S_GROUPS, S_FS_GROUP, S_RO_ROOT,
+	S_PRIV_ESC, S_CAPS, S_PRIVILEGED, S_NODE,
+};
+
+/* Node-level knobs: not supported, a microVM pod has its own kernel. */
+#define SEC_NODE_FIELDS \
+	{ "seLinuxOptions", S_NODE, 0 }, { "windowsOptions", S_NODE, 0 }, \
+	{ "sysctls", S_NODE, 0 }, { "appArmorProfile", S_NODE, 0 }, \
+	{ "procMount", S_NODE, 0 }, { "fsGroupChangePolicy", S_NODE, 0 }, \
+	{ "supplementalGroupsPolicy", S_NODE, 0 }, \
+	{ "seLinuxChangePolicy", S_NODE, 0 }
+
+static const struct pod_dec_field pod_sec_fields[] = {
+	{ "runAsUser", S_USER, 0 }, { "runAsGroup", S_GROUP, 0 },
+	{ "runAsNonRoot", S_NON_ROOT, 0 }, { "seccompProfile", S_SECCOMP, 0 },
+	{ "supplementalGroups", S_GROUPS, 0 }, { "fsGroup", S_FS_GROUP, 0 },
+	SEC_NODE_FIELDS, POD_DEC_END
+};
+
+static const struct pod_dec_field ctr_sec_fields[] = {
+	{ "runAsUser", S_USER, 0 }, { "runAsGroup", S_GROUP, 0 },
+	{ "runAsNonRoot", S_NON_ROOT, 0 }, { "seccompProfile", S_SECCOMP, 0 },
+	{ "readOnlyRootFilesystem", S_RO_ROOT, 0 },
+	{ "allowPrivilegeEscalation", S_PRIV_ESC, 0 },
+	{ "capabilities", S_CAPS, 0 }, { "privileged", S_PRIVILEGED, 0 },
+	SEC_NODE_FIELDS, POD_DEC_END
+};
+
+static void dec_sec_field(struct pod_dec *d, const struct pod_dec_it *it,
+			  struct pod_security *s)
+{
+	const char *path = it->path;
+	struct json_object *v = it->v;
+	bool b;
+
+	switch (it->id) {
+	case S_USER: dec_id(d, path, v, &s->run_as_user, &s->has_run_as_user); break;
+	case S_GROUP: dec_id(d, path, v, &s->run_as_group, &s->has_run_as_group); break;
+	case S_NON_ROOT:
+		s->has_run_as_non_root = pod_dec_bool(d, path, v,
+						      &s->run_as_non_root);
+		break;
+	case S_SECCOMP: dec_seccomp(d, path, v, s); break;
+	case S_GROUPS: dec_groups(d, path, v, s); break;
+	case S_FS_GROUP: dec_id(d, path, v, &s->fs_group, &s->has_fs_group); break;
+	case S_RO_ROOT: pod_dec_bool(d, path, v, &s->read_only_root_fs); break;
+	case S_PRIV_ESC:
+		s->has_allow_priv_escalation = pod_dec_bool(d, path, v,
+							    &s->allow_priv_escalation);
+		break;
+	case S_CAPS: dec_caps(d, path, v, s); break;
+	case S_PRIVILEGED:
+		if (pod_dec_bool(d, path, v, &b) && b)
+			pod_dec_fail(d, path, R_FORBIDDEN, "Forbidden: "
+				     "privileged containers are not "
+				     "supported: Fargate-style pods run "
+				     "in their own microVM without host "
+				     "access");
+		break;
+	case S_NODE:
+		pod_dec_unsupp(d, path, "node-level security settings do not "
+			       "apply to a microVM pod");
+		break;
+	}
+}
+
 void pod_dec_security(struct pod_dec *d, const char *path,
 		      struct json_object *v, struct pod_security *s,
 		      bool pod_level)
 {
-	char fpath[POD_PATH_MAX];
-	bool b;
+	struct pod_dec_it it;
 
-	if (!pod_dec_obj(d, path, v))
+	if (!pod_dec_it_init(&it, d, path, v,
+			     pod_level ? pod_sec_fields : ctr_sec_fields))
 		return;
-	json_object_object_foreach(v, key, fv) {
-		pod_dec_path(fpath, path, key);
-		if (strcmp(key, "runAsUser") == 0) {
-			if (!pod_dec_is_null(fv))
-				dec_id(d, fpath, fv, &s->run_as_user,
-				       &s->has_run_as_user);
-		} else if (strcmp(key, "runAsGroup") == 0) {
-			if (!pod_dec_is_null(fv))
-				dec_id(d, fpath, fv, &s->run_as_group,
-				       &s->has_run_as_group);
-		} else if (strcmp(key, "runAsNonRoot") == 0) {
-			if (!pod_dec_is_null(fv))
-				s->has_run_as_non_root = pod_dec_bool(d, fpath, fv,
-							      &s->run_as_non_root);
-		} else if (strcmp(key, "seccompProfile") == 0) {
-			if (!pod_dec_is_null(fv))
-				dec_seccomp(d, fpath, fv, s);
-		} else if (pod_level && strcmp(key, "supplementalGroups") == 0) {
-			if (!pod_dec_is_null(fv))
-				dec_groups(d, fpath, fv, s);
-		} else if (pod_level && strcmp(key, "fsGroup") == 0) {
-			if (!pod_dec_is_null(fv))
-				dec_id(d, fpath, fv, &s->fs_group, &s->has_fs_group);
-		} else if (!pod_level && strcmp(key, "readOnlyRootFilesystem") == 0) {
-			if (!pod_dec_is_null(fv))
-				pod_dec_bool(d, fpath, fv, &s->read_only_root_fs);
-		} else if (!pod_level && strcmp(key, "allowPrivilegeEscalation") == 0) {
-			if (!pod_dec_is_null(fv))
-				s->has_allow_priv_escalation = pod_dec_bool(d, fpath,
-					fv, &s->allow_priv_escalation);
-		} else if (!pod_level && strcmp(key, "capabilities") == 0) {
-			if (!pod_dec_is_null(fv))
-				dec_caps(d, fpath, fv, s);
-		} else if (!pod_level && strcmp(key, "privileged") == 0) {
-			if (!pod_dec_is_null(fv) && pod_dec_bool(d, fpath, fv, &b) && b)
-				pod_dec_fail(d, fpath, R_FORBIDDEN, "Forbidden: "
-					     "privileged containers are not "
-					     "supported: Fargate-style pods run "
-					     "in their own microVM without host "
-					     "access");
-		} else if (sec_node_level(key)) {
-			if (!pod_dec_is_null(fv))
-				pod_dec_unsupp(d, fpath, "node-level security "
-					       "settings do not apply to a "
-					       "microVM pod");
-		} else {
-			pod_dec_unknown(d, fpath);
-		}
-	}
+	while (pod_dec_it_next(&it))
+		dec_sec_field(d, &it, s);
 	/* Kubernetes: no_new_privs cannot hold with CAP_SYS_ADMIN added. */
 	if (!pod_level && s->has_allow_priv_escalation &&
 	    !s->allow_priv_escalation && sec_has_sys_admin(s))

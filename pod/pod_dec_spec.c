@@ -2,6 +2,7 @@
  * the checks that need the whole pod. */
 #include "pod/pod.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,88 +12,84 @@
 #include "pod/pod_dec.h"
 #include "pod/pod_priv.h"
 
-/* Kubernetes' volume sources other than emptyDir and hostPath. */
-static const char *const vol_other[] = {
-	"awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder",
-	"configMap", "csi", "downwardAPI", "ephemeral", "fc", "flexVolume",
-	"flocker", "gcePersistentDisk", "gitRepo", "glusterfs", "image",
-	"iscsi", "nfs", "persistentVolumeClaim", "photonPersistentDisk",
-	"portworxVolume", "projected", "quobyte", "rbd", "scaleIO", "secret",
-	"storageos", "vsphereVolume", NULL
+/* A volume's fields: its name and Kubernetes' volume sources. */
+enum { V_NAME, V_EMPTY_DIR, V_HOST_PATH, V_CM, V_OTHER };
+static const struct pod_dec_field vol_fields[] = {
+	{ "name", V_NAME, 0 }, { "emptyDir", V_EMPTY_DIR, 0 },
+	{ "hostPath", V_HOST_PATH, 0 },
+	{ "configMap", V_CM, 0 }, { "secret", V_CM, 0 },
+	{ "awsElasticBlockStore", V_OTHER, 0 }, { "azureDisk", V_OTHER, 0 },
+	{ "azureFile", V_OTHER, 0 }, { "cephfs", V_OTHER, 0 },
+	{ "cinder", V_OTHER, 0 }, { "csi", V_OTHER, 0 },
+	{ "downwardAPI", V_OTHER, 0 }, { "ephemeral", V_OTHER, 0 },
+	{ "fc", V_OTHER, 0 }, { "flexVolume", V_OTHER, 0 },
+	{ "flocker", V_OTHER, 0 }, { "gcePersistentDisk", V_OTHER, 0 },
+	{ "gitRepo", V_OTHER, 0 }, { "glusterfs", V_OTHER, 0 },
+	{ "image", V_OTHER, 0 }, { "iscsi", V_OTHER, 0 }, { "nfs", V_OTHER, 0 },
+	{ "persistentVolumeClaim", V_OTHER, 0 },
+	{ "photonPersistentDisk", V_OTHER, 0 }, { "portworxVolume", V_OTHER, 0 },
+	{ "projected", V_OTHER, 0 }, { "quobyte", V_OTHER, 0 },
+	{ "rbd", V_OTHER, 0 }, { "scaleIO", V_OTHER, 0 },
+	{ "storageos", V_OTHER, 0 }, { "vsphereVolume", V_OTHER, 0 },
+	POD_DEC_END
 };
 
 static void dec_empty_dir(struct pod_dec *d, const char *path,
 			  struct json_object *v, struct pod_volume *vol)
 {
 	static const char *const media[] = { "", "Memory", NULL };
-	char fpath[POD_PATH_MAX];
+	enum { F_MEDIUM, F_SIZE };
+	static const struct pod_dec_field fields[] = {
+		{ "medium", F_MEDIUM, 0 }, { "sizeLimit", F_SIZE, 0 }, POD_DEC_END
+	};
+	struct pod_dec_it it;
 
-	if (!pod_dec_obj(d, path, v))
+	if (!pod_dec_it_init(&it, d, path, v, fields))
 		return;
-	json_object_object_foreach(v, key, fv) {
-		pod_dec_path(fpath, path, key);
-		if (pod_dec_is_null(fv))
-			continue;
-		if (strcmp(key, "medium") == 0)
-			vol->memory = pod_dec_enum(d, fpath, fv, media) == 1;
-		else if (strcmp(key, "sizeLimit") == 0)
-			pod_dec_quantity(d, fpath, fv, false, &vol->size_limit);
+	while (pod_dec_it_next(&it)) {
+		if (it.id == F_MEDIUM)
+			vol->memory = pod_dec_enum(d, it.path, it.v, media) == 1;
 		else
-			pod_dec_unknown(d, fpath);
+			pod_dec_quantity(d, it.path, it.v, false, &vol->size_limit);
 	}
 }
 
 static void dec_volume(struct pod_dec *d, const char *ipath,
 		       struct json_object *o, struct pod_volume *vol)
 {
+	struct pod_dec_it it;
 	char fpath[POD_PATH_MAX];
 	const char *s;
-	size_t n_types = 0, k;
+	size_t n_types = 0;
 	bool name_bad = false;
 
-	if (!pod_dec_obj(d, ipath, o))
+	if (!pod_dec_it_init(&it, d, ipath, o, vol_fields))
 		return;
-	json_object_object_foreach(o, key, fv) {
-		pod_dec_path(fpath, ipath, key);
-		if (strcmp(key, "name") == 0) {
-			if (pod_dec_is_null(fv))
-				continue;
-			s = pod_dec_str(d, fpath, fv, POD_MAX_STR);
+	while (pod_dec_it_next(&it)) {
+		if (it.id == V_NAME) {
+			s = pod_dec_str(d, it.path, it.v, POD_MAX_STR);
 			name_bad = !s || (*s && !pod_is_dns1123_label(s));
 			if (s && *s && name_bad)
-				pod_dec_invalid(d, fpath, s, strlen(s) > 63 ?
+				pod_dec_invalid(d, it.path, s, strlen(s) > 63 ?
 						"must be no more than 63 characters" :
 						POD_MSG_LABEL);
 			else if (s && *s)
 				vol->name = pod_dec_strdup(d, s);
-			continue;
-		}
-		for (k = 0; vol_other[k]; k++)
-			if (strcmp(key, vol_other[k]) == 0)
-				break;
-		if (!vol_other[k] && strcmp(key, "emptyDir") != 0 &&
-		    strcmp(key, "hostPath") != 0) {
-			pod_dec_unknown(d, fpath);
-			continue;
-		}
-		if (pod_dec_is_null(fv))
-			continue;
-		if (n_types++) {
-			pod_dec_fail(d, fpath, R_FORBIDDEN, "Forbidden: may not "
+		} else if (n_types++) {
+			pod_dec_fail(d, it.path, R_FORBIDDEN, "Forbidden: may not "
 				     "specify more than 1 volume type");
-		} else if (strcmp(key, "emptyDir") == 0) {
+		} else if (it.id == V_EMPTY_DIR) {
 			vol->kind = POD_VOLUME_EMPTY_DIR;
-			dec_empty_dir(d, fpath, fv, vol);
-		} else if (strcmp(key, "hostPath") == 0) {
-			pod_dec_fail(d, fpath, R_FORBIDDEN, "Forbidden: hostPath "
+			dec_empty_dir(d, it.path, it.v, vol);
+		} else if (it.id == V_HOST_PATH) {
+			pod_dec_fail(d, it.path, R_FORBIDDEN, "Forbidden: hostPath "
 				     "volumes are not supported: pods run in "
 				     "their own microVM");
-		} else if (strcmp(key, "configMap") == 0 ||
-			   strcmp(key, "secret") == 0) {
-			pod_dec_unsupp(d, fpath, "podvm has no ConfigMaps or "
+		} else if (it.id == V_CM) {
+			pod_dec_unsupp(d, it.path, "podvm has no ConfigMaps or "
 				       "Secrets; use emptyDir");
 		} else {
-			pod_dec_unsupp(d, fpath, "podvm supports emptyDir "
+			pod_dec_unsupp(d, it.path, "podvm supports emptyDir "
 				       "volumes only");
 		}
 	}
@@ -117,20 +114,14 @@ void pod_dec_volumes(struct pod_dec *d, const char *path,
 		return;
 	pod->n_volumes = n;
 	for (size_t i = 0; i < n; i++) {
-		const char *name;
-
 		pod_dec_path_idx(ipath, path, i);
 		dec_volume(d, ipath, json_object_array_get_idx(v, i),
 			   &pod->volumes[i]);
-		name = pod->volumes[i].name;
-		for (size_t j = 0; name && j < i; j++) {
-			if (!pod->volumes[j].name ||
-			    strcmp(pod->volumes[j].name, name) != 0)
-				continue;
+		if (pod_dec_repeats(pod->volumes, sizeof(*pod->volumes),
+				    offsetof(struct pod_volume, name), i)) {
 			pod_dec_path(npath, ipath, "name");
-			pod_quote(q, sizeof(q), name);
+			pod_quote(q, sizeof(q), pod->volumes[i].name);
 			pod_dec_fail(d, npath, R_DUP, "Duplicate value: %s", q);
-			break;
 		}
 	}
 }

@@ -317,6 +317,60 @@ bool pod_dec_obj(struct pod_dec *d, const char *path, struct json_object *v)
 	return false;
 }
 
+bool pod_dec_repeats(const void *arr, size_t size, size_t off, size_t i)
+{
+	const char *base = arr;
+	const char *s = *(char *const *)(base + i * size + off);
+
+	for (size_t j = 0; s && j < i; j++) {
+		const char *t = *(char *const *)(base + j * size + off);
+
+		if (t && strcmp(t, s) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool pod_dec_it_init(struct pod_dec_it *it, struct pod_dec *d,
+		     const char *path, struct json_object *v,
+		     const struct pod_dec_field *fields)
+{
+	memset(it, 0, sizeof(*it));
+	it->d = d;
+	it->parent = path;
+	it->fields = fields;
+	if (!pod_dec_obj(d, path, v)) {
+		it->cur = it->end = json_object_iter_init_default();
+		return false;
+	}
+	it->cur = json_object_iter_begin(v);
+	it->end = json_object_iter_end(v);
+	return true;
+}
+
+bool pod_dec_it_next(struct pod_dec_it *it)
+{
+	while (!json_object_iter_equal(&it->cur, &it->end)) {
+		const struct pod_dec_field *f = it->fields;
+
+		it->key = json_object_iter_peek_name(&it->cur);
+		it->v = json_object_iter_peek_value(&it->cur);
+		json_object_iter_next(&it->cur);
+		pod_dec_path(it->path, it->parent, it->key);
+		while (f->key && strcmp(f->key, it->key) != 0)
+			f++;
+		it->id = f->id;
+		if (!f->key && f->id < 0)
+			pod_dec_unknown(it->d, it->path);
+		else if (f->key && pod_dec_is_null(it->v) &&
+			 !(f->flags & POD_DEC_NULL))
+			continue;   /* null: not given */
+		else
+			return true;
+	}
+	return false;
+}
+
 bool pod_dec_int(struct pod_dec *d, const char *path, struct json_object *v,
 		 int64_t min, int64_t max, int64_t *out)
 {

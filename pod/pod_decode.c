@@ -17,71 +17,80 @@
 #include "pod/pod_dec.h"
 #include "pod/pod_priv.h"
 
+/* A DNS-1123 label into *out; "" is "not given". */
+static void pod_dec_label_str(struct pod_dec *d, const char *path,
+			      struct json_object *v, char **out)
+{
+	const char *s = pod_dec_str(d, path, v, POD_MAX_STR);
+
+	if (!s || !*s)
+		return;
+	if (!pod_is_dns1123_label(s))
+		pod_dec_invalid(d, path, s, strlen(s) > 63 ?
+				"must be no more than 63 characters" :
+				POD_MSG_LABEL);
+	else
+		*out = pod_dec_strdup(d, s);
+}
+
 static void pod_dec_metadata(struct pod_dec *d, struct json_object *m,
 			     struct pod *pod)
 {
-	char path[POD_PATH_MAX];
+	enum { F_NAME, F_NS, F_UID, F_LABELS, F_ANN, F_CREATED };
+	static const struct pod_dec_field fields[] = {
+		{ "name", F_NAME, 0 }, { "namespace", F_NS, 0 }, { "uid", F_UID, 0 },
+		{ "labels", F_LABELS, POD_DEC_NULL },
+		{ "annotations", F_ANN, POD_DEC_NULL },
+		{ "creationTimestamp", F_CREATED, 0 }, POD_DEC_END
+	};
+	struct pod_dec_it it;
 	const char *s;
 	bool has_name = false;
 
-	if (!json_object_is_type(m, json_type_object)) {
-		pod_dec_fail(d, "metadata", R_INVALID, "expected object");
+	if (!pod_dec_it_init(&it, d, "metadata", m, fields))
 		return;
-	}
-	json_object_object_foreach(m, key, v) {
-		pod_dec_path(path, "metadata", key);
-		if (strcmp(key, "name") == 0) {
-			if (pod_dec_is_null(v))
-				continue;
+	while (pod_dec_it_next(&it)) {
+		const char *path = it.path;
+
+		switch (it.id) {
+		case F_NAME:
 			has_name = true;
-			s = pod_dec_str(d, path, v, POD_MAX_STR);
-			if (!s)
-				continue;
-			if (!*s)
+			s = pod_dec_str(d, path, it.v, POD_MAX_STR);
+			if (s && !*s)
 				pod_dec_fail(d, path, R_REQUIRED,
 					     "Required value: name is required");
-			else if (!pod_is_dns1123_subdomain(s))
+			else if (s && !pod_is_dns1123_subdomain(s))
 				pod_dec_invalid(d, path, s, strlen(s) > POD_NAME_MAX ?
 						"must be no more than 253 characters" :
 						POD_MSG_SUBDOMAIN);
-			else
+			else if (s)
 				pod->name = pod_dec_strdup(d, s);
-		} else if (strcmp(key, "namespace") == 0) {
-			if (pod_dec_is_null(v))
-				continue;
-			s = pod_dec_str(d, path, v, POD_MAX_STR);
-			if (!s || !*s)
-				continue;   /* "" means the default, as in k8s */
-			if (!pod_is_dns1123_label(s))
-				pod_dec_invalid(d, path, s, strlen(s) > 63 ?
-						"must be no more than 63 characters" :
-						POD_MSG_LABEL);
-			else
-				pod->namespace = pod_dec_strdup(d, s);
-		} else if (strcmp(key, "uid") == 0) {
-			if (pod_dec_is_null(v))
-				continue;
-			s = pod_dec_str(d, path, v, POD_NAME_MAX);
-			if (!s || !*s)
-				continue;
-			if (pod_has_ctl(s) || strpbrk(s, " /"))
+			break;
+		case F_NS:
+			/* "" means the default, as in k8s */
+			pod_dec_label_str(d, path, it.v, &pod->namespace);
+			break;
+		case F_UID:
+			s = pod_dec_str(d, path, it.v, POD_NAME_MAX);
+			if (s && *s && (pod_has_ctl(s) || strpbrk(s, " /")))
 				pod_dec_invalid(d, path, s, "must not contain "
 						"spaces, '/' or control characters");
-			else
+			else if (s && *s)
 				pod->uid = pod_dec_strdup(d, s);
-		} else if (strcmp(key, "labels") == 0) {
-			pod_dec_kv(d, path, v, true, &pod->labels,
+			break;
+		case F_LABELS:
+			pod_dec_kv(d, path, it.v, true, &pod->labels,
 				   &pod->n_labels);
-		} else if (strcmp(key, "annotations") == 0) {
-			pod_dec_kv(d, path, v, false, &pod->annotations,
+			break;
+		case F_ANN:
+			pod_dec_kv(d, path, it.v, false, &pod->annotations,
 				   &pod->n_annotations);
-		} else if (strcmp(key, "creationTimestamp") == 0) {
+			break;
+		case F_CREATED:
 			/* kubectl sends null; a real value is the server's */
-			if (!pod_dec_is_null(v))
-				pod_dec_fail(d, path, R_FORBIDDEN, "Forbidden: "
-					     "set by the server; must be null");
-		} else {
-			pod_dec_unknown(d, path);
+			pod_dec_fail(d, path, R_FORBIDDEN, "Forbidden: "
+				     "set by the server; must be null");
+			break;
 		}
 	}
 	if (!has_name)
@@ -141,41 +150,6 @@ static void pod_dec_host_ns(struct pod_dec *d, const char *path,
 		     "run in their own microVM");
 }
 
-/* Scheduling fields: a microVM pod has no node to choose, so they are
- * checked for shape and dropped, as Fargate ignores them. */
-static bool pod_dec_ignored(struct pod_dec *d, const char *path,
-			    const char *key, struct json_object *v)
-{
-	struct pod_kv *kv = NULL;
-	size_t n = 0;
-	int64_t i64;
-
-	if (strcmp(key, "nodeSelector") == 0) {
-		pod_dec_kv(d, path, v, true, &kv, &n);
-		for (size_t i = 0; i < n; i++) {
-			free(kv[i].key);
-			free(kv[i].value);
-		}
-		free(kv);
-	} else if (strcmp(key, "tolerations") == 0) {
-		if (!pod_dec_is_null(v) && !json_object_is_type(v, json_type_array))
-			pod_dec_fail(d, path, R_INVALID, "expected array of objects");
-	} else if (strcmp(key, "affinity") == 0) {
-		if (!pod_dec_is_null(v))
-			pod_dec_obj(d, path, v);
-	} else if (strcmp(key, "schedulerName") == 0 ||
-		   strcmp(key, "priorityClassName") == 0) {
-		if (!pod_dec_is_null(v))
-			pod_dec_str(d, path, v, POD_NAME_MAX);
-	} else if (strcmp(key, "priority") == 0) {
-		if (!pod_dec_is_null(v))
-			pod_dec_int(d, path, v, INT32_MIN, INT32_MAX, &i64);
-	} else {
-		return false;
-	}
-	return true;
-}
-
 /* nodeName / serviceAccountName: DNS-1123 subdomains. */
 static void pod_dec_subdomain(struct pod_dec *d, const char *path,
 			      struct json_object *v, char **out)
@@ -195,84 +169,131 @@ static void pod_dec_subdomain(struct pod_dec *d, const char *path,
 		*out = pod_dec_strdup(d, s);
 }
 
-static void pod_dec_spec(struct pod_dec *d, struct json_object *sp,
-			 struct pod *pod)
+enum {
+	S_CONTAINERS, S_INIT, S_VOLUMES, S_SECURITY, S_RESTART, S_GRACE,
+	S_DEADLINE, S_HOSTNAME, S_NODE_NAME, S_SA, S_DNS, S_HOST_NS, S_SHARE_PID,
+	S_NODE_SELECTOR, S_TOLERATIONS, S_AFFINITY, S_SCHED_NAME, S_PRIORITY,
+};
+
+static const struct pod_dec_field spec_fields[] = {
+	{ "containers", S_CONTAINERS, POD_DEC_NULL },
+	{ "initContainers", S_INIT, POD_DEC_NULL },
+	{ "volumes", S_VOLUMES, POD_DEC_NULL },
+	{ "securityContext", S_SECURITY, 0 }, { "restartPolicy", S_RESTART, 0 },
+	{ "terminationGracePeriodSeconds", S_GRACE, 0 },
+	{ "activeDeadlineSeconds", S_DEADLINE, 0 }, { "hostname", S_HOSTNAME, 0 },
+	{ "nodeName", S_NODE_NAME, 0 }, { "serviceAccountName", S_SA, 0 },
+	{ "dnsPolicy", S_DNS, 0 }, { "hostNetwork", S_HOST_NS, 0 },
+	{ "hostPID", S_HOST_NS, 0 }, { "hostIPC", S_HOST_NS, 0 },
+	{ "shareProcessNamespace", S_SHARE_PID, 0 },
+	/* Scheduling fields: a microVM pod has no node to choose, so they
+	 * are checked for shape and dropped, as Fargate ignores them. */
+	{ "nodeSelector", S_NODE_SELECTOR, POD_DEC_NULL },
+	{ "tolerations", S_TOLERATIONS, 0 }, { "affinity", S_AFFINITY, 0 },
+	{ "schedulerName", S_SCHED_NAME, 0 },
+	{ "priorityClassName", S_SCHED_NAME, 0 }, { "priority", S_PRIORITY, 0 },
+	POD_DEC_END
+};
+
+/* The scheduling fields: checked, dropped. */
+static void pod_dec_sched(struct pod_dec *d, const struct pod_dec_it *it)
+{
+	struct pod_kv *kv = NULL;
+	size_t n = 0;
+	int64_t i64;
+
+	switch (it->id) {
+	case S_NODE_SELECTOR:
+		pod_dec_kv(d, it->path, it->v, true, &kv, &n);
+		for (size_t i = 0; i < n; i++) {
+			free(kv[i].key);
+			free(kv[i].value);
+		}
+		free(kv);
+		break;
+	case S_TOLERATIONS:
+		if (!json_object_is_type(it->v, json_type_array))
+			pod_dec_fail(d, it->path, R_INVALID, "expected array of objects");
+		break;
+	case S_AFFINITY:
+		pod_dec_obj(d, it->path, it->v);
+		break;
+	case S_SCHED_NAME:
+		pod_dec_str(d, it->path, it->v, POD_NAME_MAX);
+		break;
+	case S_PRIORITY:
+		pod_dec_int(d, it->path, it->v, INT32_MIN, INT32_MAX, &i64);
+		break;
+	}
+}
+
+static void pod_dec_spec_field(struct pod_dec *d, const struct pod_dec_it *it,
+			       struct pod *pod)
 {
 	static const char *const restarts[] = { "Always", "OnFailure", "Never",
 						NULL };
 	static const char *const dns[] = { "ClusterFirst", "Default", NULL };
-	char path[POD_PATH_MAX];
-	const char *s;
-	bool has_containers = false, b;
+	const char *path = it->path;
+	struct json_object *v = it->v;
 	int64_t n;
+	bool b;
 	int k;
 
-	if (!json_object_is_type(sp, json_type_object)) {
-		pod_dec_fail(d, "spec", R_INVALID, "expected object");
-		return;
+	switch (it->id) {
+	case S_CONTAINERS:
+		pod_dec_ctr_list(d, path, v, false, &pod->containers,
+				 &pod->n_containers);
+		break;
+	case S_INIT:
+		pod_dec_ctr_list(d, path, v, true, &pod->init_containers,
+				 &pod->n_init_containers);
+		break;
+	case S_VOLUMES: pod_dec_volumes(d, path, v, pod); break;
+	case S_SECURITY:
+		pod->has_security = true;
+		pod_dec_security(d, path, v, &pod->security, true);
+		break;
+	case S_RESTART:
+		k = pod_dec_enum(d, path, v, restarts);
+		if (k == 1)
+			pod->restart_policy = POD_RESTART_ON_FAILURE;
+		else if (k == 2)
+			pod->restart_policy = POD_RESTART_NEVER;
+		break;
+	case S_GRACE:
+		if (pod_dec_int(d, path, v, 0, INT64_MAX, &n))
+			pod->grace_period = n;
+		break;
+	case S_DEADLINE:
+		if (pod_dec_int(d, path, v, 1, INT32_MAX, &n))
+			pod->active_deadline = n;
+		break;
+	case S_HOSTNAME: pod_dec_label_str(d, path, v, &pod->hostname); break;
+	case S_NODE_NAME: pod_dec_subdomain(d, path, v, &pod->node_name); break;
+	case S_SA: pod_dec_subdomain(d, path, v, &pod->service_account); break;
+	case S_DNS: pod_dec_enum(d, path, v, dns); break;
+	case S_HOST_NS: pod_dec_host_ns(d, path, v); break;
+	case S_SHARE_PID:
+		if (pod_dec_bool(d, path, v, &b) && b)
+			pod_dec_unsupp(d, path, "each container has its "
+				       "own PID namespace");
+		break;
+	default:
+		pod_dec_sched(d, it);
 	}
-	json_object_object_foreach(sp, key, v) {
-		pod_dec_path(path, "spec", key);
-		if (strcmp(key, "containers") == 0) {
-			has_containers = true;
-			pod_dec_ctr_list(d, path, v, false, &pod->containers,
-					 &pod->n_containers);
-		} else if (strcmp(key, "initContainers") == 0) {
-			pod_dec_ctr_list(d, path, v, true, &pod->init_containers,
-					 &pod->n_init_containers);
-		} else if (strcmp(key, "volumes") == 0) {
-			pod_dec_volumes(d, path, v, pod);
-		} else if (strcmp(key, "securityContext") == 0) {
-			if (pod_dec_is_null(v))
-				continue;
-			pod->has_security = true;
-			pod_dec_security(d, path, v, &pod->security, true);
-		} else if (strcmp(key, "restartPolicy") == 0) {
-			if (pod_dec_is_null(v))
-				continue;
-			k = pod_dec_enum(d, path, v, restarts);
-			if (k == 1)
-				pod->restart_policy = POD_RESTART_ON_FAILURE;
-			else if (k == 2)
-				pod->restart_policy = POD_RESTART_NEVER;
-		} else if (strcmp(key, "terminationGracePeriodSeconds") == 0) {
-			if (!pod_dec_is_null(v) &&
-			    pod_dec_int(d, path, v, 0, INT64_MAX, &n))
-				pod->grace_period = n;
-		} else if (strcmp(key, "activeDeadlineSeconds") == 0) {
-			if (!pod_dec_is_null(v) &&
-			    pod_dec_int(d, path, v, 1, INT32_MAX, &n))
-				pod->active_deadline = n;
-		} else if (strcmp(key, "hostname") == 0) {
-			if (pod_dec_is_null(v))
-				continue;
-			s = pod_dec_str(d, path, v, POD_MAX_STR);
-			if (!s || !*s)
-				continue;
-			if (!pod_is_dns1123_label(s))
-				pod_dec_invalid(d, path, s, strlen(s) > 63 ?
-						"must be no more than 63 characters" :
-						POD_MSG_LABEL);
-			else
-				pod->hostname = pod_dec_strdup(d, s);
-		} else if (strcmp(key, "nodeName") == 0) {
-			pod_dec_subdomain(d, path, v, &pod->node_name);
-		} else if (strcmp(key, "serviceAccountName") == 0) {
-			pod_dec_subdomain(d, path, v, &pod->service_account);
-		} else if (strcmp(key, "dnsPolicy") == 0) {
-			if (!pod_dec_is_null(v))
-				pod_dec_enum(d, path, v, dns);
-		} else if (strcmp(key, "hostNetwork") == 0 ||
-			   strcmp(key, "hostPID") == 0 ||
-			   strcmp(key, "hostIPC") == 0) {
-			pod_dec_host_ns(d, path, v);
-		} else if (strcmp(key, "shareProcessNamespace") == 0) {
-			if (!pod_dec_is_null(v) && pod_dec_bool(d, path, v, &b) && b)
-				pod_dec_unsupp(d, path, "each container has its "
-					       "own PID namespace");
-		} else if (!pod_dec_ignored(d, path, key, v)) {
-			pod_dec_unknown(d, path);
-		}
+}
+
+static void pod_dec_spec(struct pod_dec *d, struct json_object *sp,
+			 struct pod *pod)
+{
+	struct pod_dec_it it;
+	bool has_containers = false;
+
+	if (!pod_dec_it_init(&it, d, "spec", sp, spec_fields))
+		return;
+	while (pod_dec_it_next(&it)) {
+		has_containers |= it.id == S_CONTAINERS;
+		pod_dec_spec_field(d, &it, pod);
 	}
 	if (!has_containers)
 		pod_dec_fail(d, "spec.containers", R_REQUIRED, "Required value");
@@ -299,8 +320,18 @@ static void pod_dec_const(struct pod_dec *d, const char *path,
 int pod_decode(struct json_object *obj, struct pod **out,
 	       struct pod_causes *causes, struct pv_err *err)
 {
+	enum { P_API, P_KIND, P_META, P_SPEC, P_STATUS };
+	static const struct pod_dec_field pod_fields[] = {
+		{ "apiVersion", P_API, POD_DEC_NULL },
+		{ "kind", P_KIND, POD_DEC_NULL },
+		{ "metadata", P_META, 0 }, { "spec", P_SPEC, 0 },
+		/* kubectl sends status: {}; status is ours */
+		{ "status", P_STATUS, POD_DEC_NULL },
+		POD_DEC_END
+	};
 	struct pod_causes local;
 	struct pod_dec d = { .causes = causes ? causes : &local, .err = err };
+	struct pod_dec_it it;
 	struct pod *pod;
 	bool has_api = false, has_kind = false, has_meta = false,
 	     has_spec = false;
@@ -318,28 +349,25 @@ int pod_decode(struct json_object *obj, struct pod **out,
 	if (!json_object_is_type(obj, json_type_object)) {
 		pod_dec_fail(&d, "", R_INVALID, "expected a JSON object (Pod)");
 	} else {
-		json_object_object_foreach(obj, key, v) {
-			if (strcmp(key, "apiVersion") == 0) {
+		pod_dec_it_init(&it, &d, "", obj, pod_fields);
+		while (pod_dec_it_next(&it)) {
+			switch (it.id) {
+			case P_API:
 				has_api = true;
-				pod_dec_const(&d, key, v, "v1");
-			} else if (strcmp(key, "kind") == 0) {
+				pod_dec_const(&d, it.path, it.v, "v1");
+				break;
+			case P_KIND:
 				has_kind = true;
-				pod_dec_const(&d, key, v, "Pod");
-			} else if (strcmp(key, "metadata") == 0) {
-				has_meta = !pod_dec_is_null(v);
-				if (has_meta)
-					pod_dec_metadata(&d, v, pod);
-			} else if (strcmp(key, "spec") == 0) {
-				has_spec = !pod_dec_is_null(v);
-				if (has_spec)
-					pod_dec_spec(&d, v, pod);
-			} else if (strcmp(key, "status") == 0) {
-				/* kubectl sends status: {}; status is ours */
-			} else {
-				char path[POD_PATH_MAX];
-
-				pod_dec_path(path, "", key);
-				pod_dec_unknown(&d, path);
+				pod_dec_const(&d, it.path, it.v, "Pod");
+				break;
+			case P_META:
+				has_meta = true;
+				pod_dec_metadata(&d, it.v, pod);
+				break;
+			case P_SPEC:
+				has_spec = true;
+				pod_dec_spec(&d, it.v, pod);
+				break;
 			}
 		}
 		if (!has_api)
