@@ -1,5 +1,6 @@
-/* Internals shared by daemon/vpcsvc.c (registry, pods, flusher) and
- * daemon/vpcsvc_api.c (API objects, persisted definitions). */
+/* Internals shared by daemon/vpcsvc.c (registry, pods, flusher),
+ * daemon/vpcsvc_api.c (API calls, persisted definitions) and
+ * daemon/vpcsvc_json.c (the VPC object's codec). */
 #ifndef PODVM_DAEMON_VPCSVC_PRIV_H
 #define PODVM_DAEMON_VPCSVC_PRIV_H
 
@@ -7,6 +8,8 @@
 #include <stdint.h>
 
 #include "daemon/vpcsvc.h"
+
+struct json_object;
 
 #define VPCSVC_PATH_MAX 1024
 
@@ -46,6 +49,19 @@ int vpcsvc_def_write(struct vpcsvc *vs, const struct vpcsvc_vpc *v,
 int vpcsvc_def_remove(struct vpcsvc *vs, const char *name, struct pv_err *err);
 /* Every definition into the registry (configured ones win). */
 int vpcsvc_defs_load(struct vpcsvc *vs, struct pv_err *err);
+
+/* vpcsvc_json.c: one VPC object (POST body or definition file) into info;
+ * strict about apiVersion, kind and spec, lenient about metadata; status
+ * is ignored. 0, or -1 with st = 400/422. */
+int vpcsvc_decode(struct json_object *o, struct netns_vpc_info *info,
+		  int64_t *created_ms, struct podsvc_status *st);
+/* The object (with status for the API, without for definition files). */
+struct json_object *vpcsvc_json(const struct vpcsvc_vpc *v, bool with_status);
+/* Add v (consumed, NULL: false) under key. */
+bool vpcsvc_json_add(struct json_object *o, const char *key,
+		     struct json_object *v);
+/* o (consumed) as text, or NULL with st = 500. */
+char *vpcsvc_text(struct json_object *o, struct podsvc_status *st);
 
 /* 422 with one cause. */
 void vpcsvc_st_invalid(struct podsvc_status *st, const char *kind,
