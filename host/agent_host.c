@@ -86,13 +86,69 @@ static int on_hello(struct agent_host *h, const struct agent_frame *f,
 	return 0;
 }
 
+static int on_ctr_event(struct agent_host *h, const struct agent_frame *f,
+			struct pv_err *err)
+{
+	struct agent_ctr_event ev;
+	int ret = agent_parse_ctr_event(f->payload, f->len, &ev, err);
+
+	if (ret < 0)
+		return ret;
+	if (ev.index >= h->n_containers)
+		return pv_err_set(err, EPROTO, "event for unknown container %u",
+				  ev.index);
+	if (h->cb->container)
+		h->cb->container(h->opaque, &ev);
+	return 0;
+}
+
+static int on_pod_done(struct agent_host *h, const struct agent_frame *f,
+		       struct pv_err *err)
+{
+	struct agent_pod_done *d = calloc(1, sizeof(*d));
+	int ret;
+
+	if (!d)
+		return pv_err_set(err, ENOMEM, "out of memory");
+	ret = agent_parse_pod_done(f->payload, f->len, d, err);
+	if (ret == 0) {
+		h->done = true;
+		if (h->cb->done)
+			h->cb->done(h->opaque, d);
+	}
+	free(d);
+	return ret;
+}
+
+static int on_exec_exit(struct agent_host *h, const struct agent_frame *f,
+			struct pv_err *err)
+{
+	struct agent_exec_exit x;
+	int ret = agent_parse_exec_exit(f->payload, f->len, &x, err);
+
+	if (ret < 0)
+		return ret;
+	if (h->cb->exec_exit)
+		h->cb->exec_exit(h->opaque, &x);
+	return 0;
+}
+
+static int on_error(struct agent_host *h, const struct agent_frame *f,
+		    struct pv_err *err)
+{
+	char msg[AGENT_MESSAGE_MAX];
+	int ret = agent_parse_error(f->payload, f->len, msg, sizeof(msg), err);
+
+	if (ret < 0)
+		return ret;
+	if (h->cb->error)
+		h->cb->error(h->opaque, msg);
+	return 0;
+}
+
 static int on_frame(struct agent_host *h, const struct agent_frame *f,
 		    struct pv_err *err)
 {
-	struct agent_ctr_event ev;
-	char msg[AGENT_MESSAGE_MAX];
-	int ret;
-
 	if (f->type == AGENT_HELLO) {
 		if (h->proto)
 			return pv_err_set(err, EPROTO, "guest sent a second HELLO");
@@ -115,29 +171,9 @@ static int on_frame(struct agent_host *h, const struct agent_frame *f,
 				   f->payload, f->len);
 		return 0;
 	case AGENT_CONTAINER:
-		ret = agent_parse_ctr_event(f->payload, f->len, &ev, err);
-		if (ret < 0)
-			return ret;
-		if (ev.index >= h->n_containers)
-			return pv_err_set(err, EPROTO, "event for unknown container %u",
-					  ev.index);
-		if (h->cb->container)
-			h->cb->container(h->opaque, &ev);
-		return 0;
-	case AGENT_POD_DONE: {
-		struct agent_pod_done *d = calloc(1, sizeof(*d));
-
-		if (!d)
-			return pv_err_set(err, ENOMEM, "out of memory");
-		ret = agent_parse_pod_done(f->payload, f->len, d, err);
-		if (ret == 0) {
-			h->done = true;
-			if (h->cb->done)
-				h->cb->done(h->opaque, d);
-		}
-		free(d);
-		return ret;
-	}
+		return on_ctr_event(h, f, err);
+	case AGENT_POD_DONE:
+		return on_pod_done(h, f, err);
 	case AGENT_STATS:
 		if (h->cb->stats)
 			h->cb->stats(h->opaque, f->payload, f->len);
@@ -150,23 +186,10 @@ static int on_frame(struct agent_host *h, const struct agent_frame *f,
 									: AGENT_STREAM_STDERR,
 					   f->payload, f->len);
 		return 0;
-	case AGENT_EXEC_EXIT: {
-		struct agent_exec_exit x;
-
-		ret = agent_parse_exec_exit(f->payload, f->len, &x, err);
-		if (ret < 0)
-			return ret;
-		if (h->cb->exec_exit)
-			h->cb->exec_exit(h->opaque, &x);
-		return 0;
-	}
+	case AGENT_EXEC_EXIT:
+		return on_exec_exit(h, f, err);
 	case AGENT_ERROR:
-		ret = agent_parse_error(f->payload, f->len, msg, sizeof(msg), err);
-		if (ret < 0)
-			return ret;
-		if (h->cb->error)
-			h->cb->error(h->opaque, msg);
-		return 0;
+		return on_error(h, f, err);
 	default:
 		return pv_err_set(err, EPROTO, "unexpected %s from the guest",
 				  agent_type_name(f->type));

@@ -77,13 +77,64 @@ static int set_identity(struct launch *l, const char *uid, struct pv_err *err)
 	return 0;
 }
 
+/* Each container's image resolved and converted: one erofs disk per
+ * distinct image, shared by its containers; cfgs[i] and serials[i] for
+ * runtime_build. */
+static int launch_images(struct launch *l, struct image **imgs,
+			 const struct image_config **cfgs, const char **serials,
+			 struct pv_err *err)
+{
+	const struct pod *pod = l->pod;
+	size_t disk_of[POD_MAX_CONTAINERS] = { 0 };
+	size_t n_all = pod_n_all_containers(pod);
+	int ret;
+
+	/* Agent index order: [initContainers..., containers...]. */
+	for (size_t i = 0; i < n_all; i++) {
+		const struct pod_container *c = pod_container_at(pod, i);
+		const char *list = i < pod->n_init_containers ? "initContainers" : "containers";
+		size_t pos = i < pod->n_init_containers ? i : i - pod->n_init_containers;
+		size_t d;
+
+		ret = image_store_resolve(l->store, c->image, &imgs[i], err);
+		if (ret < 0) {
+			pv_err_prefix(err, "spec.%s[%zu].image", list, pos);
+			return ret;
+		}
+		/* One disk per distinct image, shared by its containers. */
+		for (d = 0; d < i; d++)
+			if (!strcmp(imgs[d]->manifest_digest, imgs[i]->manifest_digest))
+				break;
+		if (d < i) {
+			disk_of[i] = disk_of[d];
+		} else {
+			size_t n = l->n_disks;
+
+			if (n >= VMM_MAX_DISKS)
+				return pv_err_set(err, E2BIG, "too many distinct images");
+			ret = image_store_erofs(l->store, imgs[i], l->disk_path[n],
+						sizeof(l->disk_path[n]), err);
+			if (ret < 0) {
+				pv_err_prefix(err, "spec.%s[%zu].image", list, pos);
+				return ret;
+			}
+			snprintf(l->disk_serial[n], sizeof(l->disk_serial[n]),
+				 "podvm-img%zu", n);
+			disk_of[i] = n;
+			l->n_disks++;
+		}
+		cfgs[i] = &imgs[i]->config;
+		serials[i] = l->disk_serial[disk_of[i]];
+	}
+	return 0;
+}
+
 int launch_prepare(struct launch *l, struct pv_err *err)
 {
 	const struct pod *pod = l->pod;
 	const struct image_config *cfgs[POD_MAX_CONTAINERS] = { 0 };
 	const char *serials[POD_MAX_CONTAINERS] = { 0 };
 	struct image *imgs[POD_MAX_CONTAINERS] = { 0 };
-	size_t disk_of[POD_MAX_CONTAINERS] = { 0 };
 	size_t n_all = pod_n_all_containers(pod);
 	struct runtime_env_ctx ctx = { 0 };
 	char fresh[UUID_STR_LEN];
@@ -110,45 +161,9 @@ int launch_prepare(struct launch *l, struct pv_err *err)
 	if (ret < 0)
 		goto out;
 
-	/* Agent index order: [initContainers..., containers...]. */
-	for (size_t i = 0; i < n_all; i++) {
-		const struct pod_container *c = pod_container_at(pod, i);
-		const char *list = i < pod->n_init_containers ? "initContainers" : "containers";
-		size_t pos = i < pod->n_init_containers ? i : i - pod->n_init_containers;
-		size_t d;
-
-		ret = image_store_resolve(l->store, c->image, &imgs[i], err);
-		if (ret < 0) {
-			pv_err_prefix(err, "spec.%s[%zu].image", list, pos);
-			goto out;
-		}
-		/* One disk per distinct image, shared by its containers. */
-		for (d = 0; d < i; d++)
-			if (!strcmp(imgs[d]->manifest_digest, imgs[i]->manifest_digest))
-				break;
-		if (d < i) {
-			disk_of[i] = disk_of[d];
-		} else {
-			size_t n = l->n_disks;
-
-			if (n >= VMM_MAX_DISKS) {
-				ret = pv_err_set(err, E2BIG, "too many distinct images");
-				goto out;
-			}
-			ret = image_store_erofs(l->store, imgs[i], l->disk_path[n],
-						sizeof(l->disk_path[n]), err);
-			if (ret < 0) {
-				pv_err_prefix(err, "spec.%s[%zu].image", list, pos);
-				goto out;
-			}
-			snprintf(l->disk_serial[n], sizeof(l->disk_serial[n]),
-				 "podvm-img%zu", n);
-			disk_of[i] = n;
-			l->n_disks++;
-		}
-		cfgs[i] = &imgs[i]->config;
-		serials[i] = l->disk_serial[disk_of[i]];
-	}
+	ret = launch_images(l, imgs, cfgs, serials, err);
+	if (ret < 0)
+		goto out;
 
 	/* The VM's size follows Fargate's rule; the same size is what
 	 * resourceFieldRef limits default to. */
@@ -202,6 +217,35 @@ static int check_readable(const char *what, const char *path,
 	return 0;
 }
 
+/* The machine description of the pod's VM. */
+static void launch_machine(struct launch *l, const char *cmdline,
+			   struct vmm_machine *m)
+{
+	m->name = l->vm_name;
+	m->uuid = l->uid;
+	m->vcpus = l->size.vcpus ? l->size.vcpus : 1;
+	m->memory_mib = l->size.mem_mib ? (uint64_t)l->size.mem_mib
+					: LAUNCH_DEFAULT_MEMORY_MIB;
+	m->kernel = l->kernel;
+	m->initramfs = l->initramfs;
+	m->cmdline = cmdline;
+	for (size_t i = 0; i < l->n_disks; i++) {
+		m->disks[i].path = l->disk_path[i];
+		m->disks[i].serial = l->disk_serial[i];
+		m->disks[i].readonly = true;
+	}
+	m->n_disks = l->n_disks;
+	if (l->opts.tap && l->opts.net) {
+		/* QEMU opens the tap by name in our namespace (managed='no') */
+		m->nics[0].tap = l->opts.tap;
+		memcpy(m->nics[0].mac, l->opts.net->mac, sizeof(m->nics[0].mac));
+		m->n_nics = 1;
+	}
+	m->agent_socket = l->agent_sock;
+	m->agent_port = AGENT_PORT_NAME;
+	m->console_log = l->console_log;
+}
+
 int launch_boot(struct launch *l, struct pv_err *err)
 {
 	const struct vmm_ops *ops = vmm_backend(NULL);
@@ -240,11 +284,11 @@ int launch_boot(struct launch *l, struct pv_err *err)
 	if (l->opts.vmm) {
 		l->vmm = l->opts.vmm;
 	} else {
-		cfg.uri = l->opts.libvirt_uri;
-		cfg.state_dir = lvroot;
-		cfg.cache_dir = cache_dir;
-		cfg.accel = VMM_ACCEL_AUTO;
-		cfg.quiet = l->opts.quiet;
+		cfg = (struct vmm_config){
+			.uri = l->opts.libvirt_uri, .state_dir = lvroot,
+			.cache_dir = cache_dir, .accel = VMM_ACCEL_AUTO,
+			.quiet = l->opts.quiet,
+		};
 		ret = ops->open(&cfg, &l->vmm, err);
 		if (ret < 0)
 			return ret;
@@ -259,30 +303,7 @@ int launch_boot(struct launch *l, struct pv_err *err)
 	if (ret < 0)
 		return pv_err_set(err, ENAMETOOLONG, "kernel command line too long");
 
-	m.name = l->vm_name;
-	m.uuid = l->uid;
-	m.vcpus = l->size.vcpus ? l->size.vcpus : 1;
-	m.memory_mib = l->size.mem_mib ? (uint64_t)l->size.mem_mib
-				       : LAUNCH_DEFAULT_MEMORY_MIB;
-	m.kernel = l->kernel;
-	m.initramfs = l->initramfs;
-	m.cmdline = cmdline;
-	for (size_t i = 0; i < l->n_disks; i++) {
-		m.disks[i].path = l->disk_path[i];
-		m.disks[i].serial = l->disk_serial[i];
-		m.disks[i].readonly = true;
-	}
-	m.n_disks = l->n_disks;
-	if (l->opts.tap && l->opts.net) {
-		/* QEMU opens the tap by name in our namespace (managed='no') */
-		m.nics[0].tap = l->opts.tap;
-		memcpy(m.nics[0].mac, l->opts.net->mac, sizeof(m.nics[0].mac));
-		m.n_nics = 1;
-	}
-	m.agent_socket = l->agent_sock;
-	m.agent_port = AGENT_PORT_NAME;
-	m.console_log = l->console_log;
-
+	launch_machine(l, cmdline, &m);
 	ret = vmm_boot(l->vmm, &m, &l->vm, err);
 	if (ret < 0)
 		return ret;

@@ -160,6 +160,47 @@ struct rt_ctx {
 	size_t budget;          /* left of RUNTIME_MAX_TOTAL */
 };
 
+/* The working dir (the container's, the image's, else "/"), the image's
+ * User and StopSignal, and the disk serial of the container's image. */
+static int rt_build_strs(const struct pod_container *pc,
+			 const struct image_config *cfg, const char *path,
+			 const char *serial, struct runtime_container *rc,
+			 struct pv_err *err)
+{
+	const char *cwd = pc->working_dir;
+
+	if (!cwd && cfg->working_dir && cfg->working_dir[0] == '/')
+		cwd = cfg->working_dir;
+	if (!cwd || strlen(cwd) > RT_MAX_STR)
+		cwd = "/";
+	rc->cwd = strdup(cwd);
+	if (!rc->cwd)
+		return pv_err_set(err, ENOMEM, "out of memory");
+	if (cfg->user && cfg->user[0]) {
+		if (strlen(cfg->user) > RT_MAX_STR || pod_has_ctl(cfg->user))
+			return pv_err_set(err, EINVAL, "%s: image User is invalid",
+					  path);
+		rc->user = strdup(cfg->user);
+		if (!rc->user)
+			return pv_err_set(err, ENOMEM, "out of memory");
+	}
+	if (cfg->stop_signal) {
+		rc->stop_signal = pod_signal_parse(cfg->stop_signal);
+		if (rc->stop_signal < 0)
+			return pv_err_set(err, EINVAL, "%s: image StopSignal \"%.32s\" "
+					  "is not a signal", path, cfg->stop_signal);
+	}
+	if (serial) {
+		if (strlen(serial) > RT_SERIAL_MAX || pod_has_ctl(serial))
+			return pv_err_set(err, EINVAL, "%s: disk serial is invalid",
+					  path);
+		rc->disk_serial = strdup(serial);
+		if (!rc->disk_serial)
+			return pv_err_set(err, ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
 static int rt_build_one(struct rt_ctx *b, const struct pod_container *pc,
 			const char *path, const struct image_config *cfg,
 			const char *serial, struct runtime_container *rc,
@@ -167,7 +208,6 @@ static int rt_build_one(struct rt_ctx *b, const struct pod_container *pc,
 {
 	static const struct image_config empty;
 	struct runtime_vars vars = { .env = pc->env, .n = pc->n_env };
-	const char *cwd;
 	int ret;
 
 	if (!cfg)
@@ -211,48 +251,9 @@ static int rt_build_one(struct rt_ctx *b, const struct pod_container *pc,
 		ret = pv_err_set(err, -ret, "out of memory");
 		goto out;
 	}
-	cwd = pc->working_dir;
-	if (!cwd && cfg->working_dir && cfg->working_dir[0] == '/')
-		cwd = cfg->working_dir;
-	if (!cwd || strlen(cwd) > RT_MAX_STR)
-		cwd = "/";
-	rc->cwd = strdup(cwd);
-	if (!rc->cwd) {
-		ret = pv_err_set(err, ENOMEM, "out of memory");
+	ret = rt_build_strs(pc, cfg, path, serial, rc, err);
+	if (ret < 0)
 		goto out;
-	}
-	if (cfg->user && cfg->user[0]) {
-		if (strlen(cfg->user) > RT_MAX_STR || pod_has_ctl(cfg->user)) {
-			ret = pv_err_set(err, EINVAL, "%s: image User is invalid",
-					 path);
-			goto out;
-		}
-		rc->user = strdup(cfg->user);
-		if (!rc->user) {
-			ret = pv_err_set(err, ENOMEM, "out of memory");
-			goto out;
-		}
-	}
-	if (cfg->stop_signal) {
-		rc->stop_signal = pod_signal_parse(cfg->stop_signal);
-		if (rc->stop_signal < 0) {
-			ret = pv_err_set(err, EINVAL, "%s: image StopSignal \"%.32s\" "
-					 "is not a signal", path, cfg->stop_signal);
-			goto out;
-		}
-	}
-	if (serial) {
-		if (strlen(serial) > RT_SERIAL_MAX || pod_has_ctl(serial)) {
-			ret = pv_err_set(err, EINVAL, "%s: disk serial is invalid",
-					 path);
-			goto out;
-		}
-		rc->disk_serial = strdup(serial);
-		if (!rc->disk_serial) {
-			ret = pv_err_set(err, ENOMEM, "out of memory");
-			goto out;
-		}
-	}
 	ret = 0;
 out:
 	for (size_t i = 0; vars.vals && i < pc->n_env; i++)

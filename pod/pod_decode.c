@@ -317,8 +317,9 @@ static void pod_dec_const(struct pod_dec *d, const char *path,
 		pod_dec_enum(d, path, v, vals);
 }
 
-int pod_decode(struct json_object *obj, struct pod **out,
-	       struct pod_causes *causes, struct pv_err *err)
+/* The Pod object: apiVersion, kind, metadata, spec (status is ours). */
+static void pod_dec_top(struct pod_dec *d, struct json_object *obj,
+			struct pod *pod)
 {
 	enum { P_API, P_KIND, P_META, P_SPEC, P_STATUS };
 	static const struct pod_dec_field pod_fields[] = {
@@ -329,58 +330,53 @@ int pod_decode(struct json_object *obj, struct pod **out,
 		{ "status", P_STATUS, POD_DEC_NULL },
 		POD_DEC_END
 	};
+	bool has[4] = { false, false, false, false };
+	struct pod_dec_it it;
+
+	if (!json_object_is_type(obj, json_type_object)) {
+		pod_dec_fail(d, "", R_INVALID, "expected a JSON object (Pod)");
+		return;
+	}
+	pod_dec_it_init(&it, d, "", obj, pod_fields);
+	while (pod_dec_it_next(&it)) {
+		if (it.id == P_API)
+			pod_dec_const(d, it.path, it.v, "v1");
+		else if (it.id == P_KIND)
+			pod_dec_const(d, it.path, it.v, "Pod");
+		else if (it.id == P_META)
+			pod_dec_metadata(d, it.v, pod);
+		else if (it.id == P_SPEC)
+			pod_dec_spec(d, it.v, pod);
+		if (it.id != P_STATUS)
+			has[it.id] = true;
+	}
+	if (!has[P_API])
+		pod_dec_fail(d, "apiVersion", R_REQUIRED, "Required value");
+	if (!has[P_KIND])
+		pod_dec_fail(d, "kind", R_REQUIRED, "Required value");
+	if (!has[P_META])
+		pod_dec_fail(d, "metadata.name", R_REQUIRED,
+			     "Required value: name is required");
+	if (!has[P_SPEC])
+		pod_dec_fail(d, "spec.containers", R_REQUIRED, "Required value");
+}
+
+int pod_decode(struct json_object *obj, struct pod **out,
+	       struct pod_causes *causes, struct pv_err *err)
+{
 	struct pod_causes local;
 	struct pod_dec d = { .causes = causes ? causes : &local, .err = err };
-	struct pod_dec_it it;
 	struct pod *pod;
-	bool has_api = false, has_kind = false, has_meta = false,
-	     has_spec = false;
 	int ret;
 
 	*out = NULL;
 	d.causes->n = 0;
 	pv_err_clear(err);
 	pod = calloc(1, sizeof(*pod));
-	if (!pod) {
-		ret = pv_err_set(err, ENOMEM, "out of memory");
-		goto out;
-	}
+	if (!pod)
+		return pv_err_set(err, ENOMEM, "out of memory");
 	pod->grace_period = POD_DEFAULT_GRACE;
-	if (!json_object_is_type(obj, json_type_object)) {
-		pod_dec_fail(&d, "", R_INVALID, "expected a JSON object (Pod)");
-	} else {
-		pod_dec_it_init(&it, &d, "", obj, pod_fields);
-		while (pod_dec_it_next(&it)) {
-			switch (it.id) {
-			case P_API:
-				has_api = true;
-				pod_dec_const(&d, it.path, it.v, "v1");
-				break;
-			case P_KIND:
-				has_kind = true;
-				pod_dec_const(&d, it.path, it.v, "Pod");
-				break;
-			case P_META:
-				has_meta = true;
-				pod_dec_metadata(&d, it.v, pod);
-				break;
-			case P_SPEC:
-				has_spec = true;
-				pod_dec_spec(&d, it.v, pod);
-				break;
-			}
-		}
-		if (!has_api)
-			pod_dec_fail(&d, "apiVersion", R_REQUIRED, "Required value");
-		if (!has_kind)
-			pod_dec_fail(&d, "kind", R_REQUIRED, "Required value");
-		if (!has_meta)
-			pod_dec_fail(&d, "metadata.name", R_REQUIRED,
-				     "Required value: name is required");
-		if (!has_spec)
-			pod_dec_fail(&d, "spec.containers", R_REQUIRED,
-				     "Required value");
-	}
+	pod_dec_top(&d, obj, pod);
 	if (!d.oom)
 		pod_dec_cross_check(&d, pod);
 	if (!d.oom && !d.n_errors && !pod->namespace)
