@@ -87,15 +87,40 @@ out:
 	return ret;
 }
 
+/* The image's layers, in order, into a new rootfs directory. */
+static int erofs_unpack_layers(struct image_store *s,
+			       const struct image_layer_desc *layers,
+			       size_t n_layers, const char *rootfs,
+			       struct pv_err *err)
+{
+	struct layer_limits lim = { LAYER_MAX_BYTES, LAYER_MAX_ENTRIES };
+	struct layer_usage usage = { 0, 0, 0 };
+	char layer[IMAGE_PATH_MAX];
+	int ret;
+
+	if (mkdir(rootfs, 0755) < 0)
+		return pv_err_sys(err, errno, "create %s", rootfs);
+	for (size_t i = 0; i < n_layers; i++) {
+		ret = image_blob_path(s, layers[i].digest, layer, sizeof(layer), err);
+		if (ret < 0)
+			return ret;
+		ret = layer_unpack(layer, rootfs, &lim, &usage, err);
+		if (ret < 0) {
+			pv_err_prefix(err, "layer %zu (%.19s)", i + 1,
+				      layers[i].digest);
+			return ret;
+		}
+	}
+	return 0;
+}
+
 int image_erofs_build(struct image_store *s, const char *manifest_digest,
 		      const char *out_path, struct pv_err *err)
 {
 	char tree[IMAGE_PATH_MAX], rootfs[IMAGE_PATH_MAX], tmpimg[IMAGE_PATH_MAX];
-	char layer[IMAGE_PATH_MAX], cfg_digest[IMAGE_DIGEST_MAX];
-	struct layer_limits lim = { LAYER_MAX_BYTES, LAYER_MAX_ENTRIES };
-	struct layer_usage usage = { 0, 0, 0 };
+	char cfg_digest[IMAGE_DIGEST_MAX];
 	struct image_layer_desc *layers = NULL;
-	size_t n_layers = 0, i, mlen;
+	size_t n_layers = 0, mlen;
 	char *manifest = NULL;
 	int fd = -1, have_tree = 0, have_img = 0, ret;
 
@@ -118,23 +143,10 @@ int image_erofs_build(struct image_store *s, const char *manifest_digest,
 	}
 	have_tree = 1;
 	ret = image_path(rootfs, sizeof(rootfs), err, "%s/rootfs", tree);
+	if (ret == 0)
+		ret = erofs_unpack_layers(s, layers, n_layers, rootfs, err);
 	if (ret < 0)
 		goto out;
-	if (mkdir(rootfs, 0755) < 0) {
-		ret = pv_err_sys(err, errno, "create %s", rootfs);
-		goto out;
-	}
-	for (i = 0; i < n_layers; i++) {
-		ret = image_blob_path(s, layers[i].digest, layer, sizeof(layer), err);
-		if (ret < 0)
-			goto out;
-		ret = layer_unpack(layer, rootfs, &lim, &usage, err);
-		if (ret < 0) {
-			pv_err_prefix(err, "layer %zu (%.19s)", i + 1,
-				      layers[i].digest);
-			goto out;
-		}
-	}
 
 	ret = image_path(tmpimg, sizeof(tmpimg), err, "%s/image.erofs", tree);
 	if (ret < 0)

@@ -320,128 +320,160 @@ static int copy_entry_data(struct archive *in, struct archive *out,
 	return 0;
 }
 
+/* One unpack: the archives and the target tree. */
+struct unpack {
+	struct archive *in, *out;
+	char root[PATH_MAX];
+	int rootfd;
+	const struct layer_limits *lim;
+	struct layer_usage *usage;
+};
+
+/* Count an entry against the limits; 1: skip it (a device node). */
+static int unpack_count(struct unpack *u, struct archive_entry *e,
+			const char *link, mode_t type, struct pv_err *err)
+{
+	if (++u->usage->entries > u->lim->max_entries)
+		return pv_err_set(err, EFBIG, "image has more than %llu entries",
+				  (unsigned long long)u->lim->max_entries);
+	/* Device nodes are the host's business, never an image's. */
+	if (!link && (type == AE_IFCHR || type == AE_IFBLK || type == AE_IFSOCK)) {
+		u->usage->skipped_devices++;
+		return 1;
+	}
+	if (!link && type == AE_IFREG && archive_entry_size(e) > 0) {
+		u->usage->bytes += (uint64_t)archive_entry_size(e);
+		if (u->usage->bytes > u->lim->max_bytes)
+			return pv_err_set(err, EFBIG,
+					  "image is larger than %llu bytes unpacked",
+					  (unsigned long long)u->lim->max_bytes);
+	}
+	return 0;
+}
+
+/* One entry (not a whiteout) under the root, its path and hard link
+ * target checked and made absolute. */
+static int unpack_entry(struct unpack *u, struct archive_entry *e,
+			const char *rel, struct pv_err *err)
+{
+	const char *link = archive_entry_hardlink(e);
+	mode_t type = archive_entry_filetype(e);
+	char path[IMAGE_PATH_MAX];
+	int ret;
+
+	ret = unpack_count(u, e, link, type, err);
+	if (ret != 0)
+		return ret < 0 ? ret : 0;
+	ret = prepare_target(u->root, u->rootfd, rel, link ? AE_IFREG : type, err);
+	if (ret == 0)
+		ret = image_path(path, sizeof(path), err, "%s/%s", u->root, rel);
+	if (ret < 0)
+		return ret;
+	archive_entry_copy_pathname(e, path);
+	if (link) {
+		char lrel[IMAGE_PATH_MAX], lpath[IMAGE_PATH_MAX];
+
+		ret = clean_path(link, lrel, sizeof(lrel), err);
+		if (ret == 0)
+			ret = check_hardlink(u->rootfd, lrel, err);
+		if (ret == 0)
+			ret = image_path(lpath, sizeof(lpath), err, "%s/%s",
+					 u->root, lrel);
+		if (ret < 0)
+			return ret;
+		archive_entry_copy_hardlink(e, lpath);
+	}
+	if (archive_write_header(u->out, e) < ARCHIVE_WARN)
+		return pv_err_set(err, EPERM, "layer entry '%.200s': %s", rel,
+				  archive_error_string(u->out));
+	if (archive_entry_size(e) > 0) {
+		ret = copy_entry_data(u->in, u->out, rel, err);
+		if (ret < 0)
+			return ret;
+	}
+	if (archive_write_finish_entry(u->out) < ARCHIVE_WARN)
+		return pv_err_set(err, EIO, "layer entry '%.200s': %s", rel,
+				  archive_error_string(u->out));
+	return 0;
+}
+
+/* Every entry but whiteouts (pass 1) and the root itself. */
+static int unpack_entries(struct unpack *u, const char *layer_path,
+			  struct pv_err *err)
+{
+	char rel[IMAGE_PATH_MAX];
+	struct archive_entry *e;
+	int ret, r;
+
+	while ((r = archive_read_next_header(u->in, &e)) == ARCHIVE_OK ||
+	       r == ARCHIVE_WARN) {
+		const char *base;
+
+		ret = clean_path(archive_entry_pathname(e), rel, sizeof(rel), err);
+		if (ret < 0)
+			return ret;
+		base = strrchr(rel, '/');
+		base = base ? base + 1 : rel;
+		if (!rel[0] || strncmp(base, WH_PREFIX, strlen(WH_PREFIX)) == 0)
+			continue;
+		ret = unpack_entry(u, e, rel, err);
+		if (ret < 0)
+			return ret;
+	}
+	if (r != ARCHIVE_EOF)
+		return pv_err_set(err, EIO, "read layer %s: %s", layer_path,
+				  archive_error_string(u->in));
+	return 0;
+}
+
 int layer_unpack(const char *layer_path, const char *dest,
 		 const struct layer_limits *lim, struct layer_usage *usage,
 		 struct pv_err *err)
 {
-	char root[PATH_MAX], rel[IMAGE_PATH_MAX], path[IMAGE_PATH_MAX];
-	struct archive *in = NULL, *out = NULL;
-	struct archive_entry *e;
-	int rootfd = -1, ret, r;
+	struct unpack u = { .rootfd = -1, .lim = lim, .usage = usage };
+	int ret;
 
 	/* The canonical root has no symlinks, so SECURE_SYMLINKS checks
 	 * only what the layers create. Entry paths are validated here and
 	 * then made absolute under root, which is why
 	 * SECURE_NOABSOLUTEPATHS cannot be used on them. */
-	if (!realpath(dest, root))
+	if (!realpath(dest, u.root))
 		return pv_err_sys(err, errno, "unpack target %s", dest);
-	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0) {
-		ret = pv_err_sys(err, errno, "open %s", root);
+	u.rootfd = open(u.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (u.rootfd < 0) {
+		ret = pv_err_sys(err, errno, "open %s", u.root);
 		goto out;
 	}
-	ret = apply_whiteouts(layer_path, root, rootfd, err);
+	ret = apply_whiteouts(layer_path, u.root, u.rootfd, err);
 	if (ret < 0)
 		goto out;
-	ret = open_layer(layer_path, &in, err);
+	ret = open_layer(layer_path, &u.in, err);
 	if (ret < 0)
 		goto out;
-	out = archive_write_disk_new();
-	if (!out) {
+	u.out = archive_write_disk_new();
+	if (!u.out) {
 		ret = pv_err_set(err, ENOMEM, "out of memory");
 		goto out;
 	}
 	/* No standard lookup: owners stay numeric, as the image says. */
-	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_OWNER |
+	archive_write_disk_set_options(u.out, ARCHIVE_EXTRACT_OWNER |
 				       ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
 				       ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_UNLINK |
 				       ARCHIVE_EXTRACT_SECURE_NODOTDOT |
 				       ARCHIVE_EXTRACT_SECURE_SYMLINKS);
-	while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK ||
-	       r == ARCHIVE_WARN) {
-		const char *base, *link = archive_entry_hardlink(e);
-		mode_t type = archive_entry_filetype(e);
-
-		ret = clean_path(archive_entry_pathname(e), rel, sizeof(rel), err);
-		if (ret < 0)
-			goto out;
-		base = strrchr(rel, '/');
-		base = base ? base + 1 : rel;
-		if (!rel[0] || strncmp(base, WH_PREFIX, strlen(WH_PREFIX)) == 0)
-			continue;   /* the root itself; whiteouts (pass 1) */
-		if (++usage->entries > lim->max_entries) {
-			ret = pv_err_set(err, EFBIG, "image has more than %llu entries",
-					 (unsigned long long)lim->max_entries);
-			goto out;
-		}
-		/* Device nodes are the host's business, never an image's. */
-		if (!link && (type == AE_IFCHR || type == AE_IFBLK ||
-			      type == AE_IFSOCK)) {
-			usage->skipped_devices++;
-			continue;
-		}
-		if (!link && type == AE_IFREG && archive_entry_size(e) > 0) {
-			usage->bytes += (uint64_t)archive_entry_size(e);
-			if (usage->bytes > lim->max_bytes) {
-				ret = pv_err_set(err, EFBIG,
-						 "image is larger than %llu bytes unpacked",
-						 (unsigned long long)lim->max_bytes);
-				goto out;
-			}
-		}
-		ret = prepare_target(root, rootfd, rel, link ? AE_IFREG : type, err);
-		if (ret < 0)
-			goto out;
-		ret = image_path(path, sizeof(path), err, "%s/%s", root, rel);
-		if (ret < 0)
-			goto out;
-		archive_entry_copy_pathname(e, path);
-		if (link) {
-			char lrel[IMAGE_PATH_MAX], lpath[IMAGE_PATH_MAX];
-
-			ret = clean_path(link, lrel, sizeof(lrel), err);
-			if (ret == 0)
-				ret = check_hardlink(rootfd, lrel, err);
-			if (ret == 0)
-				ret = image_path(lpath, sizeof(lpath), err, "%s/%s",
-						 root, lrel);
-			if (ret < 0)
-				goto out;
-			archive_entry_copy_hardlink(e, lpath);
-		}
-		if (archive_write_header(out, e) < ARCHIVE_WARN) {
-			ret = pv_err_set(err, EPERM, "layer entry '%.200s': %s", rel,
-					 archive_error_string(out));
-			goto out;
-		}
-		if (archive_entry_size(e) > 0) {
-			ret = copy_entry_data(in, out, rel, err);
-			if (ret < 0)
-				goto out;
-		}
-		if (archive_write_finish_entry(out) < ARCHIVE_WARN) {
-			ret = pv_err_set(err, EIO, "layer entry '%.200s': %s", rel,
-					 archive_error_string(out));
-			goto out;
-		}
-	}
-	if (r != ARCHIVE_EOF) {
-		ret = pv_err_set(err, EIO, "read layer %s: %s", layer_path,
-				 archive_error_string(in));
+	ret = unpack_entries(&u, layer_path, err);
+	if (ret < 0)
 		goto out;
-	}
 	/* Directory times and modes are fixed up at close. */
-	if (archive_write_close(out) != ARCHIVE_OK) {
-		ret = pv_err_set(err, EIO, "finish layer: %s", archive_error_string(out));
-		goto out;
-	}
-	ret = 0;
+	if (archive_write_close(u.out) != ARCHIVE_OK)
+		ret = pv_err_set(err, EIO, "finish layer: %s",
+				 archive_error_string(u.out));
 out:
-	if (out)
-		archive_write_free(out);
-	if (in)
-		archive_read_free(in);
-	if (rootfd >= 0)
-		close(rootfd);
+	if (u.out)
+		archive_write_free(u.out);
+	if (u.in)
+		archive_read_free(u.in);
+	if (u.rootfd >= 0)
+		close(u.rootfd);
 	return ret;
 }

@@ -138,6 +138,66 @@ out:
 	return ret;
 }
 
+/* Every entry below root (relative, numeric owners, hard links resolved)
+ * into the layer. */
+static int write_entries(struct archive *out, struct archive *disk,
+			 struct archive_entry_linkresolver *links,
+			 const char *root, char *buf, struct pv_err *err)
+{
+	struct archive_entry *e = NULL, *sparse = NULL;
+	size_t rootlen = strlen(root);
+	int ret = 0, r;
+
+	for (;;) {
+		const char *p;
+
+		e = archive_entry_new();
+		if (!e)
+			return pv_err_set(err, ENOMEM, "out of memory");
+		r = archive_read_next_header2(disk, e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			ret = pv_err_set(err, EIO, "read %s: %s", root,
+					 archive_error_string(disk));
+			break;
+		}
+		archive_read_disk_descend(disk);
+		p = archive_entry_pathname(e);
+		/* Entries are relative to the rootfs; the root itself is
+		 * not an entry (as in Docker's layers); sockets can't be
+		 * archived. */
+		if (!p || strncmp(p, root, rootlen) != 0 || p[rootlen] != '/' ||
+		    archive_entry_filetype(e) == AE_IFSOCK) {
+			archive_entry_free(e);
+			continue;
+		}
+		archive_entry_copy_pathname(e, p + rootlen + 1);
+		/* Numeric owners only: host user names mean nothing in the
+		 * image. */
+		archive_entry_copy_uname(e, NULL);
+		archive_entry_copy_gname(e, NULL);
+		archive_entry_linkify(links, &e, &sparse);
+		if (!e)
+			continue;
+		if (archive_write_header(out, e) < ARCHIVE_WARN) {
+			ret = pv_err_set(err, EIO, "write layer entry %s: %s",
+					 archive_entry_pathname(e),
+					 archive_error_string(out));
+			break;
+		}
+		if (archive_entry_filetype(e) == AE_IFREG &&
+		    archive_entry_size(e) > 0) {
+			ret = copy_file_data(out, e, buf, err);
+			if (ret < 0)
+				break;
+		}
+		archive_entry_free(e);
+	}
+	archive_entry_free(e);
+	return ret;
+}
+
 int layer_write_dir(const char *dir, const char *out_path,
 		    char digest[IMAGE_DIGEST_MAX], char diff_id[IMAGE_DIGEST_MAX],
 		    uint64_t *size, struct pv_err *err)
@@ -145,15 +205,12 @@ int layer_write_dir(const char *dir, const char *out_path,
 	struct layer_sink sink = { .fd = -1 };
 	struct archive *out = NULL, *disk = NULL;
 	struct archive_entry_linkresolver *links = NULL;
-	struct archive_entry *e = NULL, *sparse = NULL;
 	char root[PATH_MAX];
 	char *buf = NULL;
-	size_t rootlen;
-	int ret, r;
+	int ret;
 
 	if (!realpath(dir, root))
 		return pv_err_sys(err, errno, "rootfs %s", dir);
-	rootlen = strlen(root);
 	buf = malloc(LAYER_BUF);
 	sink.md = EVP_MD_CTX_new();
 	out = archive_write_new();
@@ -186,56 +243,9 @@ int layer_write_dir(const char *dir, const char *out_path,
 				 archive_error_string(disk));
 		goto out;
 	}
-	for (;;) {
-		const char *p;
-
-		e = archive_entry_new();
-		if (!e) {
-			ret = pv_err_set(err, ENOMEM, "out of memory");
-			goto out;
-		}
-		r = archive_read_next_header2(disk, e);
-		if (r == ARCHIVE_EOF)
-			break;
-		if (r < ARCHIVE_WARN) {
-			ret = pv_err_set(err, EIO, "read %s: %s", root,
-					 archive_error_string(disk));
-			goto out;
-		}
-		archive_read_disk_descend(disk);
-		p = archive_entry_pathname(e);
-		/* Entries are relative to the rootfs; the root itself is
-		 * not an entry (as in Docker's layers); sockets can't be
-		 * archived. */
-		if (!p || strncmp(p, root, rootlen) != 0 || p[rootlen] != '/' ||
-		    archive_entry_filetype(e) == AE_IFSOCK) {
-			archive_entry_free(e);
-			e = NULL;
-			continue;
-		}
-		archive_entry_copy_pathname(e, p + rootlen + 1);
-		/* Numeric owners only: host user names mean nothing in the
-		 * image. */
-		archive_entry_copy_uname(e, NULL);
-		archive_entry_copy_gname(e, NULL);
-		archive_entry_linkify(links, &e, &sparse);
-		if (!e)
-			continue;
-		if (archive_write_header(out, e) < ARCHIVE_WARN) {
-			ret = pv_err_set(err, EIO, "write layer entry %s: %s",
-					 archive_entry_pathname(e),
-					 archive_error_string(out));
-			goto out;
-		}
-		if (archive_entry_filetype(e) == AE_IFREG &&
-		    archive_entry_size(e) > 0) {
-			ret = copy_file_data(out, e, buf, err);
-			if (ret < 0)
-				goto out;
-		}
-		archive_entry_free(e);
-		e = NULL;
-	}
+	ret = write_entries(out, disk, links, root, buf, err);
+	if (ret < 0)
+		goto out;
 	if (archive_write_close(out) != ARCHIVE_OK) {
 		ret = pv_err_set(err, EIO, "finish layer: %s", archive_error_string(out));
 		goto out;
@@ -248,7 +258,6 @@ int layer_write_dir(const char *dir, const char *out_path,
 	*size = sink.size;
 	ret = layer_diff_id(out_path, diff_id, buf, err);
 out:
-	archive_entry_free(e);
 	if (links)
 		archive_entry_linkresolver_free(links);
 	if (disk)

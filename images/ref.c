@@ -99,14 +99,39 @@ static int valid_tag(const char *s)
 	return 1;
 }
 
+/* The repository path: '/'-separated components, lowercase. */
+static int ref_check_path(const char *ref, const char *path, struct pv_err *err)
+{
+	if (!*path)
+		return pv_err_set(err, EINVAL, "invalid reference '%s': no repository",
+				  ref);
+	for (const char *p = path;;) {
+		const char *end = strchr(p, '/');
+		size_t clen = end ? (size_t)(end - p) : strlen(p);
+
+		if (!valid_component(p, clen)) {
+			for (size_t k = 0; k < clen; k++)
+				if (isupper((unsigned char)p[k]))
+					return pv_err_set(err, EINVAL,
+							  "invalid reference '%s': repository name must be lowercase",
+							  ref);
+			return pv_err_set(err, EINVAL,
+					  "invalid reference '%s': bad repository name", ref);
+		}
+		if (!end)
+			return 0;
+		p = end + 1;
+	}
+}
+
 int image_ref_normalize(const char *ref, char *out, size_t outlen,
 			struct pv_err *err)
 {
 	char buf[IMAGE_REF_MAX];
-	const char *digest = NULL, *tag = NULL, *domain, *path, *slash, *p;
+	const char *digest = NULL, *tag = NULL, *domain, *path, *slash;
 	char *at, *colon, *lastslash;
 	size_t domlen, n;
-	int library = 0;
+	int library = 0, ret;
 
 	if (!ref || !*ref)
 		return pv_err_set(err, EINVAL, "empty image reference");
@@ -158,26 +183,9 @@ int image_ref_normalize(const char *ref, char *out, size_t outlen,
 	if (domlen == 9 && strncmp(domain, "docker.io", 9) == 0 && !strchr(path, '/'))
 		library = 1;
 
-	if (!*path)
-		return pv_err_set(err, EINVAL, "invalid reference '%s': no repository",
-				  ref);
-	for (p = path;;) {
-		const char *end = strchr(p, '/');
-		size_t clen = end ? (size_t)(end - p) : strlen(p);
-
-		if (!valid_component(p, clen)) {
-			for (size_t k = 0; k < clen; k++)
-				if (isupper((unsigned char)p[k]))
-					return pv_err_set(err, EINVAL,
-							  "invalid reference '%s': repository name must be lowercase",
-							  ref);
-			return pv_err_set(err, EINVAL,
-					  "invalid reference '%s': bad repository name", ref);
-		}
-		if (!end)
-			break;
-		p = end + 1;
-	}
+	ret = ref_check_path(ref, path, err);
+	if (ret < 0)
+		return ret;
 	if (domlen + 1 + (library ? 8 : 0) + strlen(path) > REF_NAME_MAX)
 		return pv_err_set(err, EINVAL,
 				  "invalid reference '%s': name longer than %d characters",

@@ -155,16 +155,52 @@ static const char *desc_ref(struct json_object *desc)
 	return desc_str(ann, IMAGE_ANN_REF);
 }
 
+/* The manifest the index entry found names (its size checked), and the
+ * config it points to, into img->config. */
+static int resolve_config(struct image_store *s, struct json_object *found,
+			  const char *digest, struct image *img,
+			  struct pv_err *err)
+{
+	struct image_layer_desc *layers = NULL;
+	char cfg_digest[IMAGE_DIGEST_MAX];
+	char *manifest = NULL, *config = NULL;
+	size_t mlen = 0, clen = 0, n_layers = 0;
+	struct json_object *sz;
+	int ret;
+
+	ret = image_blob_read(s, digest, IMAGE_JSON_MAX, &manifest, &mlen, err);
+	if (ret < 0)
+		goto out;
+	if (json_object_object_get_ex(found, "size", &sz) &&
+	    json_object_get_int64(sz) != (int64_t)mlen) {
+		ret = pv_err_set(err, EBADMSG,
+				 "manifest %s: size %zu differs from the index's %lld",
+				 digest, mlen, (long long)json_object_get_int64(sz));
+		goto out;
+	}
+	ret = image_manifest_parse(manifest, mlen, cfg_digest, &layers, &n_layers,
+				   err);
+	if (ret < 0)
+		goto out;
+	ret = image_blob_read(s, cfg_digest, IMAGE_JSON_MAX, &config, &clen, err);
+	if (ret < 0)
+		goto out;
+	ret = image_config_parse(config, clen, &img->config, err);
+out:
+	free(layers);
+	free(manifest);
+	free(config);
+	return ret;
+}
+
 int image_store_resolve(struct image_store *s, const char *ref,
 			struct image **out, struct pv_err *err)
 {
-	struct json_object *index = NULL, *manifests, *found = NULL, *sz;
-	struct image_layer_desc *layers = NULL;
-	char norm[IMAGE_REF_MAX], cfg_digest[IMAGE_DIGEST_MAX];
-	char *manifest = NULL, *config = NULL;
+	struct json_object *index = NULL, *manifests, *found = NULL;
+	char norm[IMAGE_REF_MAX];
 	const char *digest, *r, *name = ref;
 	struct image *img = NULL;
-	size_t i, n, mlen = 0, clen = 0, n_layers = 0;
+	size_t i, n;
 	int by_digest, ret;
 
 	/* A bare "sha256:HEX" names a manifest directly. */
@@ -211,24 +247,7 @@ int image_store_resolve(struct image_store *s, const char *ref,
 		ret = pv_err_set(err, ENAMETOOLONG, "image reference too long");
 		goto out;
 	}
-	ret = image_blob_read(s, digest, IMAGE_JSON_MAX, &manifest, &mlen, err);
-	if (ret < 0)
-		goto out;
-	if (json_object_object_get_ex(found, "size", &sz) &&
-	    json_object_get_int64(sz) != (int64_t)mlen) {
-		ret = pv_err_set(err, EBADMSG,
-				 "manifest %s: size %zu differs from the index's %lld",
-				 digest, mlen, (long long)json_object_get_int64(sz));
-		goto out;
-	}
-	ret = image_manifest_parse(manifest, mlen, cfg_digest, &layers, &n_layers,
-				   err);
-	if (ret < 0)
-		goto out;
-	ret = image_blob_read(s, cfg_digest, IMAGE_JSON_MAX, &config, &clen, err);
-	if (ret < 0)
-		goto out;
-	ret = image_config_parse(config, clen, &img->config, err);
+	ret = resolve_config(s, found, digest, img, err);
 	if (ret < 0)
 		goto out;
 	*out = img;
@@ -237,9 +256,6 @@ out:
 	if (ret < 0 && ret != -ENOENT)
 		pv_err_prefix(err, "image %s", name);
 	image_free(img);
-	free(layers);
-	free(manifest);
-	free(config);
 	json_object_put(index);
 	return ret;
 }
@@ -388,6 +404,37 @@ out:
 	return ret;
 }
 
+/* A one-layer image manifest (*out, the caller's even on error). */
+static int import_manifest(const char *cfg_digest, size_t cfg_len,
+			   const char *layer_digest, uint64_t layer_size,
+			   struct json_object **out, struct pv_err *err)
+{
+	struct json_object *manifest, *layers;
+	int ret;
+
+	manifest = *out = json_object_new_object();
+	layers = json_object_new_array();
+	if (!manifest || !layers ||
+	    json_object_object_add(manifest, "schemaVersion", json_object_new_int(2)) ||
+	    json_object_object_add(manifest, "mediaType",
+				   json_object_new_string(IMAGE_MT_MANIFEST))) {
+		json_object_put(layers);
+		return pv_err_set(err, ENOMEM, "out of memory");
+	}
+	ret = add_desc(manifest, "config", IMAGE_MT_CONFIG, cfg_digest, cfg_len,
+		       NULL, err);
+	if (ret < 0) {
+		json_object_put(layers);
+		return ret;
+	}
+	if (json_object_object_add(manifest, "layers", layers) < 0) {
+		json_object_put(layers);
+		return pv_err_set(err, ENOMEM, "out of memory");
+	}
+	return add_desc(layers, NULL, IMAGE_MT_LAYER, layer_digest, layer_size,
+			NULL, err);
+}
+
 int image_store_import_dir(struct image_store *s, const char *rootfs_dir,
 			   const char *ref, const struct image_config *cfg,
 			   struct pv_err *err)
@@ -395,7 +442,7 @@ int image_store_import_dir(struct image_store *s, const char *rootfs_dir,
 	char norm[IMAGE_REF_MAX], tmp[IMAGE_PATH_MAX], blob[IMAGE_PATH_MAX];
 	char layer_digest[IMAGE_DIGEST_MAX], diff_id[IMAGE_DIGEST_MAX];
 	char cfg_digest[IMAGE_DIGEST_MAX], man_digest[IMAGE_DIGEST_MAX];
-	struct json_object *config = NULL, *manifest = NULL, *layers;
+	struct json_object *config = NULL, *manifest = NULL;
 	const char *text;
 	uint64_t layer_size = 0;
 	size_t cfg_len;
@@ -442,29 +489,8 @@ int image_store_import_dir(struct image_store *s, const char *rootfs_dir,
 	if (ret < 0)
 		goto out;
 
-	manifest = json_object_new_object();
-	layers = json_object_new_array();
-	if (!manifest || !layers ||
-	    json_object_object_add(manifest, "schemaVersion", json_object_new_int(2)) ||
-	    json_object_object_add(manifest, "mediaType",
-				   json_object_new_string(IMAGE_MT_MANIFEST))) {
-		json_object_put(layers);
-		ret = pv_err_set(err, ENOMEM, "out of memory");
-		goto out;
-	}
-	ret = add_desc(manifest, "config", IMAGE_MT_CONFIG, cfg_digest, cfg_len,
-		       NULL, err);
-	if (ret < 0) {
-		json_object_put(layers);
-		goto out;
-	}
-	if (json_object_object_add(manifest, "layers", layers) < 0) {
-		json_object_put(layers);
-		ret = pv_err_set(err, ENOMEM, "out of memory");
-		goto out;
-	}
-	ret = add_desc(layers, NULL, IMAGE_MT_LAYER, layer_digest, layer_size,
-		       NULL, err);
+	ret = import_manifest(cfg_digest, cfg_len, layer_digest, layer_size,
+			      &manifest, err);
 	if (ret < 0)
 		goto out;
 	text = image_json_str(manifest);
