@@ -174,46 +174,63 @@ static int guest_enter_done(struct guest_agent *a)
 	return rc;
 }
 
+/* The protocol the host chose; after a reconnect the pod's state again. */
+static int guest_on_hello_ack(struct guest_agent *a,
+			      const struct agent_frame *f, struct pv_err *err)
+{
+	int proto, rc;
+
+	rc = agent_parse_hello_ack(f->payload, f->len, &proto, err);
+	if (rc < 0)
+		return rc;
+	if (proto < AGENT_PROTO_MIN || proto > AGENT_PROTO_MAX)
+		return pv_err_set(err, EPROTO, "host chose protocol %d", proto);
+	a->awaiting_ack = false;
+	if (a->state == GUEST_S_HELLO)
+		a->state = GUEST_S_SPEC;
+	else if (a->state == GUEST_S_RUN || a->state == GUEST_S_DONE)
+		return guest_pod_snapshot(&a->gp, &a->q);
+	return 0;
+}
+
+/* The pod: its network, then its containers. */
+static int guest_on_spec(struct guest_agent *a, const struct agent_frame *f,
+			 struct pv_err *err)
+{
+	int rc = guest_parse_spec(f->payload, f->len, &a->gp, err);
+
+	if (rc < 0)
+		return rc;
+	/* lo, and eth0 when the pod has a network (runtime "network") */
+	rc = guest_net_setup(a->gp.rt.net, err);
+	if (rc < 0)
+		return rc;
+	a->state = GUEST_S_RUN;
+	guest_diag("pod %s/%s: starting %zu init and %zu container(s)",
+		   a->gp.pod->namespace ? a->gp.pod->namespace : "default",
+		   a->gp.pod->name, a->gp.n_init, a->gp.n - a->gp.n_init);
+	rc = guest_pod_start(&a->gp, &a->q, a->epfd);
+	if (rc < 0)
+		return pv_err_set(err, -rc, "starting containers: out of memory");
+	return 0;
+}
+
 static int guest_on_frame(struct guest_agent *a, const struct agent_frame *f,
 			  struct pv_err *err)
 {
 	char msg[AGENT_MESSAGE_MAX];
 	int64_t grace;
-	int proto, rc;
+	int rc;
 
 	switch (f->type) {
 	case AGENT_HELLO_ACK:
 		if (!a->awaiting_ack)
 			break;
-		rc = agent_parse_hello_ack(f->payload, f->len, &proto, err);
-		if (rc < 0)
-			return rc;
-		if (proto < AGENT_PROTO_MIN || proto > AGENT_PROTO_MAX)
-			return pv_err_set(err, EPROTO, "host chose protocol %d", proto);
-		a->awaiting_ack = false;
-		if (a->state == GUEST_S_HELLO)
-			a->state = GUEST_S_SPEC;
-		else if (a->state == GUEST_S_RUN || a->state == GUEST_S_DONE)
-			return guest_pod_snapshot(&a->gp, &a->q);
-		return 0;
+		return guest_on_hello_ack(a, f, err);
 	case AGENT_POD_SPEC:
 		if (a->state != GUEST_S_SPEC || a->awaiting_ack)
 			break;
-		rc = guest_parse_spec(f->payload, f->len, &a->gp, err);
-		if (rc < 0)
-			return rc;
-		/* lo, and eth0 when the pod has a network (runtime "network") */
-		rc = guest_net_setup(a->gp.rt.net, err);
-		if (rc < 0)
-			return rc;
-		a->state = GUEST_S_RUN;
-		guest_diag("pod %s/%s: starting %zu init and %zu container(s)",
-			   a->gp.pod->namespace ? a->gp.pod->namespace : "default",
-			   a->gp.pod->name, a->gp.n_init, a->gp.n - a->gp.n_init);
-		rc = guest_pod_start(&a->gp, &a->q, a->epfd);
-		if (rc < 0)
-			return pv_err_set(err, -rc, "starting containers: out of memory");
-		return 0;
+		return guest_on_spec(a, f, err);
 	case AGENT_STOP:
 		rc = agent_parse_stop(f->payload, f->len, &grace, err);
 		if (rc < 0)

@@ -220,13 +220,12 @@ out:
 	return rc < 0 ? rc : 0;
 }
 
-static int guest_child_setup(struct guest_child *c, struct guest_user *user,
-			     struct pv_err *err)
+/* In the child: clean signals and stdio, a session, then into the
+ * container's root (pivot_root), with the volumes, /etc files and the
+ * termination message detached from the VM's tree on the way. */
+static int guest_child_pivot(struct guest_child *c, struct pv_err *err)
 {
 	const struct guest_ctr_spawn *s = c->s;
-	const struct runtime_container *rc_ = s->rc;
-	const char *cwd = rc_->cwd && *rc_->cwd ? rc_->cwd : "/";
-	size_t hl;
 	int rc, sig;
 	sigset_t none;
 
@@ -270,6 +269,15 @@ static int guest_child_setup(struct guest_child *c, struct guest_user *user,
 		return pv_err_sys(err, errno, "detach the old root");
 	if (chdir("/") < 0)
 		return pv_err_sys(err, errno, "chdir /");
+	return 0;
+}
+
+/* The container's /proc, /sys, its cgroup, /dev, volumes, termlog, and
+ * runc's masks over them last. */
+static int guest_child_fs(struct guest_child *c, struct pv_err *err)
+{
+	const struct guest_ctr_spawn *s = c->s;
+	int rc;
 
 	rc = guest_child_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			       NULL, 0555, err);
@@ -299,7 +307,23 @@ static int guest_child_setup(struct guest_child *c, struct guest_user *user,
 	rc = guest_mask_paths(err);
 	if (rc < 0)
 		return rc;
+	return 0;
+}
 
+static int guest_child_setup(struct guest_child *c, struct guest_user *user,
+			     struct pv_err *err)
+{
+	const struct guest_ctr_spawn *s = c->s;
+	const struct runtime_container *rc_ = s->rc;
+	const char *cwd = rc_->cwd && *rc_->cwd ? rc_->cwd : "/";
+	size_t hl;
+	int rc;
+
+	rc = guest_child_pivot(c, err);
+	if (rc == 0)
+		rc = guest_child_fs(c, err);
+	if (rc < 0)
+		return rc;
 	hl = s->hostname ? strlen(s->hostname) : 0;
 	if (hl && sethostname(s->hostname, hl) < 0)
 		return pv_err_sys(err, errno, "sethostname");

@@ -103,11 +103,55 @@ static int guest_exec_fail(struct guest_outq *q, uint16_t id, int code,
 	return rc;
 }
 
+/* The spawned session in slot: its fds (the pty's, or the pipes' ends
+ * that stay with us, taken from *ptm and the pipes) non-blocking and
+ * watched; the job knows it is an exec. */
+static void guest_exec_track(struct guest_pod *gp, int slot,
+			     const struct guest_ctr *c, struct guest_job *j,
+			     const struct agent_exec_start *xs, int *ptm,
+			     int inp[2], int outp[2], int errp[2])
+{
+	struct guest_exec *x = &gp->execs[slot];
+
+	memset(x, 0, sizeof(*x));
+	x->used = true;
+	x->in_w = x->out_r = x->err_r = -1;
+	x->id = xs->id;
+	x->ctr = c->index;
+	x->pid = j->pid;
+	x->tty = xs->tty;
+	j->kind = GUEST_JOB_EXEC;
+	j->ctr = c->index;
+	j->exec_slot = slot;
+	if (xs->tty) {
+		struct winsize ws = { .ws_row = xs->rows, .ws_col = xs->cols };
+
+		if (xs->rows && xs->cols)
+			ioctl(*ptm, TIOCSWINSZ, &ws);
+		x->out_r = *ptm;
+		x->in_w = xs->stdin_open ? fcntl(*ptm, F_DUPFD_CLOEXEC, 3) : -1;
+		*ptm = -1;
+	} else {
+		x->in_w = inp[1];
+		x->out_r = outp[0];
+		x->err_r = errp[0];
+		inp[1] = outp[0] = errp[0] = -1;
+	}
+	x->in_eof = x->in_w < 0;
+	for (int i = 0; i < 3; i++) {
+		int fd = i == 0 ? x->in_w : i == 1 ? x->out_r : x->err_r;
+
+		if (fd >= 0)
+			fcntl(fd, F_SETFL, O_NONBLOCK);
+		if (fd >= 0 && i > 0)
+			guest_exec_epoll(gp, fd, GUEST_TAG_EXEC(slot, i), EPOLLIN);
+	}
+}
+
 int guest_exec_start(struct guest_pod *gp, struct guest_outq *q,
 		     const uint8_t *p, size_t n, struct pv_err *err)
 {
 	struct agent_exec_start xs;
-	struct guest_exec *x = NULL;
 	struct guest_ctr *c;
 	struct guest_job *j;
 	struct pv_err e2;
@@ -160,40 +204,7 @@ int guest_exec_start(struct guest_pod *gp, struct guest_outq *q,
 				     e2.msg);
 		goto out;
 	}
-	x = &gp->execs[slot];
-	memset(x, 0, sizeof(*x));
-	x->used = true;
-	x->in_w = x->out_r = x->err_r = -1;
-	x->id = xs.id;
-	x->ctr = c->index;
-	x->pid = j->pid;
-	x->tty = xs.tty;
-	j->kind = GUEST_JOB_EXEC;
-	j->ctr = c->index;
-	j->exec_slot = slot;
-	if (xs.tty) {
-		struct winsize ws = { .ws_row = xs.rows, .ws_col = xs.cols };
-
-		if (xs.rows && xs.cols)
-			ioctl(ptm, TIOCSWINSZ, &ws);
-		x->out_r = ptm;
-		x->in_w = xs.stdin_open ? fcntl(ptm, F_DUPFD_CLOEXEC, 3) : -1;
-		ptm = -1;
-	} else {
-		x->in_w = inp[1];
-		x->out_r = outp[0];
-		x->err_r = errp[0];
-		inp[1] = outp[0] = errp[0] = -1;
-	}
-	x->in_eof = x->in_w < 0;
-	for (i = 0; i < 3; i++) {
-		int fd = i == 0 ? x->in_w : i == 1 ? x->out_r : x->err_r;
-
-		if (fd >= 0)
-			fcntl(fd, F_SETFL, O_NONBLOCK);
-		if (fd >= 0 && i > 0)
-			guest_exec_epoll(gp, fd, GUEST_TAG_EXEC(slot, i), EPOLLIN);
-	}
+	guest_exec_track(gp, slot, c, j, &xs, &ptm, inp, outp, errp);
 	rc = 0;
 out:
 	for (i = 0; i < 2; i++) {

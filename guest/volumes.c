@@ -19,6 +19,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Create comp in the directory cur: a file (file) or a directory. */
+static int path_create(int cur, const char *comp, bool file, mode_t mode,
+		       const char *path, struct pv_err *err)
+{
+	if (file) {
+		int w = openat(cur, comp, O_WRONLY | O_CREAT | O_EXCL |
+			       O_NOFOLLOW | O_CLOEXEC, mode);
+
+		if (w < 0 && errno != EEXIST)
+			return pv_err_sys(err, errno, "path %s: create %s", path, comp);
+		if (w >= 0)
+			close(w);
+	} else if (mkdirat(cur, comp, mode) < 0 && errno != EEXIST) {
+		return pv_err_sys(err, errno, "path %s: mkdir %s", path, comp);
+	}
+	return 0;
+}
+
 int guest_path_in_root(int rootfd, const char *path, bool create,
 		       bool want_file, mode_t mode, struct pv_err *err)
 {
@@ -55,21 +73,9 @@ int guest_path_in_root(int rootfd, const char *path, bool create,
 			errno = ENOENT;
 		}
 		if (fd < 0 && errno == ENOENT && create) {
-			if (last && want_file) {
-				int w = openat(cur, comp, O_WRONLY | O_CREAT | O_EXCL |
-					       O_NOFOLLOW | O_CLOEXEC, mode);
-
-				if (w < 0 && errno != EEXIST) {
-					pv_err_sys(err, errno, "path %s: create %s", path, comp);
-					goto fail;
-				}
-				if (w >= 0)
-					close(w);
-			} else if (mkdirat(cur, comp, last ? mode : 0755) < 0 &&
-				   errno != EEXIST) {
-				pv_err_sys(err, errno, "path %s: mkdir %s", path, comp);
+			if (path_create(cur, comp, last && want_file,
+					last ? mode : 0755, path, err) < 0)
 				goto fail;
-			}
 			fd = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		}
 		if (fd < 0) {
