@@ -124,6 +124,70 @@ struct vmm_probe_cpuid {
 	struct kvm_cpuid_entry2 e[256];
 };
 
+/* What QEMU does after CPUID: the feature MSRs (ARCH_CAPABILITIES is
+ * where PVM fails). 0, or the child's failure code. */
+static int vmm_probe_msrs(int kvm, int vcpu)
+{
+	struct {
+		struct kvm_msr_list l;
+		__u32 idx[256];
+	} list;
+	struct {
+		struct kvm_msrs m;
+		struct kvm_msr_entry e[1];
+	} msrs;
+	bool has_arch_caps = false;
+
+	if (ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_GET_MSR_FEATURES) <= 0)
+		return 0;
+	memset(&list, 0, sizeof(list));
+	list.l.nmsrs = 256;
+	if (ioctl(kvm, KVM_GET_MSR_FEATURE_INDEX_LIST, &list) < 0)
+		return 11;
+	for (int i = 0; i < (int)list.l.nmsrs && i < 256; i++)
+		if (list.idx[i] == VMM_MSR_ARCH_CAPABILITIES)
+			has_arch_caps = true;
+	if (!has_arch_caps)
+		return 0;
+	memset(&msrs, 0, sizeof(msrs));
+	msrs.m.nmsrs = 1;
+	msrs.e[0].index = VMM_MSR_ARCH_CAPABILITIES;
+	if (ioctl(kvm, KVM_GET_MSRS, &msrs) != 1)
+		return 12;
+	if (ioctl(vcpu, KVM_SET_MSRS, &msrs) != 1)
+		return 13;  /* QEMU aborts here */
+	return 0;
+}
+
+/* Run the guest to its HLT, checking its one OUT on the way. */
+static int vmm_probe_run(int vcpu, struct kvm_run *run)
+{
+	bool saw_io = false;
+
+	for (int i = 0; i < 8; i++) {
+		if (ioctl(vcpu, KVM_RUN, 0) < 0) {
+			if (errno == EINTR)
+				continue;
+			return 17;
+		}
+		if (run->exit_reason == KVM_EXIT_IO) {
+			const unsigned char *data =
+				(const unsigned char *)run + run->io.data_offset;
+
+			if (run->io.direction != KVM_EXIT_IO_OUT ||
+			    run->io.port != VMM_PROBE_PORT ||
+			    run->io.size != 1 || data[0] != VMM_PROBE_VALUE)
+				return 18;
+			saw_io = true;
+			continue;
+		}
+		if (run->exit_reason == KVM_EXIT_HLT)
+			return saw_io ? 0 : 19;
+		return 20;
+	}
+	return 21;
+}
+
 /* Child side: only system calls (async-signal-safe after fork). Returns 0
  * when the guest ran as expected, else a small failure code. */
 static int vmm_probe_child(void)
@@ -140,7 +204,6 @@ static int vmm_probe_child(void)
 	struct kvm_run *run;
 	unsigned char *mem;
 	int kvm, vm, vcpu, mmap_size, i;
-	bool saw_io = false;
 
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm < 0)
@@ -178,34 +241,9 @@ static int vmm_probe_child(void)
 		return 9;
 	if (ioctl(vcpu, KVM_SET_CPUID2, &cpuid) < 0)
 		return 10;
-	if (ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_GET_MSR_FEATURES) > 0) {
-		struct {
-			struct kvm_msr_list l;
-			__u32 idx[256];
-		} list;
-		struct {
-			struct kvm_msrs m;
-			struct kvm_msr_entry e[1];
-		} msrs;
-		bool has_arch_caps = false;
-
-		memset(&list, 0, sizeof(list));
-		list.l.nmsrs = 256;
-		if (ioctl(kvm, KVM_GET_MSR_FEATURE_INDEX_LIST, &list) < 0)
-			return 11;
-		for (i = 0; i < (int)list.l.nmsrs && i < 256; i++)
-			if (list.idx[i] == VMM_MSR_ARCH_CAPABILITIES)
-				has_arch_caps = true;
-		if (has_arch_caps) {
-			memset(&msrs, 0, sizeof(msrs));
-			msrs.m.nmsrs = 1;
-			msrs.e[0].index = VMM_MSR_ARCH_CAPABILITIES;
-			if (ioctl(kvm, KVM_GET_MSRS, &msrs) != 1)
-				return 12;
-			if (ioctl(vcpu, KVM_SET_MSRS, &msrs) != 1)
-				return 13;  /* QEMU aborts here */
-		}
-	}
+	i = vmm_probe_msrs(kvm, vcpu);
+	if (i)
+		return i;
 
 	if (ioctl(vcpu, KVM_GET_SREGS, &sregs) < 0)
 		return 14;
@@ -220,28 +258,7 @@ static int vmm_probe_child(void)
 		return 16;
 
 	alarm(2);  /* a hung guest kills the child */
-	for (i = 0; i < 8; i++) {
-		if (ioctl(vcpu, KVM_RUN, 0) < 0) {
-			if (errno == EINTR)
-				continue;
-			return 17;
-		}
-		if (run->exit_reason == KVM_EXIT_IO) {
-			const unsigned char *data =
-				(const unsigned char *)run + run->io.data_offset;
-
-			if (run->io.direction != KVM_EXIT_IO_OUT ||
-			    run->io.port != VMM_PROBE_PORT ||
-			    run->io.size != 1 || data[0] != VMM_PROBE_VALUE)
-				return 18;
-			saw_io = true;
-			continue;
-		}
-		if (run->exit_reason == KVM_EXIT_HLT)
-			return saw_io ? 0 : 19;
-		return 20;
-	}
-	return 21;
+	return vmm_probe_run(vcpu, run);
 }
 
 static bool vmm_kvm_probe(void)

@@ -315,12 +315,49 @@ static int lv_share_cache(const char *root, const char *cache_dir,
 	return 0;
 }
 
+/* The connection URI: the configured one, else libvirt's embedded QEMU
+ * driver rooted in the state dir (made ready: qemu.conf, shared cache). */
+static int lv_uri(struct lv_conn *c, const struct vmm_config *cfg, char *uri,
+		  size_t len, struct pv_err *err)
+{
+	int rc, n;
+
+	if (cfg->uri) {
+		n = snprintf(uri, len, "%s", cfg->uri);
+		if (n < 0 || (size_t)n >= len)
+			return pv_err_set(err, EINVAL, "libvirt: URI too long");
+		if (strcmp(cfg->uri, "qemu:///system") == 0)
+			snprintf(c->pid_dir, sizeof(c->pid_dir), "/run/libvirt/qemu");
+	} else {
+		if (!cfg->state_dir || !lv_root_valid(cfg->state_dir))
+			return pv_err_set(err, EINVAL, "libvirt: state dir must be an "
+					  "absolute path of [A-Za-z0-9/_.+-]");
+		n = snprintf(c->root, sizeof(c->root), "%s", cfg->state_dir);
+		if (n < 0 || (size_t)n >= sizeof(c->root) - 32)
+			return pv_err_set(err, ENAMETOOLONG, "libvirt: state dir too long");
+		n = snprintf(c->pid_dir, sizeof(c->pid_dir), "%s/run/qemu", c->root);
+		if (n < 0 || (size_t)n >= sizeof(c->pid_dir))
+			return pv_err_set(err, ENAMETOOLONG, "libvirt: state dir too long");
+		rc = lv_mkdir_p(c->root, 0755, err);
+		if (rc < 0)
+			return rc;
+		rc = lv_write_qemu_conf(c->root, err);
+		if (rc < 0)
+			return rc;
+		rc = lv_share_cache(c->root, cfg->cache_dir, err);
+		if (rc < 0)
+			return rc;
+		snprintf(uri, len, "qemu:///embed?root=%s", c->root);
+	}
+	return 0;
+}
+
 int lv_open(const struct vmm_config *cfg, struct vmm **out, struct pv_err *err)
 {
 	struct lv_conn *c = NULL;
 	char uri[VMM_PATH_MAX + 64];
 	bool loop = false;
-	int rc = 0, n;
+	int rc = 0;
 
 	*out = NULL;
 	if (!cfg)
@@ -335,41 +372,9 @@ int lv_open(const struct vmm_config *cfg, struct vmm **out, struct pv_err *err)
 		return pv_err_sys(err, ENOMEM, "libvirt connection");
 	c->base.ops = &vmm_libvirt_ops;
 
-	if (cfg->uri) {
-		n = snprintf(uri, sizeof(uri), "%s", cfg->uri);
-		if (n < 0 || (size_t)n >= sizeof(uri)) {
-			rc = pv_err_set(err, EINVAL, "libvirt: URI too long");
-			goto out;
-		}
-		if (strcmp(cfg->uri, "qemu:///system") == 0)
-			snprintf(c->pid_dir, sizeof(c->pid_dir), "/run/libvirt/qemu");
-	} else {
-		if (!cfg->state_dir || !lv_root_valid(cfg->state_dir)) {
-			rc = pv_err_set(err, EINVAL, "libvirt: state dir must be an "
-					"absolute path of [A-Za-z0-9/_.+-]");
-			goto out;
-		}
-		n = snprintf(c->root, sizeof(c->root), "%s", cfg->state_dir);
-		if (n < 0 || (size_t)n >= sizeof(c->root) - 32) {
-			rc = pv_err_set(err, ENAMETOOLONG, "libvirt: state dir too long");
-			goto out;
-		}
-		n = snprintf(c->pid_dir, sizeof(c->pid_dir), "%s/run/qemu", c->root);
-		if (n < 0 || (size_t)n >= sizeof(c->pid_dir)) {
-			rc = pv_err_set(err, ENAMETOOLONG, "libvirt: state dir too long");
-			goto out;
-		}
-		rc = lv_mkdir_p(c->root, 0755, err);
-		if (rc < 0)
-			goto out;
-		rc = lv_write_qemu_conf(c->root, err);
-		if (rc < 0)
-			goto out;
-		rc = lv_share_cache(c->root, cfg->cache_dir, err);
-		if (rc < 0)
-			goto out;
-		snprintf(uri, sizeof(uri), "qemu:///embed?root=%s", c->root);
-	}
+	rc = lv_uri(c, cfg, uri, sizeof(uri), err);
+	if (rc < 0)
+		goto out;
 
 	switch (cfg->accel) {
 	case VMM_ACCEL_KVM:
