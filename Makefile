@@ -54,7 +54,7 @@ GUEST_DIR  := $(BUILD)/guest
 STATE_DIR  ?= /var/lib/podvm
 
 .PHONY: all deps run test unit integration bench guest-image sample-image \
-	fuzz clean guest-link-check
+	fuzz clean guest-link-check size-check
 all: $(BUILD)/podvm $(BUILD)/podvmd $(BUILD)/podvm-init
 
 deps:
@@ -122,6 +122,10 @@ run: deps
 guest-link-check: $(BUILD)/podvm $(BUILD)/podvmd $(BUILD)/podvm-init
 	@sh tests/check-guest-link.sh $(BUILD)
 
+# No source file over 600 lines, no function over 80 (the house sizes).
+size-check:
+	@sh tests/check-sizes.sh .
+
 unit: $(UNIT_HOST) $(UNIT_GUEST)
 	@sh tests/run-unit.sh $(UNIT_HOST) $(UNIT_GUEST)
 
@@ -131,6 +135,7 @@ integration: all guest-image sample-image
 test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory guest-link-check
+	@$(MAKE) --no-print-directory size-check
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 

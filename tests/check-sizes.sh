@@ -23,7 +23,9 @@ allowed() {
 
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
-files=$(git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' | sed 's|^\./||')
+# tracked and new (not ignored) sources; without git, every C file
+files=$(git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null ||
+	find . -name '*.[ch]' ! -path './build/*' | sed 's|^\./||')
 
 for f in $files; do
 	n=$(wc -l < "$f")

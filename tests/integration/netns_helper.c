@@ -320,97 +320,166 @@ static int cmd_bench_del(const char *vpc, int n)
 
 /* ---- main ----------------------------------------------------------------------- */
 
+/* ---- commands ------------------------------------------------------------------- */
+
+static int c_vpc_create(int argc, char **argv)
+{
+	struct netns_vpc_info info;
+
+	vpc_info_of(argv[2], argv[3], argc > 4 ? argv[4] : NULL, &info);
+	return netns_vpc_create(ctx, &info, &err);
+}
+
+static int c_vpc_open(int argc, char **argv)
+{
+	return netns_vpc_open(ctx, argv[2], &err);
+}
+
+static int c_vpc_destroy(int argc, char **argv)
+{
+	return netns_vpc_destroy(ctx, argv[2], argc > 3 && !strcmp(argv[3], "force")
+				 ? NETNS_DESTROY_FORCE : 0, &err);
+}
+
+static int c_prepare(int argc, char **argv)
+{
+	struct netns_pod_net n;
+	struct in_addr want;
+	int ret;
+
+	if (argc > 4)
+		want = ip(argv[4]);
+	ret = netns_vpc_open(ctx, argv[2], &err);
+	if (ret == 0)
+		ret = netns_pod_prepare(ctx, argv[2], argv[3], argc > 4 ? &want : NULL, &n, &err);
+	if (ret == 0)
+		print_pod(&n);
+	return ret;
+}
+
+static int c_attach(int argc, char **argv)
+{
+	int ret = netns_vpc_open(ctx, argv[2], &err);
+
+	return ret ? ret : netns_pod_attach(ctx, argv[2], argv[3], &err);
+}
+
+static int c_release(int argc, char **argv)
+{
+	int ret = netns_vpc_open(ctx, argv[2], &err);
+
+	return ret ? ret : netns_pod_release(ctx, argv[2], argv[3], &err);
+}
+
+static int c_flush(int argc, char **argv)
+{
+	int ret = 0;
+
+	/* a fresh process knows no VPC: open the ones given */
+	for (int i = 2; i < argc && ret == 0; i++)
+		ret = netns_vpc_open(ctx, argv[i], &err);
+	return ret ? ret : netns_flush(ctx, &err);
+}
+
+static int c_cleanup(int argc, char **argv)
+{
+	const char *vpcs[16], *uids[16];
+	struct netns_known k = { vpcs, 0, uids, 0 };
+	struct netns_cleanup_report r;
+	int ret;
+
+	for (int i = 2; i < argc; i++) {
+		if (!strncmp(argv[i], "vpc=", 4) && k.nvpcs < 16)
+			vpcs[k.nvpcs++] = argv[i] + 4;
+		else if (!strncmp(argv[i], "uid=", 4) && k.nuids < 16)
+			uids[k.nuids++] = argv[i] + 4;
+	}
+	ret = netns_cleanup(ctx, &k, &r, &err);
+	if (ret == 0)
+		printf("namespaces=%zu states=%zu links=%zu leases=%zu\n", r.namespaces,
+		       r.states, r.links, r.leases);
+	return ret;
+}
+
+static int c_arpcheck(int argc, char **argv)
+{
+	int ret = netns_vpc_open(ctx, argv[2], &err);
+
+	return ret ? ret : cmd_arpcheck(argv[2], argv[3]);
+}
+
+static int c_cycles(int argc, char **argv)
+{
+	return cmd_cycles(atoi(argv[2]));
+}
+
+static int c_faults(int argc, char **argv)
+{
+	return cmd_faults();
+}
+
+static int c_bench_once(int argc, char **argv)
+{
+	int ret = netns_vpc_open(ctx, argv[2], &err);
+
+	return ret ? ret : cmd_bench_once(argv[2], argv[3]);
+}
+
+static int c_bench_del(int argc, char **argv)
+{
+	int ret = netns_vpc_open(ctx, argv[2], &err);
+
+	return ret ? ret : cmd_bench_del(argv[2], atoi(argv[3]));
+}
+
+/* name, argc accepted (min, max), and whether the result is an exit code
+ * of its own (the scenarios) rather than a library call's -errno. */
+static const struct {
+	const char *name;
+	int min, max;
+	bool exit_code;
+	int (*fn)(int argc, char **argv);
+} cmds[] = {
+	{ "vpc-create", 4, 99, false, c_vpc_create },
+	{ "vpc-open", 3, 3, false, c_vpc_open },
+	{ "vpc-destroy", 3, 99, false, c_vpc_destroy },
+	{ "prepare", 4, 99, false, c_prepare },
+	{ "attach", 4, 4, false, c_attach },
+	{ "release", 4, 4, false, c_release },
+	{ "flush", 2, 99, false, c_flush },
+	{ "cleanup", 2, 99, false, c_cleanup },
+	{ "arpcheck", 4, 4, true, c_arpcheck },
+	{ "cycles", 3, 3, true, c_cycles },
+	{ "faults", 2, 99, true, c_faults },
+	{ "bench-once", 4, 4, false, c_bench_once },
+	{ "bench-del", 4, 4, false, c_bench_del },
+};
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
-	int ret = 0;
+	size_t i;
+	int ret;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!strcmp(cmd, "wire") && argc == 4)
 		return cmd_wire(argv[2], argv[3]);
 	open_ctx();
-	if (!strcmp(cmd, "vpc-create") && argc >= 4) {
-		struct netns_vpc_info info;
-
-		vpc_info_of(argv[2], argv[3], argc > 4 ? argv[4] : NULL, &info);
-		ret = netns_vpc_create(ctx, &info, &err);
-	} else if (!strcmp(cmd, "vpc-open") && argc == 3) {
-		ret = netns_vpc_open(ctx, argv[2], &err);
-	} else if (!strcmp(cmd, "vpc-destroy") && argc >= 3) {
-		ret = netns_vpc_destroy(ctx, argv[2],
-					argc > 3 && !strcmp(argv[3], "force") ? NETNS_DESTROY_FORCE : 0,
-					&err);
-	} else if (!strcmp(cmd, "prepare") && argc >= 4) {
-		struct netns_pod_net n;
-		struct in_addr want;
-
-		if (argc > 4)
-			want = ip(argv[4]);
-		ret = netns_vpc_open(ctx, argv[2], &err);
-		if (ret == 0)
-			ret = netns_pod_prepare(ctx, argv[2], argv[3], argc > 4 ? &want : NULL, &n, &err);
-		if (ret == 0)
-			print_pod(&n);
-	} else if ((!strcmp(cmd, "attach") || !strcmp(cmd, "release")) && argc == 4) {
-		ret = netns_vpc_open(ctx, argv[2], &err);
-		if (ret == 0)
-			ret = cmd[0] == 'a' ? netns_pod_attach(ctx, argv[2], argv[3], &err)
-					    : netns_pod_release(ctx, argv[2], argv[3], &err);
-	} else if (!strcmp(cmd, "flush")) {
-		struct netns_known k = { 0 };
-		(void)k;
-		/* a fresh process knows no VPC: open the ones given */
-		for (int i = 2; i < argc && ret == 0; i++)
-			ret = netns_vpc_open(ctx, argv[i], &err);
-		if (ret == 0)
-			ret = netns_flush(ctx, &err);
-	} else if (!strcmp(cmd, "cleanup")) {
-		const char *vpcs[16], *uids[16];
-		struct netns_known k = { vpcs, 0, uids, 0 };
-		struct netns_cleanup_report r;
-
-		for (int i = 2; i < argc; i++) {
-			if (!strncmp(argv[i], "vpc=", 4) && k.nvpcs < 16)
-				vpcs[k.nvpcs++] = argv[i] + 4;
-			else if (!strncmp(argv[i], "uid=", 4) && k.nuids < 16)
-				uids[k.nuids++] = argv[i] + 4;
-		}
-		ret = netns_cleanup(ctx, &k, &r, &err);
-		if (ret == 0)
-			printf("namespaces=%zu states=%zu links=%zu leases=%zu\n", r.namespaces,
-			       r.states, r.links, r.leases);
-	} else if (!strcmp(cmd, "arpcheck") && argc == 4) {
-		ret = netns_vpc_open(ctx, argv[2], &err);
-		if (ret == 0)
-			ret = cmd_arpcheck(argv[2], argv[3]);
-		netns_ctx_free(ctx);
-		return ret;
-	} else if (!strcmp(cmd, "cycles") && argc == 3) {
-		ret = cmd_cycles(atoi(argv[2]));
-		netns_ctx_free(ctx);
-		return ret;
-	} else if (!strcmp(cmd, "faults")) {
-		ret = cmd_faults();
-		netns_ctx_free(ctx);
-		return ret;
-	} else if (!strcmp(cmd, "bench-once") && argc == 4) {
-		ret = netns_vpc_open(ctx, argv[2], &err);
-		if (ret == 0)
-			ret = cmd_bench_once(argv[2], argv[3]);
-	} else if (!strcmp(cmd, "bench-del") && argc == 4) {
-		ret = netns_vpc_open(ctx, argv[2], &err);
-		if (ret == 0)
-			ret = cmd_bench_del(argv[2], atoi(argv[3]));
-	} else {
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(cmd, cmds[i].name) && argc >= cmds[i].min &&
+		    argc <= cmds[i].max)
+			break;
+	if (i == sizeof(cmds) / sizeof(cmds[0])) {
 		fprintf(stderr, "usage: see tests/integration/netns_helper.c\n");
 		netns_ctx_free(ctx);
 		return 2;
 	}
-	if (ret < 0) {
+	ret = cmds[i].fn(argc, argv);
+	if (!cmds[i].exit_code && ret < 0) {
 		fprintf(stderr, "netns_helper %s: %s (%s)\n", cmd, err.msg, strerror(-ret));
 		netns_ctx_free(ctx);
 		return 1;
 	}
 	netns_ctx_free(ctx);
-	return 0;
+	return cmds[i].exit_code ? ret : 0;
 }

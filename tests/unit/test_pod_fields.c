@@ -69,9 +69,10 @@ static const char all_fields[] =
 	"{\"name\":\"side\",\"image\":\"busybox\",\"resources\":{\"limits\":"
 	"{\"cpu\":\"1\",\"memory\":\"1G\"}}}]}}";
 
-static void check_all(const struct pod *pod)
+/* The pod level: spec fields, securityContext, volumes, init container. */
+static void check_pod(const struct pod *pod)
 {
-	const struct pod_container *c = &pod->containers[0], *s, *i;
+	const struct pod_container *i;
 
 	assert_int_equal(pod->active_deadline, 600);
 	assert_string_equal(pod->node_name, "node-1.example");
@@ -102,7 +103,11 @@ static void check_all(const struct pod *pod)
 	assert_int_equal(i->resources.req_mem, 1 << 30);
 	assert_string_equal(i->mounts[0].mount_path, "/work");
 	assert_string_equal(i->term_msg_path, "/dev/termination-log");
+}
 
+/* The first container: env, resources, ports, mounts. */
+static void check_ctr(const struct pod_container *c)
+{
 	assert_int_equal(c->n_env, 6);
 	assert_int_equal(c->env[0].source, POD_ENV_FIELD_REF);
 	assert_string_equal(c->env[0].field_path, "metadata.name");
@@ -137,7 +142,11 @@ static void check_all(const struct pod *pod)
 	assert_true(c->mounts[0].read_only);
 	assert_null(c->mounts[1].sub_path);
 	assert_false(c->mounts[1].read_only);
+}
 
+/* The first container: securityContext, probes, hooks, termination. */
+static void check_ctr_run(const struct pod_container *c)
+{
 	assert_true(c->has_security);
 	assert_int_equal(c->security.run_as_user, 101);
 	assert_false(c->security.has_run_as_group);
@@ -175,7 +184,15 @@ static void check_all(const struct pod *pod)
 	assert_string_equal(c->pre_stop.http_path, "/");
 	assert_string_equal(c->term_msg_path, "/tmp/term");
 	assert_int_equal(c->term_msg_policy, POD_TERM_MSG_FALLBACK_LOGS);
+}
 
+static void check_all(const struct pod *pod)
+{
+	const struct pod_container *s;
+
+	check_pod(pod);
+	check_ctr(&pod->containers[0]);
+	check_ctr_run(&pod->containers[0]);
 	s = &pod->containers[1];
 	assert_false(s->resources.has_req_cpu);
 	assert_int_equal(s->resources.lim_cpu_m, 1000);

@@ -94,9 +94,11 @@ static void test_probes(void **state)
 		   "containers stop with SIGTERM");
 }
 
+#define ENV(X) CTR(",\"env\":[{\"name\":\"E\"" X "}]")
+
+/* env valueFrom: fieldRef and the refs podvm refuses. */
 static void test_env_sources(void **state)
 {
-#define ENV(X) CTR(",\"env\":[{\"name\":\"E\"" X "}]")
 	static const char *const ok_paths[] = {
 		"metadata.name", "metadata.namespace", "metadata.uid",
 		"spec.nodeName", "spec.serviceAccountName", "status.podIP",
@@ -148,6 +150,13 @@ static void test_env_sources(void **state)
 		       "\"resourceFieldRef\":{\"resource\":\"limits.cpu\"}}"),
 		   "spec.containers[0].env[0].valueFrom: Invalid value: \"\": may "
 		   "not have more than one field specified at a time");
+}
+
+/* env valueFrom: resourceFieldRef and its divisors; repeated names. */
+static void test_env_resources(void **state)
+{
+	struct pod *pod;
+
 	expect_err(ENV(",\"valueFrom\":{\"resourceFieldRef\":{\"resource\":\"limits.gpu\"}}"),
 		   "spec.containers[0].env[0].valueFrom.resourceFieldRef.resource: "
 		   "Unsupported value: \"limits.gpu\": supported values: "
@@ -257,6 +266,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_probes),
 		cmocka_unit_test(test_env_sources),
+		cmocka_unit_test(test_env_resources),
 		cmocka_unit_test(test_spec_fields),
 		cmocka_unit_test(test_many_causes),
 	};

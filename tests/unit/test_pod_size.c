@@ -121,60 +121,63 @@ struct scase {
 	unsigned vcpus;
 };
 
+/* Requests and limits, and the Fargate size they get. */
+static const struct scase fargate_cases[] = {
+	/* nothing requested: the smallest configuration */
+	{ { { -1, -1, -1, -1 } }, 1, { { 0 } }, 0, "0.25vCPU 0.5GB", 250, 512, 1 },
+	/* 256 MiB + 256 MiB fits exactly in 0.5 GB */
+	{ { { 100, 256, -1, -1 } }, 1, { { 0 } }, 0, "0.25vCPU 0.5GB", 250, 512, 1 },
+	/* one byte more than 0.5 GB: next step is 1 GB */
+	{ { { 100, 257, -1, -1 } }, 1, { { 0 } }, 0, "0.25vCPU 1GB", 250, 1024, 1 },
+	{ { { 250, 768, -1, -1 } }, 1, { { 0 } }, 0, "0.25vCPU 1GB", 250, 1024, 1 },
+	{ { { 250, 769, -1, -1 } }, 1, { { 0 } }, 0, "0.25vCPU 2GB", 250, 2048, 1 },
+	{ { { 251, -1, -1, -1 } }, 1, { { 0 } }, 0, "0.5vCPU 1GB", 500, 1024, 1 },
+	/* 0.25 vCPU tops out at 2 GB: 3 GB needs 0.5 vCPU */
+	{ { { 250, 2048, -1, -1 } }, 1, { { 0 } }, 0, "0.5vCPU 3GB", 500, 3072, 1 },
+	{ { { 500, 3840, -1, -1 } }, 1, { { 0 } }, 0, "0.5vCPU 4GB", 500, 4096, 1 },
+	{ { { 500, 3841, -1, -1 } }, 1, { { 0 } }, 0, "1vCPU 5GB", 1000, 5120, 1 },
+	/* limits only: the limit counts as the request */
+	{ { { -1, -1, 1000, 1024 } }, 1, { { 0 } }, 0, "1vCPU 2GB", 1000, 2048, 1 },
+	/* request and limit: the request counts (Fargate sizes by requests) */
+	{ { { 250, 256, 4000, 8192 } }, 1, { { 0 } }, 0, "0.25vCPU 0.5GB", 250, 512, 1 },
+	/* regular containers add up */
+	{ { { 500, 512, -1, -1 }, { 500, 512, -1, -1 } }, 2, { { 0 } }, 0,
+	  "1vCPU 2GB", 1000, 2048, 1 },
+	/* an init container dominates when larger than the sum */
+	{ { { 250, 256, -1, -1 }, { 250, 256, -1, -1 } }, 2,
+	  { { 2000, 1024, -1, -1 } }, 1, "2vCPU 4GB", 2000, 4096, 2 },
+	/* init containers do not add up: the largest counts, per resource */
+	{ { { 250, 100, -1, -1 } }, 1,
+	  { { 1000, 256, -1, -1 }, { 100, 3000, -1, -1 } }, 2,
+	  "1vCPU 4GB", 1000, 4096, 1 },
+	{ { { 4000, 30 * 1024 - 256, -1, -1 } }, 1, { { 0 } }, 0,
+	  "4vCPU 30GB", 4000, 30720, 4 },
+	{ { { 4000, 30 * 1024 - 255, -1, -1 } }, 1, { { 0 } }, 0,
+	  "8vCPU 32GB", 8000, 32768, 8 },
+	{ { { 8000, 17 * 1024, -1, -1 } }, 1, { { 0 } }, 0,
+	  "8vCPU 20GB", 8000, 20480, 8 },
+	{ { { 8001, -1, -1, -1 } }, 1, { { 0 } }, 0, "16vCPU 32GB", 16000, 32768, 16 },
+	{ { { 16000, 120 * 1024 - 256, -1, -1 } }, 1, { { 0 } }, 0,
+	  "16vCPU 120GB", 16000, 122880, 16 },
+	{ { { 1000, 60 * 1024, -1, -1 } }, 1, { { 0 } }, 0,
+	  "16vCPU 64GB", 16000, 65536, 16 },
+	/* beyond the largest configuration */
+	{ { { 16001, -1, -1, -1 } }, 1, { { 0 } }, 0, NULL, 0, 0, 0 },
+	{ { { 16000, 120 * 1024 - 255, -1, -1 } }, 1, { { 0 } }, 0, NULL, 0, 0, 0 },
+	{ { { -1, -1, -1, -1 } }, 1, { { 17000, -1, -1, -1 } }, 1, NULL, 0, 0, 0 },
+	/* huge values saturate instead of overflowing */
+	{ { { INT64_MAX, -1, -1, -1 }, { INT64_MAX, -1, -1, -1 } }, 2,
+	  { { 0 } }, 0, NULL, 0, 0, 0 },
+};
+
 static void test_fargate(void **state)
 {
-	static const struct scase t[] = {
-		/* nothing requested: the smallest configuration */
-		{ { { -1, -1, -1, -1 } }, 1, { { 0 } }, 0, "0.25vCPU 0.5GB", 250, 512, 1 },
-		/* 256 MiB + 256 MiB fits exactly in 0.5 GB */
-		{ { { 100, 256, -1, -1 } }, 1, { { 0 } }, 0, "0.25vCPU 0.5GB", 250, 512, 1 },
-		/* one byte more than 0.5 GB: next step is 1 GB */
-		{ { { 100, 257, -1, -1 } }, 1, { { 0 } }, 0, "0.25vCPU 1GB", 250, 1024, 1 },
-		{ { { 250, 768, -1, -1 } }, 1, { { 0 } }, 0, "0.25vCPU 1GB", 250, 1024, 1 },
-		{ { { 250, 769, -1, -1 } }, 1, { { 0 } }, 0, "0.25vCPU 2GB", 250, 2048, 1 },
-		{ { { 251, -1, -1, -1 } }, 1, { { 0 } }, 0, "0.5vCPU 1GB", 500, 1024, 1 },
-		/* 0.25 vCPU tops out at 2 GB: 3 GB needs 0.5 vCPU */
-		{ { { 250, 2048, -1, -1 } }, 1, { { 0 } }, 0, "0.5vCPU 3GB", 500, 3072, 1 },
-		{ { { 500, 3840, -1, -1 } }, 1, { { 0 } }, 0, "0.5vCPU 4GB", 500, 4096, 1 },
-		{ { { 500, 3841, -1, -1 } }, 1, { { 0 } }, 0, "1vCPU 5GB", 1000, 5120, 1 },
-		/* limits only: the limit counts as the request */
-		{ { { -1, -1, 1000, 1024 } }, 1, { { 0 } }, 0, "1vCPU 2GB", 1000, 2048, 1 },
-		/* request and limit: the request counts (Fargate sizes by requests) */
-		{ { { 250, 256, 4000, 8192 } }, 1, { { 0 } }, 0, "0.25vCPU 0.5GB", 250, 512, 1 },
-		/* regular containers add up */
-		{ { { 500, 512, -1, -1 }, { 500, 512, -1, -1 } }, 2, { { 0 } }, 0,
-		  "1vCPU 2GB", 1000, 2048, 1 },
-		/* an init container dominates when larger than the sum */
-		{ { { 250, 256, -1, -1 }, { 250, 256, -1, -1 } }, 2,
-		  { { 2000, 1024, -1, -1 } }, 1, "2vCPU 4GB", 2000, 4096, 2 },
-		/* init containers do not add up: the largest counts, per resource */
-		{ { { 250, 100, -1, -1 } }, 1,
-		  { { 1000, 256, -1, -1 }, { 100, 3000, -1, -1 } }, 2,
-		  "1vCPU 4GB", 1000, 4096, 1 },
-		{ { { 4000, 30 * 1024 - 256, -1, -1 } }, 1, { { 0 } }, 0,
-		  "4vCPU 30GB", 4000, 30720, 4 },
-		{ { { 4000, 30 * 1024 - 255, -1, -1 } }, 1, { { 0 } }, 0,
-		  "8vCPU 32GB", 8000, 32768, 8 },
-		{ { { 8000, 17 * 1024, -1, -1 } }, 1, { { 0 } }, 0,
-		  "8vCPU 20GB", 8000, 20480, 8 },
-		{ { { 8001, -1, -1, -1 } }, 1, { { 0 } }, 0, "16vCPU 32GB", 16000, 32768, 16 },
-		{ { { 16000, 120 * 1024 - 256, -1, -1 } }, 1, { { 0 } }, 0,
-		  "16vCPU 120GB", 16000, 122880, 16 },
-		{ { { 1000, 60 * 1024, -1, -1 } }, 1, { { 0 } }, 0,
-		  "16vCPU 64GB", 16000, 65536, 16 },
-		/* beyond the largest configuration */
-		{ { { 16001, -1, -1, -1 } }, 1, { { 0 } }, 0, NULL, 0, 0, 0 },
-		{ { { 16000, 120 * 1024 - 255, -1, -1 } }, 1, { { 0 } }, 0, NULL, 0, 0, 0 },
-		{ { { -1, -1, -1, -1 } }, 1, { { 17000, -1, -1, -1 } }, 1, NULL, 0, 0, 0 },
-		/* huge values saturate instead of overflowing */
-		{ { { INT64_MAX, -1, -1, -1 }, { INT64_MAX, -1, -1, -1 } }, 2,
-		  { { 0 } }, 0, NULL, 0, 0, 0 },
-	};
+	const struct scase *t = fargate_cases;
 	struct pod_holder h;
 	struct pod_size sz;
 	struct pv_err err = { 0 };
 
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+	for (size_t i = 0; i < sizeof(fargate_cases) / sizeof(t[0]); i++) {
 		int ret;
 
 		memset(&h, 0, sizeof(h));

@@ -404,17 +404,55 @@ static char *read_all(const char *path)
 	return text;
 }
 
+/* The CRI log format: time, stream, P(artial) or F(ull), the line. */
+static void expect_cri_lines(const char *path)
+{
+	char *text = read_all(path), *line2, *line3;
+
+	/* 2026-11-24T23:50:52.123456789Z stdout F hello */
+	assert_int_equal(text[10], 'T');
+	assert_int_equal(text[19], '.');
+	assert_int_equal(text[29], 'Z');
+	assert_memory_equal(text + 30, " stdout F hello\n", 16);
+	line2 = strchr(text, '\n') + 1;
+	assert_memory_equal(line2 + 30, " stdout P wor\n", 14);
+	line3 = strchr(line2, '\n') + 1;
+	assert_memory_equal(line3 + 30, " stderr F ld\n", 13);
+	assert_int_equal(line3[43], '\0');
+	free(text);
+}
+
+/* Several containers: the log needs a container name. */
+static void expect_multi_logs(struct tsvc *t)
+{
+	const char *multi = "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":"
+			    "{\"name\":\"multi\"},\"spec\":{\"containers\":["
+			    "{\"name\":\"a\",\"image\":\"x\"},"
+			    "{\"name\":\"b\",\"image\":\"y\"}]}}";
+	struct podsvc_status st;
+	char path[512], *text;
+	bool fin;
+
+	assert_int_equal(podsvc_create(t->s, "default", multi, strlen(multi),
+				       &text, &st), 0);
+	free(text);
+	assert_int_equal(podsvc_log_path(t->s, "default", "multi", NULL, false,
+					 path, sizeof(path), &fin, &st), -1);
+	assert_int_equal(st.code, 400);
+	assert_string_equal(st.message, "a container name must be specified for "
+			    "pod multi, choose one of: [a b]");
+	assert_int_equal(podsvc_log_path(t->s, "default", "multi", "b", false,
+					 path, sizeof(path), &fin, &st), 0);
+	assert_non_null(strstr(path, "/b.log"));
+}
+
 static void test_logs(void **state)
 {
 	struct tsvc *t = tsvc_new(0);
 	struct podsvc_status_update u;
 	struct podsvc_status st;
 	struct json_object *o;
-	char uid[UUID_STR_LEN], path[512], *text, *line2, *line3;
-	const char *multi = "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":"
-			    "{\"name\":\"multi\"},\"spec\":{\"containers\":["
-			    "{\"name\":\"a\",\"image\":\"x\"},"
-			    "{\"name\":\"b\",\"image\":\"y\"}]}}";
+	char uid[UUID_STR_LEN], path[512], *text;
 	bool fin;
 
 	(void)state;
@@ -435,18 +473,7 @@ static void test_logs(void **state)
 	assert_false(fin);
 	assert_non_null(strstr(path, "/daemon/logs/"));
 	assert_non_null(strstr(path, "/app.log"));
-	text = read_all(path);
-	/* 2026-11-24T23:50:52.123456789Z stdout F hello */
-	assert_int_equal(text[10], 'T');
-	assert_int_equal(text[19], '.');
-	assert_int_equal(text[29], 'Z');
-	assert_memory_equal(text + 30, " stdout F hello\n", 16);
-	line2 = strchr(text, '\n') + 1;
-	assert_memory_equal(line2 + 30, " stdout P wor\n", 14);
-	line3 = strchr(line2, '\n') + 1;
-	assert_memory_equal(line3 + 30, " stderr F ld\n", 13);
-	assert_int_equal(line3[43], '\0');
-	free(text);
+	expect_cri_lines(path);
 
 	assert_int_equal(podsvc_log_path(t->s, "default", "nope", NULL, false,
 					 path, sizeof(path), &fin, &st), -1);
@@ -477,17 +504,7 @@ static void test_logs(void **state)
 					 path, sizeof(path), &fin, &st), 0);
 	assert_true(fin);
 
-	assert_int_equal(podsvc_create(t->s, "default", multi, strlen(multi),
-				       &text, &st), 0);
-	free(text);
-	assert_int_equal(podsvc_log_path(t->s, "default", "multi", NULL, false,
-					 path, sizeof(path), &fin, &st), -1);
-	assert_int_equal(st.code, 400);
-	assert_string_equal(st.message, "a container name must be specified for "
-			    "pod multi, choose one of: [a b]");
-	assert_int_equal(podsvc_log_path(t->s, "default", "multi", "b", false,
-					 path, sizeof(path), &fin, &st), 0);
-	assert_non_null(strstr(path, "/b.log"));
+	expect_multi_logs(t);
 
 	/* deleting the pod removes its logs */
 	snprintf(path, sizeof(path), "%s/daemon/logs/%s", t->dir, uid);

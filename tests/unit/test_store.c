@@ -202,6 +202,60 @@ static void make_rootfs(const struct tmp *t)
 	assert_int_equal(chmod(p, 01777), 0);
 }
 
+/* erofs: built once, then cached (same inode and mtime), no leftovers. */
+static void expect_erofs_cached(struct image_store *s, struct image *img,
+				struct tmp *tp)
+{
+	char path[4096], tmpd[512];
+	struct stat st1, st2;
+	struct pv_err err;
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	if (image_store_erofs(s, img, path, sizeof(path), &err) < 0)
+		fail_msg("erofs: %s", err.msg);
+	assert_int_equal(stat(path, &st1), 0);
+	assert_true(st1.st_size > 0);
+	sleep(1);
+	assert_int_equal(image_store_erofs(s, img, path, sizeof(path), &err), 0);
+	assert_int_equal(stat(path, &st2), 0);
+	assert_int_equal(st1.st_ino, st2.st_ino);
+	assert_int_equal(st1.st_mtime, st2.st_mtime);
+	tmp_path(tp, "state/images/tmp", tmpd, sizeof(tmpd));
+	d = opendir(tmpd);
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			n++;
+	closedir(d);
+	assert_int_equal(n, 0);
+}
+
+/* Corrupt the manifest: resolve refuses it, naming the blob. Frees img. */
+static void expect_corrupt_refused(struct image_store *s, struct image *img,
+				   struct tmp *tp)
+{
+	char p[512], blob[600];
+	struct pv_err err;
+	int fd;
+
+	tmp_path(tp, "state/images/blobs/sha256/", p, sizeof(p));
+	image_free(img);
+	img = NULL;
+	assert_int_equal(image_store_resolve(s, "example.com/t/app:1", &img, &err), 0);
+	snprintf(blob, sizeof(blob), "%s%s", p, img->manifest_digest + 7);
+	fd = open(blob, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, " ", 1), 1);
+	close(fd);
+	image_free(img);
+	img = NULL;
+	assert_true(image_store_resolve(s, "example.com/t/app:1", &img, &err) < 0);
+	assert_null(img);
+	assert_non_null(strstr(err.msg, "corrupt"));
+}
+
 static void test_import_resolve(void **state)
 {
 	char *ep[] = { "/bin/hello", NULL }, *cmd[] = { "a", "b c", NULL };
@@ -212,8 +266,7 @@ static void test_import_resolve(void **state)
 	};
 	struct image_store *s = NULL;
 	struct image *img = NULL, *img2 = NULL;
-	char path[4096], state_dir[512], p[512];
-	struct stat st1, st2;
+	char state_dir[512], p[512];
 	struct pv_err err;
 	struct tmp t;
 	FILE *fp;
@@ -257,32 +310,7 @@ static void test_import_resolve(void **state)
 	assert_true(strncmp(p, "example.com/t/app:1 sha256:", 27) == 0);
 	fclose(fp);
 
-	/* erofs: built once, then cached (same inode and mtime). */
-	if (image_store_erofs(s, img, path, sizeof(path), &err) < 0)
-		fail_msg("erofs: %s", err.msg);
-	assert_int_equal(stat(path, &st1), 0);
-	assert_true(st1.st_size > 0);
-	sleep(1);
-	assert_int_equal(image_store_erofs(s, img, path, sizeof(path), &err), 0);
-	assert_int_equal(stat(path, &st2), 0);
-	assert_int_equal(st1.st_ino, st2.st_ino);
-	assert_int_equal(st1.st_mtime, st2.st_mtime);
-	{
-		/* No conversion leftovers. */
-		char tmpd[512];
-		struct dirent *de;
-		int n = 0;
-		DIR *d;
-
-		tmp_path(&t, "state/images/tmp", tmpd, sizeof(tmpd));
-		d = opendir(tmpd);
-		assert_non_null(d);
-		while ((de = readdir(d)))
-			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-				n++;
-		closedir(d);
-		assert_int_equal(n, 0);
-	}
+	expect_erofs_cached(s, img, &t);
 
 	/* Re-import with the same ref replaces the index entry. */
 	cfg.n_cmd = 1;
@@ -299,27 +327,7 @@ static void test_import_resolve(void **state)
 	assert_null(fgets(p, sizeof(p), fp));
 	fclose(fp);
 
-	/* Corrupt the manifest: resolve refuses it, naming the blob. */
-	tmp_path(&t, "state/images/blobs/sha256/", p, sizeof(p));
-	{
-		char blob[600];
-		int fd;
-
-		image_free(img);
-		img = NULL;
-		assert_int_equal(image_store_resolve(s, "example.com/t/app:1", &img, &err), 0);
-		snprintf(blob, sizeof(blob), "%s%s", p, img->manifest_digest + 7);
-		fd = open(blob, O_WRONLY | O_APPEND);
-		assert_true(fd >= 0);
-		assert_int_equal(write(fd, " ", 1), 1);
-		close(fd);
-	}
-	image_free(img);
-	img = NULL;
-	assert_true(image_store_resolve(s, "example.com/t/app:1", &img, &err) < 0);
-	assert_null(img);
-	assert_non_null(strstr(err.msg, "corrupt"));
-
+	expect_corrupt_refused(s, img, &t);
 	image_store_close(s);
 	tmp_rm(&t);
 }
