@@ -22,6 +22,8 @@
 #include <json-c/json.h>
 #include <yaml.h>
 
+#include "util/json.h"
+
 #define MANIFEST_MAX_BYTES (1024 * 1024)
 #define MANIFEST_MAX_DEPTH 64
 
@@ -366,47 +368,33 @@ static int mf_parse_json(const char *text, size_t len, size_t start,
 			 const char *name, struct json_object **out,
 			 struct pv_err *err)
 {
-	struct json_tokener *tok;
-	struct json_object *obj = NULL;
-	enum json_tokener_error jerr;
+	struct util_json_parse jp = {
+		.depth = MANIFEST_MAX_DEPTH,
+		.tok_flags = JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS,
+	};
+	enum util_json_status st;
 	size_t end, line, col;
-	int ret;
 
-	tok = json_tokener_new_ex(MANIFEST_MAX_DEPTH);
-	if (!tok)
+	st = util_json_parse(&jp, text + start, len - start, out);
+	end = start + jp.end;
+	switch (st) {
+	case UTIL_JSON_OK:
+		return 0;
+	case UTIL_JSON_NOMEM:
 		return pv_err_set(err, ENOMEM, "out of memory");
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-			       JSON_TOKENER_ALLOW_TRAILING_CHARS);
-	obj = json_tokener_parse_ex(tok, text + start, (int)(len - start));
-	jerr = json_tokener_get_error(tok);
-	end = start + json_tokener_get_parse_end(tok);
-	if (jerr == json_tokener_continue) {
+	case UTIL_JSON_TRUNCATED:
 		mf_line_col(text, len, &line, &col);
-		ret = pv_err_set(err, EINVAL, "%s:%zu:%zu: invalid JSON: "
-				 "unexpected end of input", name, line, col);
-		goto out;
-	}
-	if (jerr != json_tokener_success) {
-		mf_line_col(text, end < len ? end : len, &line, &col);
-		ret = pv_err_set(err, EINVAL, "%s:%zu:%zu: invalid JSON: %s",
-				 name, line, col, json_tokener_error_desc(jerr));
-		goto out;
-	}
-	while (end < len && strchr(" \t\r\n", text[end]) && text[end])
-		end++;
-	if (end < len) {
+		return pv_err_set(err, EINVAL, "%s:%zu:%zu: invalid JSON: "
+				  "unexpected end of input", name, line, col);
+	case UTIL_JSON_TRAILING:
 		mf_line_col(text, end, &line, &col);
-		ret = pv_err_set(err, EINVAL, "%s:%zu:%zu: invalid JSON: "
-				 "trailing data", name, line, col);
-		goto out;
+		return pv_err_set(err, EINVAL, "%s:%zu:%zu: invalid JSON: "
+				  "trailing data", name, line, col);
+	default:
+		mf_line_col(text, end < len ? end : len, &line, &col);
+		return pv_err_set(err, EINVAL, "%s:%zu:%zu: invalid JSON: %s",
+				  name, line, col, jp.detail);
 	}
-	*out = obj;
-	obj = NULL;
-	ret = 0;
-out:
-	json_object_put(obj);
-	json_tokener_free(tok);
-	return ret;
 }
 
 int manifest_parse(const char *text, size_t len, const char *name,

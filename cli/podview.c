@@ -14,49 +14,33 @@
 #include <json-c/json.h>
 
 #include "pod/pod.h"
+#include "util/json.h"
 
 /* --- JSON --- */
 
 int cli_parse_json(const char *buf, size_t len, struct json_object **out,
 		   struct pv_err *err)
 {
-	struct json_tokener *tok = NULL;
-	struct json_object *obj = NULL;
-	enum json_tokener_error jerr;
-	size_t end;
-	int ret;
+	struct util_json_parse jp = {
+		.depth = CLI_JSON_MAX_DEPTH,
+		.tok_flags = JSON_TOKENER_ALLOW_TRAILING_CHARS,
+	};
 
 	*out = NULL;
 	if (len > INT32_MAX)
 		return pv_err_set(err, EFBIG, "JSON document too large");
-	tok = json_tokener_new_ex(CLI_JSON_MAX_DEPTH);
-	if (!tok)
+	switch (util_json_parse(&jp, buf, len, out)) {
+	case UTIL_JSON_OK:
+		return 0;
+	case UTIL_JSON_NOMEM:
 		return pv_err_set(err, ENOMEM, "out of memory");
-	json_tokener_set_flags(tok, JSON_TOKENER_ALLOW_TRAILING_CHARS);
-	obj = json_tokener_parse_ex(tok, buf, (int)len);
-	jerr = json_tokener_get_error(tok);
-	if (jerr == json_tokener_continue) {
-		ret = pv_err_set(err, EPROTO, "invalid JSON: unexpected end of input");
-		goto out;
+	case UTIL_JSON_TRUNCATED:
+		return pv_err_set(err, EPROTO, "invalid JSON: unexpected end of input");
+	case UTIL_JSON_TRAILING:
+		return pv_err_set(err, EPROTO, "invalid JSON: trailing data");
+	default:
+		return pv_err_set(err, EPROTO, "invalid JSON: %s", jp.detail);
 	}
-	if (jerr != json_tokener_success) {
-		ret = pv_err_set(err, EPROTO, "invalid JSON: %s",
-				 json_tokener_error_desc(jerr));
-		goto out;
-	}
-	for (end = json_tokener_get_parse_end(tok); end < len; end++) {
-		if (!strchr(" \t\r\n", buf[end]) || !buf[end]) {
-			ret = pv_err_set(err, EPROTO, "invalid JSON: trailing data");
-			goto out;
-		}
-	}
-	*out = obj;
-	obj = NULL;
-	ret = 0;
-out:
-	json_object_put(obj);
-	json_tokener_free(tok);
-	return ret;
 }
 
 struct json_object *cli_jget(struct json_object *o, const char *path)

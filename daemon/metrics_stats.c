@@ -13,17 +13,17 @@
 #include <json-c/json.h>
 
 #include "pod/pod.h"
+#include "util/json.h"
 
 #define WHAT "STATS"
 
 static int stats_parse(const char *p, size_t n, struct json_object **out,
 		       struct pv_err *err)
 {
-	struct json_tokener *tok = NULL;
-	struct json_object *obj = NULL;
-	enum json_tokener_error jerr;
-	size_t end;
-	int ret;
+	struct util_json_parse jp = {
+		.depth = METRICS_STATS_DEPTH, .tok_flags = JSON_TOKENER_STRICT,
+		.flags = UTIL_JSON_NOT_NULL,
+	};
 
 	*out = NULL;
 	if (n > METRICS_STATS_MAX)
@@ -33,35 +33,25 @@ static int stats_parse(const char *p, size_t n, struct json_object **out,
 		return pv_err_set(err, EBADMSG, WHAT ": empty payload");
 	if (memchr(p, '\0', n))
 		return pv_err_set(err, EBADMSG, WHAT ": NUL byte in payload");
-	tok = json_tokener_new_ex(METRICS_STATS_DEPTH);
-	if (!tok)
+	switch (util_json_parse(&jp, p, n, out)) {
+	case UTIL_JSON_OK:
+		break;
+	case UTIL_JSON_NOMEM:
 		return pv_err_set(err, ENOMEM, "out of memory");
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	obj = json_tokener_parse_ex(tok, p, (int)n);
-	jerr = json_tokener_get_error(tok);
-	if (!obj || jerr != json_tokener_success) {
-		ret = pv_err_set(err, EBADMSG, WHAT ": invalid JSON: %s",
-				 jerr == json_tokener_continue ? "truncated"
-				 : json_tokener_error_desc(jerr));
-		goto out;
+	case UTIL_JSON_TRAILING:
+		return pv_err_set(err, EBADMSG, WHAT ": trailing data");
+	case UTIL_JSON_TRUNCATED:
+		return pv_err_set(err, EBADMSG, WHAT ": invalid JSON: truncated");
+	default:
+		return pv_err_set(err, EBADMSG, WHAT ": invalid JSON: %s",
+				  jp.detail);
 	}
-	for (end = json_tokener_get_parse_end(tok); end < n; end++) {
-		if (!strchr(" \t\r\n", p[end])) {
-			ret = pv_err_set(err, EBADMSG, WHAT ": trailing data");
-			goto out;
-		}
+	if (!json_object_is_type(*out, json_type_object)) {
+		json_object_put(*out);
+		*out = NULL;
+		return pv_err_set(err, EBADMSG, WHAT ": not a JSON object");
 	}
-	if (!json_object_is_type(obj, json_type_object)) {
-		ret = pv_err_set(err, EBADMSG, WHAT ": not a JSON object");
-		goto out;
-	}
-	*out = obj;
-	obj = NULL;
-	ret = 0;
-out:
-	json_object_put(obj);
-	json_tokener_free(tok);
-	return ret;
+	return 0;
 }
 
 /* A non-negative integer below INT64_MAX (json-c saturates there). */

@@ -6,6 +6,7 @@
  * taken from the previous status, so equal reports give equal JSON and
  * podsvc_update_status can detect "nothing changed" by comparing text. */
 #include "daemon/podsvc_priv.h"
+#include "util/json.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -16,34 +17,9 @@
 
 #include <json-c/json.h>
 
-/* Adds val to o, consuming it either way; false when val is NULL (a failed
- * allocation upstream) or the add failed. */
-static bool pj_add(struct json_object *o, const char *key,
-		   struct json_object *val)
-{
-	if (!val)
-		return false;
-	if (json_object_object_add(o, key, val) != 0) {
-		json_object_put(val);
-		return false;
-	}
-	return true;
-}
-
 static bool pj_str(struct json_object *o, const char *key, const char *s)
 {
-	return pj_add(o, key, json_object_new_string(s));
-}
-
-static bool pj_push(struct json_object *a, struct json_object *val)
-{
-	if (!val)
-		return false;
-	if (json_object_array_add(a, val) != 0) {
-		json_object_put(val);
-		return false;
-	}
-	return true;
+	return util_json_add(o, key, json_object_new_string(s));
 }
 
 void podsvc_json_time(int64_t ms, char *buf, size_t len)
@@ -163,9 +139,9 @@ struct json_object *podsvc_json_new_pod(const struct pod *pod,
 		goto fail;
 	o = json_object_new_object();
 	meta = json_object_new_object();
-	if (!o || !pj_add(o, "apiVersion", json_object_new_string("v1")) ||
-	    !pj_add(o, "kind", json_object_new_string("Pod")) ||
-	    !pj_add(o, "metadata", meta))
+	if (!o || !util_json_add(o, "apiVersion", json_object_new_string("v1")) ||
+	    !util_json_add(o, "kind", json_object_new_string("Pod")) ||
+	    !util_json_add(o, "metadata", meta))
 		goto fail;
 	/* Kubernetes' metadata order; resourceVersion is filled at commit */
 	if (!pj_str(meta, "name", pod->name) ||
@@ -178,10 +154,10 @@ struct json_object *podsvc_json_new_pod(const struct pod *pod,
 		struct json_object *kv;
 
 		if (json_object_object_get_ex(v, "labels", &kv) &&
-		    !pj_add(meta, "labels", json_object_get(kv)))
+		    !util_json_add(meta, "labels", json_object_get(kv)))
 			goto fail;
 		if (json_object_object_get_ex(v, "annotations", &kv) &&
-		    !pj_add(meta, "annotations", json_object_get(kv)))
+		    !util_json_add(meta, "annotations", json_object_get(kv)))
 			goto fail;
 	}
 	if (!json_object_object_get_ex(enc, "spec", &spec))
@@ -190,20 +166,20 @@ struct json_object *podsvc_json_new_pod(const struct pod *pod,
 	if (orig && json_object_object_get_ex(orig, "spec", &v) &&
 	    json_object_object_get_ex(v, "dnsPolicy", &dns) &&
 	    json_object_is_type(dns, json_type_string) &&
-	    !pj_add(spec, "dnsPolicy", json_object_get(dns)))
+	    !util_json_add(spec, "dnsPolicy", json_object_get(dns)))
 		goto fail;
 	if (node_name && *node_name && !pj_str(spec, "nodeName", node_name))
 		goto fail;
-	if (!pj_add(o, "spec", json_object_get(spec)))
+	if (!util_json_add(o, "spec", json_object_get(spec)))
 		goto fail;
 	status = json_object_new_object();
-	if (!pj_add(o, "status", status) || !pj_str(status, "phase", "Pending"))
+	if (!util_json_add(o, "status", status) || !pj_str(status, "phase", "Pending"))
 		goto fail;
 	conds = json_object_new_array();
-	if (!pj_add(status, "conditions", conds))
+	if (!util_json_add(status, "conditions", conds))
 		goto fail;
 	podsvc_json_time(now_ms, ts, sizeof(ts));
-	if (!pj_push(conds, pj_condition("PodScheduled", true, NULL, NULL, ts)) ||
+	if (!util_json_push(conds, pj_condition("PodScheduled", true, NULL, NULL, ts)) ||
 	    !pj_str(status, "qosClass", "BestEffort"))
 		goto fail;
 	json_object_put(enc);
@@ -241,14 +217,14 @@ static struct json_object *pj_state(const struct podsvc_ctr_status *c)
 	in = json_object_new_object();
 	switch (c->state) {
 	case PODSVC_RUNNING:
-		if (!pj_add(st, "running", in) ||
+		if (!util_json_add(st, "running", in) ||
 		    !pj_time(in, "startedAt", c->started_ms))
 			goto fail;
 		break;
 	case PODSVC_TERMINATED:
-		if (!pj_add(st, "terminated", in) ||
-		    !pj_add(in, "exitCode", json_object_new_int(c->exit_code)) ||
-		    (c->signal && !pj_add(in, "signal",
+		if (!util_json_add(st, "terminated", in) ||
+		    !util_json_add(in, "exitCode", json_object_new_int(c->exit_code)) ||
+		    (c->signal && !util_json_add(in, "signal",
 					  json_object_new_int(c->signal))) ||
 		    !pj_str(in, "reason", c->reason[0] ? c->reason :
 			    (c->exit_code ? "Error" : "Completed")) ||
@@ -258,7 +234,7 @@ static struct json_object *pj_state(const struct podsvc_ctr_status *c)
 			goto fail;
 		break;
 	case PODSVC_WAITING:
-		if (!pj_add(st, "waiting", in) ||
+		if (!util_json_add(st, "waiting", in) ||
 		    !pj_str(in, "reason", c->reason[0] ? c->reason :
 			    "ContainerCreating") ||
 		    (c->message[0] && !pj_str(in, "message", c->message)))
@@ -304,13 +280,13 @@ static struct json_object *pj_ctr_status(const struct pod_container *pc,
 	if (!o)
 		return NULL;
 	if (!pj_str(o, "name", pc->name) ||
-	    !pj_add(o, "state", pj_state(c)) ||
-	    !pj_add(o, "lastState", pj_last_state(prev, c)) ||
-	    !pj_add(o, "ready", json_object_new_boolean(c->ready)) ||
-	    !pj_add(o, "restartCount", json_object_new_int(c->restart_count)) ||
+	    !util_json_add(o, "state", pj_state(c)) ||
+	    !util_json_add(o, "lastState", pj_last_state(prev, c)) ||
+	    !util_json_add(o, "ready", json_object_new_boolean(c->ready)) ||
+	    !util_json_add(o, "restartCount", json_object_new_int(c->restart_count)) ||
 	    !pj_str(o, "image", pc->image) ||
 	    !pj_str(o, "imageID", "") ||
-	    !pj_add(o, "started", json_object_new_boolean(
+	    !util_json_add(o, "started", json_object_new_boolean(
 			    c->state == PODSVC_RUNNING))) {
 		json_object_put(o);
 		return NULL;
@@ -358,7 +334,7 @@ static bool pj_conditions(struct json_object *st, const struct pod *pod,
 	bool all_ready = pod->n_containers > 0, done, initialized;
 	const char *rs = NULL, *msg = NULL;
 
-	if (!pj_add(st, "conditions", conds))
+	if (!util_json_add(st, "conditions", conds))
 		return false;
 	for (size_t i = 0; i < pod->n_containers; i++)
 		if (up->n_init + i >= up->n_containers || !up->ctr[up->n_init + i].ready)
@@ -379,19 +355,19 @@ static bool pj_conditions(struct json_object *st, const struct pod *pod,
 	}
 	pj_since(prev_status, "Initialized", initialized, now, since,
 		 sizeof(since));
-	if (!pj_push(conds, pj_condition("Initialized", initialized, NULL,
+	if (!util_json_push(conds, pj_condition("Initialized", initialized, NULL,
 					 NULL, since)))
 		return false;
 	pj_since(prev_status, "Ready", all_ready, now, since, sizeof(since));
-	if (!pj_push(conds, pj_condition("Ready", all_ready, rs, msg, since)))
+	if (!util_json_push(conds, pj_condition("Ready", all_ready, rs, msg, since)))
 		return false;
 	pj_since(prev_status, "ContainersReady", all_ready, now, since,
 		 sizeof(since));
-	if (!pj_push(conds, pj_condition("ContainersReady", all_ready, rs, msg,
+	if (!util_json_push(conds, pj_condition("ContainersReady", all_ready, rs, msg,
 					 since)))
 		return false;
 	pj_since(prev_status, "PodScheduled", true, now, since, sizeof(since));
-	return pj_push(conds, pj_condition("PodScheduled", true, NULL, NULL,
+	return util_json_push(conds, pj_condition("PodScheduled", true, NULL, NULL,
 					   since));
 }
 
@@ -404,10 +380,10 @@ static bool pj_ip(struct json_object *st, const char *key, const char *keys,
 	if (!pj_str(st, key, ip))
 		return false;
 	a = json_object_new_array();
-	if (!pj_add(st, keys, a))
+	if (!util_json_add(st, keys, a))
 		return false;
 	o = json_object_new_object();
-	return pj_push(a, o) && pj_str(o, "ip", ip);
+	return util_json_push(a, o) && pj_str(o, "ip", ip);
 }
 
 /* initContainerStatuses (first) or containerStatuses: one per container
@@ -425,13 +401,13 @@ static bool pj_ctr_statuses(struct json_object *st, const struct pod *pod,
 	size_t have = init ? up->n_init : up->n_containers;
 	struct json_object *a = json_object_new_array();
 
-	if (!pj_add(st, key, a))
+	if (!util_json_add(st, key, a))
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		const struct podsvc_ctr_status *c =
 			first + i < have ? &up->ctr[first + i] : &creating;
 
-		if (!pj_push(a, pj_ctr_status(&ctrs[i], c, pj_prev_ctr(prev_status,
+		if (!util_json_push(a, pj_ctr_status(&ctrs[i], c, pj_prev_ctr(prev_status,
 				key, ctrs[i].name))))
 			return false;
 	}

@@ -7,6 +7,7 @@
  *    "spec":{"cidr":"10.0.0.0/24","dns":["10.0.0.1"]},
  *    "status":{"gateway":"10.0.0.1","podCount":2,"source":"api"}} */
 #include "daemon/vpcsvc_priv.h"
+#include "util/json.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -260,10 +261,10 @@ int vpcsvc_list(struct vpcsvc *vs, char **out, struct podsvc_status *st)
 	bool ok;
 
 	*out = NULL;
-	ok = o && vpcsvc_json_add(o, "apiVersion", json_object_new_string(VPCSVC_API_VERSION)) &&
-	     vpcsvc_json_add(o, "kind", json_object_new_string("VPCList")) &&
-	     vpcsvc_json_add(o, "metadata", json_object_new_object()) &&
-	     vpcsvc_json_add(o, "items", items = json_object_new_array());
+	ok = o && util_json_add(o, "apiVersion", json_object_new_string(VPCSVC_API_VERSION)) &&
+	     util_json_add(o, "kind", json_object_new_string("VPCList")) &&
+	     util_json_add(o, "metadata", json_object_new_object()) &&
+	     util_json_add(o, "items", items = json_object_new_array());
 	pthread_mutex_lock(&vs->lock);
 	for (struct vpcsvc_vpc *v = vs->vpcs; ok && v; v = v->next) {
 		struct json_object *j = vpcsvc_json(v, true);

@@ -3,6 +3,7 @@
  * helpers the VPC API replies with. The API calls and definition files
  * are in daemon/vpcsvc_api.c. */
 #include "daemon/vpcsvc_priv.h"
+#include "util/json.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -222,17 +223,6 @@ int vpcsvc_decode(struct json_object *o, struct netns_vpc_info *info,
 
 /* ---- encoding ------------------------------------------------------------------ */
 
-bool vpcsvc_json_add(struct json_object *o, const char *key, struct json_object *v)
-{
-	if (!v)
-		return false;
-	if (json_object_object_add(o, key, v) != 0) {
-		json_object_put(v);
-		return false;
-	}
-	return true;
-}
-
 static struct json_object *vpc_ip(struct in_addr a)
 {
 	char buf[INET_ADDRSTRLEN];
@@ -254,14 +244,14 @@ struct json_object *vpcsvc_json(const struct vpcsvc_vpc *v, bool with_status)
 	netns_cidr_format(&v->info.cidr, cidr, sizeof(cidr));
 	if (v->created_ms && gmtime_r(&t, &tm))
 		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (!vpcsvc_json_add(o, "apiVersion", json_object_new_string(VPCSVC_API_VERSION)) ||
-	    !vpcsvc_json_add(o, "kind", json_object_new_string("VPC")) ||
-	    !vpcsvc_json_add(o, "metadata", meta = json_object_new_object()) ||
-	    !vpcsvc_json_add(meta, "name", json_object_new_string(v->info.name)) ||
-	    (ts[0] && !vpcsvc_json_add(meta, "creationTimestamp", json_object_new_string(ts))) ||
-	    !vpcsvc_json_add(o, "spec", spec = json_object_new_object()) ||
-	    !vpcsvc_json_add(spec, "cidr", json_object_new_string(cidr)) ||
-	    !vpcsvc_json_add(spec, "dns", dns = json_object_new_array()))
+	if (!util_json_add(o, "apiVersion", json_object_new_string(VPCSVC_API_VERSION)) ||
+	    !util_json_add(o, "kind", json_object_new_string("VPC")) ||
+	    !util_json_add(o, "metadata", meta = json_object_new_object()) ||
+	    !util_json_add(meta, "name", json_object_new_string(v->info.name)) ||
+	    (ts[0] && !util_json_add(meta, "creationTimestamp", json_object_new_string(ts))) ||
+	    !util_json_add(o, "spec", spec = json_object_new_object()) ||
+	    !util_json_add(spec, "cidr", json_object_new_string(cidr)) ||
+	    !util_json_add(spec, "dns", dns = json_object_new_array()))
 		goto fail;
 	for (size_t i = 0; i < v->info.ndns; i++) {
 		struct json_object *d = vpc_ip(v->info.dns[i]);
@@ -272,10 +262,10 @@ struct json_object *vpcsvc_json(const struct vpcsvc_vpc *v, bool with_status)
 		}
 	}
 	if (with_status &&
-	    (!vpcsvc_json_add(o, "status", st = json_object_new_object()) ||
-	     !vpcsvc_json_add(st, "gateway", vpc_ip(netns_cidr_gateway(&v->info.cidr))) ||
-	     !vpcsvc_json_add(st, "podCount", json_object_new_int64((int64_t)v->refs)) ||
-	     !vpcsvc_json_add(st, "source", json_object_new_string(v->configured ? "flag" : "api"))))
+	    (!util_json_add(o, "status", st = json_object_new_object()) ||
+	     !util_json_add(st, "gateway", vpc_ip(netns_cidr_gateway(&v->info.cidr))) ||
+	     !util_json_add(st, "podCount", json_object_new_int64((int64_t)v->refs)) ||
+	     !util_json_add(st, "source", json_object_new_string(v->configured ? "flag" : "api"))))
 		goto fail;
 	return o;
 fail:

@@ -57,9 +57,6 @@ int vpcsvc_decode(struct json_object *o, struct netns_vpc_info *info,
 		  int64_t *created_ms, struct podsvc_status *st);
 /* The object (with status for the API, without for definition files). */
 struct json_object *vpcsvc_json(const struct vpcsvc_vpc *v, bool with_status);
-/* Add v (consumed, NULL: false) under key. */
-bool vpcsvc_json_add(struct json_object *o, const char *key,
-		     struct json_object *v);
 /* o (consumed) as text, or NULL with st = 500. */
 char *vpcsvc_text(struct json_object *o, struct podsvc_status *st);
 

@@ -1,6 +1,7 @@
 /* Strict, bounded JSON helpers shared by the agent message codecs
  * (pod/agent_msg.c, pod/agent_msg_exec.c): see pod/agent_json.h. */
 #include "pod/agent_json.h"
+#include "util/json.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -26,11 +27,7 @@ int agent_json_parse_depth(const uint8_t *p, size_t n, const char *what,
 			   int depth, struct json_object **out,
 			   struct pv_err *err)
 {
-	struct json_tokener *tok = NULL;
-	struct json_object *obj = NULL;
-	enum json_tokener_error jerr;
-	size_t end;
-	int rc;
+	struct util_json_parse jp = { .depth = depth, .flags = UTIL_JSON_NOT_NULL };
 
 	*out = NULL;
 	if (n > AGENT_MAX_PAYLOAD)
@@ -39,37 +36,27 @@ int agent_json_parse_depth(const uint8_t *p, size_t n, const char *what,
 		return pv_err_set(err, EBADMSG, "%s: empty payload", what);
 	if (memchr(p, '\0', n))
 		return pv_err_set(err, EBADMSG, "%s: NUL byte in JSON payload", what);
-	tok = json_tokener_new_ex(depth);
-	if (!tok)
+	switch (util_json_parse(&jp, (const char *)p, n, out)) {
+	case UTIL_JSON_OK:
+		break;
+	case UTIL_JSON_NOMEM:
 		return pv_err_set(err, ENOMEM, "%s: out of memory", what);
-	obj = json_tokener_parse_ex(tok, (const char *)p, (int)n);
-	jerr = json_tokener_get_error(tok);
-	if (!obj || jerr != json_tokener_success) {
-		rc = pv_err_set(err, EBADMSG, "%s: invalid JSON: %s", what,
-				jerr == json_tokener_continue ? "truncated"
-				: json_tokener_error_desc(jerr));
-		goto out;
+	case UTIL_JSON_TRUNCATED:
+		return pv_err_set(err, EBADMSG, "%s: invalid JSON: truncated", what);
+	case UTIL_JSON_TRAILING:
+		return pv_err_set(err, EBADMSG, "%s: trailing data after JSON object",
+				  what);
+	default:
+		return pv_err_set(err, EBADMSG, "%s: invalid JSON: %s", what,
+				  jp.detail);
 	}
-	end = json_tokener_get_parse_end(tok);
-	for (; end < n; end++) {
-		if (p[end] != ' ' && p[end] != '\t' && p[end] != '\n' &&
-		    p[end] != '\r') {
-			rc = pv_err_set(err, EBADMSG,
-					"%s: trailing data after JSON object", what);
-			goto out;
-		}
+	if (!json_object_is_type(*out, json_type_object)) {
+		json_object_put(*out);
+		*out = NULL;
+		return pv_err_set(err, EBADMSG, "%s: payload is not a JSON object",
+				  what);
 	}
-	if (!json_object_is_type(obj, json_type_object)) {
-		rc = pv_err_set(err, EBADMSG, "%s: payload is not a JSON object", what);
-		goto out;
-	}
-	*out = obj;
-	obj = NULL;
-	rc = 0;
-out:
-	json_object_put(obj);
-	json_tokener_free(tok);
-	return rc;
+	return 0;
 }
 
 /* Every key of obj must be in the NULL-terminated list. */
@@ -241,28 +228,16 @@ char *agent_json_finish(struct json_object *obj, bool ok)
 	return out;
 }
 
-bool agent_json_add(struct json_object *obj, const char *key,
-			   struct json_object *val)
-{
-	if (!val)
-		return false;
-	if (json_object_object_add(obj, key, val) != 0) {
-		json_object_put(val);
-		return false;
-	}
-	return true;
-}
-
 bool agent_json_add_str(struct json_object *obj, const char *key,
 			       const char *s)
 {
-	return agent_json_add(obj, key, json_object_new_string(s ? s : ""));
+	return util_json_add(obj, key, json_object_new_string(s ? s : ""));
 }
 
 bool agent_json_add_int(struct json_object *obj, const char *key,
 			       int64_t v)
 {
-	return agent_json_add(obj, key, json_object_new_int64(v));
+	return util_json_add(obj, key, json_object_new_int64(v));
 }
 
 /* ---- messages ------------------------------------------------------------ */

@@ -55,7 +55,6 @@ int agent_json_decode(const uint8_t *p, size_t n, const char *what,
 
 /* Serialise obj (consumed) when ok, else free it and return NULL. */
 char *agent_json_finish(struct json_object *obj, bool ok);
-bool agent_json_add(struct json_object *obj, const char *key, struct json_object *val);
 bool agent_json_add_str(struct json_object *obj, const char *key, const char *s);
 bool agent_json_add_int(struct json_object *obj, const char *key, int64_t v);
 int agent_json_bool(struct json_object *o, const char *what, const char *key, bool *out, struct pv_err *err);

@@ -7,6 +7,7 @@
  * truncation). Protocol v1 has no optional extensions: a newer peer that
  * adds fields negotiates a newer version first. */
 #include "pod/agent_msg.h"
+#include "util/json.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -100,7 +101,7 @@ static bool agent_json_add_last(struct json_object *o,
 		json_object_put(e);
 		return false;
 	}
-	return agent_json_add(o, "lastState", e);
+	return util_json_add(o, "lastState", e);
 }
 
 char *agent_msg_ctr_event(const struct agent_ctr_event *ev)
@@ -126,7 +127,7 @@ char *agent_msg_ctr_event(const struct agent_ctr_event *ev)
 	if (ev->restart_count)
 		ok = ok && agent_json_add_int(o, "restartCount", ev->restart_count);
 	if (ev->state == AGENT_CTR_RUNNING && ev->has_ready)
-		ok = ok && agent_json_add(o, "ready", json_object_new_boolean(ev->ready));
+		ok = ok && util_json_add(o, "ready", json_object_new_boolean(ev->ready));
 	if (ev->has_last)
 		ok = ok && agent_json_add_last(o, &ev->last);
 	return agent_json_finish(o, ok);
@@ -298,7 +299,7 @@ char *agent_msg_pod_done(const struct agent_pod_done *d)
 		}
 	}
 	if (ok) {
-		ok = agent_json_add(o, "containers", arr);
+		ok = util_json_add(o, "containers", arr);
 		arr = NULL;
 	}
 	if (ok && d->reason[0])

@@ -1,6 +1,7 @@
 /* JSON payloads of the agent protocol's exec messages (pod/agent_msg.h):
  * EXEC_START, EXEC_EXIT, EXEC_RESIZE. Same strict rules as agent_msg.c. */
 #include "pod/agent_msg.h"
+#include "util/json.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -45,11 +46,11 @@ char *agent_msg_exec_start(const struct agent_exec_start *x)
 		}
 	}
 	if (ok) {
-		ok = agent_json_add(o, "command", arr);
+		ok = util_json_add(o, "command", arr);
 		arr = NULL;
 	}
-	ok = ok && agent_json_add(o, "tty", json_object_new_boolean(x->tty));
-	ok = ok && agent_json_add(o, "stdin", json_object_new_boolean(x->stdin_open));
+	ok = ok && util_json_add(o, "tty", json_object_new_boolean(x->tty));
+	ok = ok && util_json_add(o, "stdin", json_object_new_boolean(x->stdin_open));
 	if (ok && x->rows && x->cols) {
 		ok = agent_json_add_int(o, "rows", x->rows);
 		ok = ok && agent_json_add_int(o, "cols", x->cols);

@@ -3,6 +3,7 @@
  * Pod and its resolved runtime; the guest decodes it as hostile input, on
  * the same strict JSON parser as every other agent message. */
 #include "pod/agent_msg.h"
+#include "util/json.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -17,8 +18,8 @@ int agent_msg_pod_spec(const struct pod *pod, const struct pod_runtime *rt,
 		       char **out, size_t *len, struct pv_err *err)
 {
 	struct json_object *root = json_object_new_object();
-	bool ok = root && agent_json_add(root, "pod", pod_to_json(pod)) &&
-		  agent_json_add(root, "runtime", runtime_to_json(rt));
+	bool ok = root && util_json_add(root, "pod", pod_to_json(pod)) &&
+		  util_json_add(root, "runtime", runtime_to_json(rt));
 
 	*out = agent_json_finish(root, ok);
 	if (!*out)

@@ -16,6 +16,7 @@
 
 #include "pod/pod_dec.h"
 #include "pod/pod_priv.h"
+#include "util/json.h"
 
 /* A DNS-1123 label into *out; "" is "not given". */
 static void pod_dec_label_str(struct pod_dec *d, const char *path,
@@ -400,10 +401,12 @@ out:
 int pod_decode_json(const char *text, size_t len, struct pod **out,
 		    struct pod_causes *causes, struct pv_err *err)
 {
-	struct json_tokener *tok = NULL;
+	/* Strict JSON; trailing data is checked by util_json_parse. */
+	struct util_json_parse jp = {
+		.depth = POD_JSON_MAX_DEPTH,
+		.tok_flags = JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS,
+	};
 	struct json_object *obj = NULL;
-	enum json_tokener_error jerr;
-	size_t end;
 	int ret;
 
 	*out = NULL;
@@ -414,37 +417,25 @@ int pod_decode_json(const char *text, size_t len, struct pod **out,
 				 POD_JSON_MAX_LEN);
 		goto fail_cause;
 	}
-	tok = json_tokener_new_ex(POD_JSON_MAX_DEPTH);
-	if (!tok) {
-		ret = pv_err_set(err, ENOMEM, "out of memory");
-		goto out;
-	}
-	/* Strict JSON; trailing data is checked below for a better message. */
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-			       JSON_TOKENER_ALLOW_TRAILING_CHARS);
-	obj = json_tokener_parse_ex(tok, text, (int)len);
-	jerr = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	if (jerr == json_tokener_continue) {
+	switch (util_json_parse(&jp, text, len, &obj)) {
+	case UTIL_JSON_OK:
+		ret = pod_decode(obj, out, causes, err);
+		json_object_put(obj);
+		return ret;
+	case UTIL_JSON_NOMEM:
+		return pv_err_set(err, ENOMEM, "out of memory");
+	case UTIL_JSON_TRUNCATED:
 		ret = pv_err_set(err, EINVAL, "invalid JSON: unexpected end of "
 				 "input at offset %zu", len);
-		goto fail_cause;
-	}
-	if (jerr != json_tokener_success) {
-		ret = pv_err_set(err, EINVAL, "invalid JSON: %s at offset %zu",
-				 json_tokener_error_desc(jerr), end);
-		goto fail_cause;
-	}
-	while (end < len && (text[end] == ' ' || text[end] == '\t' ||
-			     text[end] == '\n' || text[end] == '\r'))
-		end++;
-	if (end < len) {
+		break;
+	case UTIL_JSON_TRAILING:
 		ret = pv_err_set(err, EINVAL, "invalid JSON: trailing data at "
-				 "offset %zu", end);
-		goto fail_cause;
+				 "offset %zu", jp.end);
+		break;
+	default:
+		ret = pv_err_set(err, EINVAL, "invalid JSON: %s at offset %zu",
+				 jp.detail, jp.end);
 	}
-	ret = pod_decode(obj, out, causes, err);
-	goto out;
 fail_cause:
 	if (causes && err) {
 		causes->n = 1;
@@ -454,9 +445,5 @@ fail_cause:
 		pod_copy(causes->items[0].message,
 			 sizeof(causes->items[0].message), err->msg);
 	}
-out:
-	json_object_put(obj);
-	if (tok)
-		json_tokener_free(tok);
 	return ret;
 }

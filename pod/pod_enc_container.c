@@ -2,6 +2,7 @@
  * defaulted (probe timings, terminationMessagePath, port protocol) is
  * written out, so a second round trip gives the same text. */
 #include "pod/pod.h"
+#include "util/json.h"
 
 #include <string.h>
 
@@ -12,12 +13,12 @@
 /* false on ENOMEM */
 static bool enc_int(struct json_object *o, const char *key, int64_t v)
 {
-	return pod_enc_add(o, key, json_object_new_int64(v));
+	return util_json_add(o, key, json_object_new_int64(v));
 }
 
 static bool enc_bool(struct json_object *o, const char *key, bool v)
 {
-	return pod_enc_add(o, key, json_object_new_boolean(v));
+	return util_json_add(o, key, json_object_new_boolean(v));
 }
 
 static const char *enc_pull(enum pod_pull_policy p)
@@ -54,21 +55,21 @@ static struct json_object *enc_env_one(const struct pod_env *e)
 	}
 	from = json_object_new_object();
 	ref = json_object_new_object();
-	if (!pod_enc_add(o, "valueFrom", from)) {
+	if (!util_json_add(o, "valueFrom", from)) {
 		json_object_put(ref);
 		goto fail;
 	}
 	if (e->source == POD_ENV_FIELD_REF) {
-		if (!pod_enc_add(from, "fieldRef", ref) ||
+		if (!util_json_add(from, "fieldRef", ref) ||
 		    !pod_enc_str(ref, "fieldPath", e->field_path))
 			goto fail;
 		return o;
 	}
-	if (!pod_enc_add(from, "resourceFieldRef", ref) ||
+	if (!util_json_add(from, "resourceFieldRef", ref) ||
 	    !pod_enc_str(ref, "containerName", e->res_container) ||
 	    !pod_enc_str(ref, "resource", e->resource))
 		goto fail;
-	if (e->divisor && !pod_enc_add(ref, "divisor", enc_divisor(e)))
+	if (e->divisor && !util_json_add(ref, "divisor", enc_divisor(e)))
 		goto fail;
 	return o;
 fail:
@@ -102,7 +103,7 @@ static bool enc_res_list(struct json_object *r, const char *key,
 	if (!has_cpu && !has_mem)
 		return true;
 	o = json_object_new_object();
-	if (!pod_enc_add(r, key, o))
+	if (!util_json_add(r, key, o))
 		return false;
 	pod_format_cpu(q, sizeof(q), cpu);
 	if (has_cpu && !pod_enc_str(o, "cpu", q))
@@ -119,7 +120,7 @@ static bool enc_resources(struct json_object *c, const struct pod_resources *r)
 	    !r->has_lim_mem)
 		return true;
 	o = json_object_new_object();
-	return pod_enc_add(c, "resources", o) &&
+	return util_json_add(c, "resources", o) &&
 	       enc_res_list(o, "requests", r->has_req_cpu, r->req_cpu_m,
 			    r->has_req_mem, r->req_mem) &&
 	       enc_res_list(o, "limits", r->has_lim_cpu, r->lim_cpu_m,
@@ -198,16 +199,16 @@ struct json_object *pod_enc_security(const struct pod_security *s,
 		goto fail;
 	if (!pod_level && (s->n_cap_add || s->n_cap_drop)) {
 		caps = json_object_new_object();
-		if (!pod_enc_add(o, "capabilities", caps) ||
-		    (s->n_cap_add && !pod_enc_add(caps, "add",
+		if (!util_json_add(o, "capabilities", caps) ||
+		    (s->n_cap_add && !util_json_add(caps, "add",
 				pod_enc_strv(s->cap_add, s->n_cap_add))) ||
-		    (s->n_cap_drop && !pod_enc_add(caps, "drop",
+		    (s->n_cap_drop && !util_json_add(caps, "drop",
 				pod_enc_strv(s->cap_drop, s->n_cap_drop))))
 			goto fail;
 	}
 	if (pod_level && s->n_supplemental_groups) {
 		g = json_object_new_array_ext((int)s->n_supplemental_groups);
-		if (!pod_enc_add(o, "supplementalGroups", g))
+		if (!util_json_add(o, "supplementalGroups", g))
 			goto fail;
 		for (size_t i = 0; i < s->n_supplemental_groups; i++) {
 			struct json_object *n =
@@ -223,7 +224,7 @@ struct json_object *pod_enc_security(const struct pod_security *s,
 		goto fail;
 	if (s->seccomp != POD_SECCOMP_DEFAULT) {
 		sc = json_object_new_object();
-		if (!pod_enc_add(o, "seccompProfile", sc) ||
+		if (!util_json_add(o, "seccompProfile", sc) ||
 		    !pod_enc_str(sc, "type", s->seccomp == POD_SECCOMP_UNCONFINED ?
 				 "Unconfined" : s->seccomp == POD_SECCOMP_LOCALHOST ?
 				 "Localhost" : "RuntimeDefault"))
@@ -248,10 +249,10 @@ static struct json_object *enc_probe(const struct pod_probe *p, bool hook)
 	if (!o)
 		return NULL;
 	h = json_object_new_object();
-	if (!pod_enc_add(o, kind, h))
+	if (!util_json_add(o, kind, h))
 		goto fail;
 	if (p->kind == POD_PROBE_EXEC) {
-		if (!pod_enc_add(h, "command",
+		if (!util_json_add(h, "command",
 				 pod_enc_strv(p->exec_command, p->n_exec_command)))
 			goto fail;
 	} else {
@@ -266,7 +267,7 @@ static struct json_object *enc_probe(const struct pod_probe *p, bool hook)
 		    !pod_enc_str(h, "scheme", p->http_https ? "HTTPS" : "HTTP"))
 			goto fail;
 		if (p->kind == POD_PROBE_HTTP && p->n_http_headers &&
-		    !pod_enc_add(h, "httpHeaders", enc_objs(p->n_http_headers,
+		    !util_json_add(h, "httpHeaders", enc_objs(p->n_http_headers,
 							    p->http_headers,
 							    enc_header)))
 			goto fail;
@@ -288,21 +289,21 @@ static bool enc_probes(struct json_object *o, const struct pod_container *c)
 {
 	struct json_object *lc;
 
-	if ((c->liveness.kind && !pod_enc_add(o, "livenessProbe",
+	if ((c->liveness.kind && !util_json_add(o, "livenessProbe",
 					      enc_probe(&c->liveness, false))) ||
-	    (c->readiness.kind && !pod_enc_add(o, "readinessProbe",
+	    (c->readiness.kind && !util_json_add(o, "readinessProbe",
 					       enc_probe(&c->readiness, false))) ||
-	    (c->startup.kind && !pod_enc_add(o, "startupProbe",
+	    (c->startup.kind && !util_json_add(o, "startupProbe",
 					     enc_probe(&c->startup, false))))
 		return false;
 	if (!c->post_start.kind && !c->pre_stop.kind)
 		return true;
 	lc = json_object_new_object();
-	return pod_enc_add(o, "lifecycle", lc) &&
+	return util_json_add(o, "lifecycle", lc) &&
 	       (!c->post_start.kind ||
-		pod_enc_add(lc, "postStart", enc_probe(&c->post_start, true))) &&
+		util_json_add(lc, "postStart", enc_probe(&c->post_start, true))) &&
 	       (!c->pre_stop.kind ||
-		pod_enc_add(lc, "preStop", enc_probe(&c->pre_stop, true)));
+		util_json_add(lc, "preStop", enc_probe(&c->pre_stop, true)));
 }
 
 struct json_object *pod_enc_container(const struct pod_container *c)
@@ -315,12 +316,12 @@ struct json_object *pod_enc_container(const struct pod_container *c)
 	    !pod_enc_str(o, "image", c->image))
 		goto fail;
 	if (c->has_command &&
-	    !pod_enc_add(o, "command", pod_enc_strv(c->command, c->n_command)))
+	    !util_json_add(o, "command", pod_enc_strv(c->command, c->n_command)))
 		goto fail;
 	if (c->has_args &&
-	    !pod_enc_add(o, "args", pod_enc_strv(c->args, c->n_args)))
+	    !util_json_add(o, "args", pod_enc_strv(c->args, c->n_args)))
 		goto fail;
-	if (c->n_env && !pod_enc_add(o, "env", enc_env(c->env, c->n_env)))
+	if (c->n_env && !util_json_add(o, "env", enc_env(c->env, c->n_env)))
 		goto fail;
 	if (!pod_enc_str(o, "workingDir", c->working_dir) ||
 	    !pod_enc_str(o, "imagePullPolicy", enc_pull(c->pull_policy)))
@@ -331,14 +332,14 @@ struct json_object *pod_enc_container(const struct pod_container *c)
 	if (!enc_resources(o, &c->resources))
 		goto fail;
 	if (c->n_ports &&
-	    !pod_enc_add(o, "ports", enc_objs(c->n_ports, c->ports, enc_port)))
+	    !util_json_add(o, "ports", enc_objs(c->n_ports, c->ports, enc_port)))
 		goto fail;
 	if (c->n_mounts &&
-	    !pod_enc_add(o, "volumeMounts", enc_objs(c->n_mounts, c->mounts,
+	    !util_json_add(o, "volumeMounts", enc_objs(c->n_mounts, c->mounts,
 						     enc_mount)))
 		goto fail;
 	if (c->has_security &&
-	    !pod_enc_add(o, "securityContext",
+	    !util_json_add(o, "securityContext",
 			 pod_enc_security(&c->security, false)))
 		goto fail;
 	if (!enc_probes(o, c))

@@ -1,31 +1,18 @@
 /* Pod -> json-c tree, in the shape pod_decode accepts (used for the agent
  * POD_SPEC message and the API's responses). */
 #include "pod/pod.h"
+#include "util/json.h"
 
 #include <json-c/json.h>
 
 #include "pod/pod_priv.h"
-
-/* Adds val (consumed either way: json-c keeps it on success, we drop it
- * on failure). A NULL val is a failed allocation upstream. */
-bool pod_enc_add(struct json_object *o, const char *key,
-			struct json_object *val)
-{
-	if (!val)
-		return false;
-	if (json_object_object_add(o, key, val) != 0) {
-		json_object_put(val);
-		return false;
-	}
-	return true;
-}
 
 bool pod_enc_str(struct json_object *o, const char *key,
 			const char *s)
 {
 	if (!s)
 		return true;
-	return pod_enc_add(o, key, json_object_new_string(s));
+	return util_json_add(o, key, json_object_new_string(s));
 }
 
 struct json_object *pod_enc_strv(char *const *v, size_t n)
@@ -87,7 +74,7 @@ static struct json_object *pod_enc_volumes(const struct pod_volume *v,
 		}
 		ed = json_object_new_object();
 		if (!pod_enc_str(o, "name", v[i].name) ||
-		    !pod_enc_add(o, "emptyDir", ed))
+		    !util_json_add(o, "emptyDir", ed))
 			goto fail;
 		if (v[i].memory && !pod_enc_str(ed, "medium", "Memory"))
 			goto fail;
@@ -130,48 +117,48 @@ struct json_object *pod_to_json(const struct pod *pod)
 	    !pod_enc_str(o, "kind", "Pod"))
 		goto fail;
 	meta = json_object_new_object();
-	if (!pod_enc_add(o, "metadata", meta))
+	if (!util_json_add(o, "metadata", meta))
 		goto fail;
 	if (!pod_enc_str(meta, "name", pod->name) ||
 	    !pod_enc_str(meta, "namespace", pod->namespace) ||
 	    !pod_enc_str(meta, "uid", pod->uid))
 		goto fail;
 	if (pod->n_labels &&
-	    !pod_enc_add(meta, "labels", pod_enc_kv(pod->labels, pod->n_labels)))
+	    !util_json_add(meta, "labels", pod_enc_kv(pod->labels, pod->n_labels)))
 		goto fail;
 	if (pod->n_annotations &&
-	    !pod_enc_add(meta, "annotations",
+	    !util_json_add(meta, "annotations",
 			 pod_enc_kv(pod->annotations, pod->n_annotations)))
 		goto fail;
 	spec = json_object_new_object();
-	if (!pod_enc_add(o, "spec", spec))
+	if (!util_json_add(o, "spec", spec))
 		goto fail;
-	if (!pod_enc_add(spec, "containers",
+	if (!util_json_add(spec, "containers",
 			 pod_enc_ctrs(pod->containers, pod->n_containers)))
 		goto fail;
 	if (pod->n_init_containers &&
-	    !pod_enc_add(spec, "initContainers",
+	    !util_json_add(spec, "initContainers",
 			 pod_enc_ctrs(pod->init_containers,
 				      pod->n_init_containers)))
 		goto fail;
 	if (pod->n_volumes &&
-	    !pod_enc_add(spec, "volumes",
+	    !util_json_add(spec, "volumes",
 			 pod_enc_volumes(pod->volumes, pod->n_volumes)))
 		goto fail;
 	if (pod->has_security &&
-	    !pod_enc_add(spec, "securityContext",
+	    !util_json_add(spec, "securityContext",
 			 pod_enc_security(&pod->security, true)))
 		goto fail;
 	if (!pod_enc_str(spec, "restartPolicy",
 			 pod_enc_restart(pod->restart_policy)) ||
-	    !pod_enc_add(spec, "terminationGracePeriodSeconds",
+	    !util_json_add(spec, "terminationGracePeriodSeconds",
 			 json_object_new_int64(pod->grace_period)) ||
 	    !pod_enc_str(spec, "hostname", pod->hostname) ||
 	    !pod_enc_str(spec, "nodeName", pod->node_name) ||
 	    !pod_enc_str(spec, "serviceAccountName", pod->service_account))
 		goto fail;
 	if (pod->active_deadline &&
-	    !pod_enc_add(spec, "activeDeadlineSeconds",
+	    !util_json_add(spec, "activeDeadlineSeconds",
 			 json_object_new_int64(pod->active_deadline)))
 		goto fail;
 	return o;

@@ -43,8 +43,6 @@ struct pod_container;
 struct pod_security;
 struct pv_err;
 struct pod_kv;
-bool pod_enc_add(struct json_object *o, const char *key,
-		 struct json_object *val);
 bool pod_enc_str(struct json_object *o, const char *key, const char *s);
 struct json_object *pod_enc_strv(char *const *v, size_t n);
 struct json_object *pod_enc_kv(const struct pod_kv *kv, size_t n);

@@ -1,6 +1,7 @@
 /* The JSON form of the per-container start parameters (built on the host
  * by host/runtime_build.c), which the guest decodes as hostile input. */
 #include "pod/runtime.h"
+#include "util/json.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -59,21 +60,9 @@ void runtime_free(struct pod_runtime *rt)
 
 /* ---- JSON ---- */
 
-static bool rt_add(struct json_object *o, const char *key,
-		   struct json_object *val)
-{
-	if (!val)
-		return false;
-	if (json_object_object_add(o, key, val) != 0) {
-		json_object_put(val);
-		return false;
-	}
-	return true;
-}
-
 static bool rt_add_str(struct json_object *o, const char *key, const char *s)
 {
-	return !s || rt_add(o, key, json_object_new_string(s));
+	return !s || util_json_add(o, key, json_object_new_string(s));
 }
 
 static struct json_object *rt_strv_json(char *const *v, size_t n)
@@ -109,8 +98,8 @@ static struct json_object *rt_ctrs_json(const struct runtime_container *cs,
 			goto fail;
 		}
 		if (!rt_add_str(c, "name", rc->name) ||
-		    !rt_add(c, "argv", rt_strv_json(rc->argv, rc->argc)) ||
-		    !rt_add(c, "env", rt_strv_json(rc->env, rc->n_env)) ||
+		    !util_json_add(c, "argv", rt_strv_json(rc->argv, rc->argc)) ||
+		    !util_json_add(c, "env", rt_strv_json(rc->env, rc->n_env)) ||
 		    !rt_add_str(c, "cwd", rc->cwd) ||
 		    !rt_add_str(c, "user", rc->user) ||
 		    !rt_add_str(c, "diskSerial", rc->disk_serial))
@@ -136,14 +125,14 @@ struct json_object *runtime_to_json(const struct pod_runtime *rt)
 	if (!o)
 		return NULL;
 	if (!rt_add_str(o, "hostname", rt->hostname) ||
-	    !rt_add(o, "containers", rt_ctrs_json(rt->containers,
+	    !util_json_add(o, "containers", rt_ctrs_json(rt->containers,
 						  rt->n_containers)))
 		goto fail;
 	if (rt->n_init_containers &&
-	    !rt_add(o, "initContainers", rt_ctrs_json(rt->init_containers,
+	    !util_json_add(o, "initContainers", rt_ctrs_json(rt->init_containers,
 						      rt->n_init_containers)))
 		goto fail;
-	if (rt->net && !rt_add(o, "network", runtime_net_to_json(rt->net)))
+	if (rt->net && !util_json_add(o, "network", runtime_net_to_json(rt->net)))
 		goto fail;
 	return o;
 fail:

@@ -2,6 +2,7 @@
  * consistency rules and its JSON form, decoded strictly (the guest treats
  * it as hostile input, like the rest of the runtime). */
 #include "pod/runtime.h"
+#include "util/json.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,21 +12,9 @@
 
 #include <json-c/json.h>
 
-static bool rt_add(struct json_object *o, const char *key,
-		   struct json_object *val)
-{
-	if (!val)
-		return false;
-	if (json_object_object_add(o, key, val) != 0) {
-		json_object_put(val);
-		return false;
-	}
-	return true;
-}
-
 static bool rt_add_str(struct json_object *o, const char *key, const char *s)
 {
-	return rt_add(o, key, json_object_new_string(s));
+	return util_json_add(o, key, json_object_new_string(s));
 }
 
 static uint32_t rt_mask(unsigned prefix)
@@ -80,13 +69,13 @@ struct json_object *runtime_net_to_json(const struct runtime_net *n)
 		return NULL;
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0],
 		 n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
-	if (!rt_add_str(o, "mac", mac) || !rt_add(o, "address", rt_ip_json(n->addr)) ||
-	    !rt_add(o, "prefixLength", json_object_new_int((int)n->prefix)) ||
-	    !rt_add(o, "gateway", rt_ip_json(n->gateway)) ||
-	    !rt_add(o, "mtu", json_object_new_int((int)n->mtu)))
+	if (!rt_add_str(o, "mac", mac) || !util_json_add(o, "address", rt_ip_json(n->addr)) ||
+	    !util_json_add(o, "prefixLength", json_object_new_int((int)n->prefix)) ||
+	    !util_json_add(o, "gateway", rt_ip_json(n->gateway)) ||
+	    !util_json_add(o, "mtu", json_object_new_int((int)n->mtu)))
 		goto fail;
 	dns = json_object_new_array();
-	if (!rt_add(o, "dns", dns))
+	if (!util_json_add(o, "dns", dns))
 		goto fail;
 	for (size_t i = 0; i < n->n_dns && i < RUNTIME_NET_DNS_MAX; i++) {
 		struct json_object *d = rt_ip_json(n->dns[i]);
