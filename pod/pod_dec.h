@@ -100,6 +100,23 @@ bool pod_dec_it_init(struct pod_dec_it *it, struct pod_dec *d,
 /* The next field to decode, or false at the end. */
 bool pod_dec_it_next(struct pod_dec_it *it);
 
+/* A list of objects as a table: its bound, its element and the function
+ * that decodes one, and the field whose value must not repeat. */
+typedef void pod_dec_elem_fn(struct pod_dec *d, const char *path,
+			     struct json_object *v, void *elem);
+struct pod_dec_list {
+	size_t max, size;            /* at most max elements of size bytes */
+	pod_dec_elem_fn *elem;       /* decodes "path[i]" into element i */
+	const char *unique;          /* its key, NULL: none */
+	size_t unique_off;           /* where its char * is in the element */
+	bool unique_invalid;         /* a repeat is Invalid "must be unique"
+					(else Duplicate value) */
+};
+/* pod_dec_array ("expected array of objects"), then each element; the
+ * elements (NULL when none) with *n set. */
+void *pod_dec_list(struct pod_dec *d, const char *path, struct json_object *v,
+		   const struct pod_dec_list *l, size_t *n);
+
 /* Whether element i of arr (elements of size bytes) has a string at off
  * (char *, NULL: none) that an earlier element has too: duplicate names. */
 bool pod_dec_repeats(const void *arr, size_t size, size_t off, size_t i);

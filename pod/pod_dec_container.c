@@ -94,8 +94,9 @@ static void dec_resources(struct pod_dec *d, const char *path,
 }
 
 static void dec_port(struct pod_dec *d, const char *ipath,
-		     struct json_object *o, struct pod_port *p)
+		     struct json_object *o, void *elem)
 {
+	struct pod_port *p = elem;
 	static const char *const protos[] = { "SCTP", "TCP", "UDP", NULL };
 	enum { F_PORT, F_NAME, F_PROTO, F_HOST_PORT, F_HOST_IP };
 	static const struct pod_dec_field fields[] = {
@@ -156,32 +157,15 @@ static void dec_port(struct pod_dec *d, const char *ipath,
 		p->protocol = pod_dec_strdup(d, "TCP");
 }
 
-static void dec_ports(struct pod_dec *d, const char *path,
-		      struct json_object *v, struct pod_container *c)
-{
-	char ipath[POD_PATH_MAX], npath[POD_PATH_MAX], q[128];
-	size_t n;
-
-	c->ports = pod_dec_array(d, path, v, "expected array of objects", POD_MAX_PORTS,
-			   sizeof(*c->ports), 0, &n);
-	if (!c->ports)
-		return;
-	c->n_ports = n;
-	for (size_t i = 0; i < n; i++) {
-		pod_dec_path_idx(ipath, path, i);
-		dec_port(d, ipath, json_object_array_get_idx(v, i), &c->ports[i]);
-		if (pod_dec_repeats(c->ports, sizeof(*c->ports),
-				    offsetof(struct pod_port, name), i)) {
-			pod_dec_path(npath, ipath, "name");
-			pod_quote(q, sizeof(q), c->ports[i].name);
-			pod_dec_fail(d, npath, R_DUP, "Duplicate value: %s", q);
-		}
-	}
-}
+static const struct pod_dec_list ports_list = {
+	POD_MAX_PORTS, sizeof(struct pod_port), dec_port,
+	"name", offsetof(struct pod_port, name), false,
+};
 
 static void dec_mount(struct pod_dec *d, const char *ipath,
-		      struct json_object *o, struct pod_volume_mount *m)
+		      struct json_object *o, void *elem)
 {
+	struct pod_volume_mount *m = elem;
 	enum { F_NAME, F_PATH, F_SUB, F_RO, F_UNSUPP };
 	static const struct pod_dec_field fields[] = {
 		{ "name", F_NAME, 0 }, { "mountPath", F_PATH, 0 },
@@ -237,28 +221,10 @@ static void dec_mount(struct pod_dec *d, const char *ipath,
 	}
 }
 
-static void dec_mounts(struct pod_dec *d, const char *path,
-		       struct json_object *v, struct pod_container *c)
-{
-	char ipath[POD_PATH_MAX], npath[POD_PATH_MAX];
-	size_t n;
-
-	c->mounts = pod_dec_array(d, path, v, "expected array of objects", POD_MAX_MOUNTS,
-			   sizeof(*c->mounts), 0, &n);
-	if (!c->mounts)
-		return;
-	c->n_mounts = n;
-	for (size_t i = 0; i < n; i++) {
-		pod_dec_path_idx(ipath, path, i);
-		dec_mount(d, ipath, json_object_array_get_idx(v, i), &c->mounts[i]);
-		if (pod_dec_repeats(c->mounts, sizeof(*c->mounts),
-				    offsetof(struct pod_volume_mount, mount_path), i)) {
-			pod_dec_path(npath, ipath, "mountPath");
-			pod_dec_invalid(d, npath, c->mounts[i].mount_path,
-					"must be unique");
-		}
-	}
-}
+static const struct pod_dec_list mounts_list = {
+	POD_MAX_MOUNTS, sizeof(struct pod_volume_mount), dec_mount,
+	"mountPath", offsetof(struct pod_volume_mount, mount_path), true,
+};
 
 static void dec_ctr_str(struct pod_dec *d, const char *path,
 			struct json_object *v, size_t max, bool *has,
@@ -428,8 +394,12 @@ static void dec_ctr_field(struct pod_dec *d, const struct pod_dec_it *it,
 			pod_dec_unsupp(d, path, "podvm does not attach stdin");
 		break;
 	case C_RESOURCES: dec_resources(d, path, v, &c->resources); break;
-	case C_PORTS: dec_ports(d, path, v, c); break;
-	case C_MOUNTS: dec_mounts(d, path, v, c); break;
+	case C_PORTS:
+		c->ports = pod_dec_list(d, path, v, &ports_list, &c->n_ports);
+		break;
+	case C_MOUNTS:
+		c->mounts = pod_dec_list(d, path, v, &mounts_list, &c->n_mounts);
+		break;
 	case C_SECURITY:
 		c->has_security = true;
 		pod_dec_security(d, path, v, &c->security, false);

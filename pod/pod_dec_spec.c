@@ -55,8 +55,9 @@ static void dec_empty_dir(struct pod_dec *d, const char *path,
 }
 
 static void dec_volume(struct pod_dec *d, const char *ipath,
-		       struct json_object *o, struct pod_volume *vol)
+		       struct json_object *o, void *elem)
 {
+	struct pod_volume *vol = elem;
 	struct pod_dec_it it;
 	char fpath[POD_PATH_MAX];
 	const char *s;
@@ -102,28 +103,15 @@ static void dec_volume(struct pod_dec *d, const char *ipath,
 			     "specify a volume type");
 }
 
+static const struct pod_dec_list volumes_list = {
+	POD_MAX_VOLUMES, sizeof(struct pod_volume), dec_volume,
+	"name", offsetof(struct pod_volume, name), false,
+};
+
 void pod_dec_volumes(struct pod_dec *d, const char *path,
 		     struct json_object *v, struct pod *pod)
 {
-	char ipath[POD_PATH_MAX], npath[POD_PATH_MAX], q[128];
-	size_t n;
-
-	pod->volumes = pod_dec_array(d, path, v, "expected array of objects", POD_MAX_VOLUMES,
-			   sizeof(*pod->volumes), 0, &n);
-	if (!pod->volumes)
-		return;
-	pod->n_volumes = n;
-	for (size_t i = 0; i < n; i++) {
-		pod_dec_path_idx(ipath, path, i);
-		dec_volume(d, ipath, json_object_array_get_idx(v, i),
-			   &pod->volumes[i]);
-		if (pod_dec_repeats(pod->volumes, sizeof(*pod->volumes),
-				    offsetof(struct pod_volume, name), i)) {
-			pod_dec_path(npath, ipath, "name");
-			pod_quote(q, sizeof(q), pod->volumes[i].name);
-			pod_dec_fail(d, npath, R_DUP, "Duplicate value: %s", q);
-		}
-	}
+	pod->volumes = pod_dec_list(d, path, v, &volumes_list, &pod->n_volumes);
 }
 
 static const struct pod_container *chk_nth(const struct pod *pod, size_t i,

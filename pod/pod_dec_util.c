@@ -331,6 +331,32 @@ bool pod_dec_repeats(const void *arr, size_t size, size_t off, size_t i)
 	return false;
 }
 
+void *pod_dec_list(struct pod_dec *d, const char *path, struct json_object *v,
+		   const struct pod_dec_list *l, size_t *n)
+{
+	char ipath[POD_PATH_MAX], upath[POD_PATH_MAX], q[128];
+	char *arr = pod_dec_array(d, path, v, "expected array of objects",
+				  l->max, l->size, 0, n);
+
+	for (size_t i = 0; arr && i < *n; i++) {
+		const char *u;
+
+		pod_dec_path_idx(ipath, path, i);
+		l->elem(d, ipath, json_object_array_get_idx(v, i), arr + i * l->size);
+		if (!l->unique || !pod_dec_repeats(arr, l->size, l->unique_off, i))
+			continue;
+		u = *(char **)(arr + i * l->size + l->unique_off);
+		pod_dec_path(upath, ipath, l->unique);
+		if (l->unique_invalid) {
+			pod_dec_invalid(d, upath, u, "must be unique");
+		} else {
+			pod_quote(q, sizeof(q), u);
+			pod_dec_fail(d, upath, R_DUP, "Duplicate value: %s", q);
+		}
+	}
+	return arr;
+}
+
 bool pod_dec_it_init(struct pod_dec_it *it, struct pod_dec *d,
 		     const char *path, struct json_object *v,
 		     const struct pod_dec_field *fields)

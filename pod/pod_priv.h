@@ -37,7 +37,7 @@ void pod_format_cpu(char *buf, size_t n, int64_t millicores);
 void pod_format_memory(char *buf, size_t n, int64_t bytes);
 
 /* Encoder pieces shared by pod_encode.c and pod_enc_container.c. Each
- * returns NULL / false on ENOMEM; pod_enc_add consumes val either way. */
+ * returns NULL / false on ENOMEM; util_json_add consumes val either way. */
 struct json_object;
 struct pod_container;
 struct pod_security;
