@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include <microhttpd.h>
+#include <sys/socket.h>
 
 #include "api/api.h"
 #include "daemon/podsvc.h"
@@ -81,6 +82,12 @@ struct api_route {
 	api_handler_fn handler;
 	const char *name;             /* for counters and logs */
 };
+
+/* listen.c: "HOST:PORT" or "[V6]:PORT" (HOST numeric or "localhost",
+ * PORT at least min_port) for option opt; *loopback (may be NULL). */
+int api_parse_hostport(const char *opt, const char *spec, long min_port,
+		       struct sockaddr_storage *ss, socklen_t *sl, bool *loopback,
+		       struct pv_err *err);
 
 /* server.c: start one MHD daemon on the listening socket fd (owned from
  * here on, closed by api_stop even on error). */

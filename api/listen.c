@@ -86,8 +86,9 @@ out:
 }
 
 /* "HOST:PORT", "[V6]:PORT"; HOST numeric or "localhost". */
-static int api_parse_listen(const char *spec, struct sockaddr_storage *ss,
-			    socklen_t *sl, bool *loopback, struct pv_err *err)
+int api_parse_hostport(const char *opt, const char *spec, long min_port,
+		       struct sockaddr_storage *ss, socklen_t *sl, bool *loopback,
+		       struct pv_err *err)
 {
 	char host[64];
 	const char *colon, *hs = spec, *he;
@@ -96,22 +97,22 @@ static int api_parse_listen(const char *spec, struct sockaddr_storage *ss,
 
 	colon = strrchr(spec, ':');
 	if (!colon)
-		return pv_err_set(err, EINVAL, "--listen %s: want HOST:PORT", spec);
+		return pv_err_set(err, EINVAL, "%s %s: want HOST:PORT", opt, spec);
 	he = colon;
 	if (spec[0] == '[') {
 		hs = spec + 1;
 		if (colon == spec || colon[-1] != ']')
-			return pv_err_set(err, EINVAL, "--listen %s: bad [IPv6]", spec);
+			return pv_err_set(err, EINVAL, "%s %s: bad [IPv6]", opt, spec);
 		he = colon - 1;
 	}
 	if ((size_t)(he - hs) >= sizeof(host) || he == hs)
-		return pv_err_set(err, EINVAL, "--listen %s: bad host", spec);
+		return pv_err_set(err, EINVAL, "%s %s: bad host", opt, spec);
 	memcpy(host, hs, (size_t)(he - hs));
 	host[he - hs] = '\0';
 	errno = 0;
 	port = strtol(colon + 1, &end, 10);
-	if (errno || !*(colon + 1) || *end || port < 1 || port > 65535)
-		return pv_err_set(err, EINVAL, "--listen %s: bad port", spec);
+	if (errno || !*(colon + 1) || *end || port < min_port || port > 65535)
+		return pv_err_set(err, EINVAL, "%s %s: bad port", opt, spec);
 	if (strcmp(host, "localhost") == 0)
 		strcpy(host, "127.0.0.1");
 	memset(ss, 0, sizeof(*ss));
@@ -121,8 +122,9 @@ static int api_parse_listen(const char *spec, struct sockaddr_storage *ss,
 		a6->sin6_family = AF_INET6;
 		a6->sin6_port = htons((uint16_t)port);
 		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
-			return pv_err_set(err, EINVAL, "--listen %s: bad IPv6", spec);
-		*loopback = IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
+			return pv_err_set(err, EINVAL, "%s %s: bad IPv6", opt, spec);
+		if (loopback)
+			*loopback = IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
 		*sl = sizeof(*a6);
 	} else {
 		struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
@@ -130,9 +132,10 @@ static int api_parse_listen(const char *spec, struct sockaddr_storage *ss,
 		a4->sin_family = AF_INET;
 		a4->sin_port = htons((uint16_t)port);
 		if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
-			return pv_err_set(err, EINVAL, "--listen %s: host must be "
-					  "a numeric address", spec);
-		*loopback = (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
+			return pv_err_set(err, EINVAL, "%s %s: host must be "
+					  "a numeric address", opt, spec);
+		if (loopback)
+			*loopback = (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
 		*sl = sizeof(*a4);
 	}
 	return 0;
@@ -194,7 +197,8 @@ static int api_load_config(struct api_server *srv, const struct api_config *cfg,
 	int ret;
 
 	if (cfg->listen) {
-		ret = api_parse_listen(cfg->listen, ss, sl, &loopback, err);
+		ret = api_parse_hostport("--listen", cfg->listen, 1, ss, sl, &loopback,
+					 err);
 		if (ret < 0)
 			return ret;
 		snprintf(srv->addr, sizeof(srv->addr), "%s", cfg->listen);

@@ -134,58 +134,6 @@ static enum MHD_Result api_metrics_access(void *cls, struct MHD_Connection *conn
 	return ret;
 }
 
-/* "HOST:PORT" / "[V6]:PORT" -> sockaddr. */
-static int api_metrics_parse(const char *spec, struct sockaddr_storage *ss,
-			     socklen_t *sl, struct pv_err *err)
-{
-	char host[64];
-	const char *colon = strrchr(spec, ':'), *hs = spec, *he;
-	char *end = NULL;
-	long port;
-
-	if (!colon)
-		return pv_err_set(err, EINVAL, "--metrics-listen %s: want HOST:PORT", spec);
-	he = colon;
-	if (spec[0] == '[') {
-		hs = spec + 1;
-		if (colon == spec || colon[-1] != ']')
-			return pv_err_set(err, EINVAL, "--metrics-listen %s: bad [IPv6]",
-					  spec);
-		he = colon - 1;
-	}
-	if (he <= hs || (size_t)(he - hs) >= sizeof(host))
-		return pv_err_set(err, EINVAL, "--metrics-listen %s: bad host", spec);
-	memcpy(host, hs, (size_t)(he - hs));
-	host[he - hs] = '\0';
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (errno || !colon[1] || *end || port < 0 || port > 65535)
-		return pv_err_set(err, EINVAL, "--metrics-listen %s: bad port", spec);
-	if (!strcmp(host, "localhost"))
-		snprintf(host, sizeof(host), "127.0.0.1");
-	memset(ss, 0, sizeof(*ss));
-	if (strchr(host, ':')) {
-		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
-			return pv_err_set(err, EINVAL, "--metrics-listen %s: bad IPv6",
-					  spec);
-		*sl = sizeof(*a6);
-	} else {
-		struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-
-		a4->sin_family = AF_INET;
-		a4->sin_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
-			return pv_err_set(err, EINVAL, "--metrics-listen %s: host must "
-					  "be a numeric address", spec);
-		*sl = sizeof(*a4);
-	}
-	return 0;
-}
-
 int api_metrics_listener_start(const char *host_port, struct metrics *m,
 			       struct api_metrics_listener **out,
 			       struct pv_err *err)
@@ -200,7 +148,8 @@ int api_metrics_listener_start(const char *host_port, struct metrics *m,
 	*out = NULL;
 	if (!host_port)
 		return pv_err_set(err, EINVAL, "--metrics-listen: no address");
-	ret = api_metrics_parse(host_port, &ss, &sl, err);
+	ret = api_parse_hostport("--metrics-listen", host_port, 0, &ss, &sl, NULL,
+				 err);
 	if (ret < 0)
 		return ret;
 	l = calloc(1, sizeof(*l));
