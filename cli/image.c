@@ -102,6 +102,44 @@ static int set_str(char **dst, const char *s, struct pv_err *err)
 	return *dst ? 0 : pv_err_set(err, ENOMEM, "out of memory");
 }
 
+/* One option of image import into cfg / *ref: 0, 1 (--help done) or -errno. */
+static int image_import_opt(int c, const char *arg, struct image_config *cfg,
+			    const char **ref, struct pv_err *err)
+{
+	switch (c) {
+	case 'r':
+		*ref = arg;
+		return 0;
+	case 'e':
+		return parse_json_argv("--entrypoint", arg, &cfg->entrypoint,
+				       &cfg->n_entrypoint, err);
+	case 'c':
+		return parse_json_argv("--cmd", arg, &cfg->cmd, &cfg->n_cmd, err);
+	case 'E':
+		if (!strchr(arg, '=') || arg[0] == '=')
+			return pv_err_set(err, EINVAL, "--env wants KEY=VALUE, not '%s'",
+					  arg);
+		return push_str(&cfg->env, &cfg->n_env, arg, err);
+	case 'w':
+		if (arg[0] != '/')
+			return pv_err_set(err, EINVAL, "--workdir must be absolute: '%s'",
+					  arg);
+		return set_str(&cfg->working_dir, arg, err);
+	case 'u':
+		return set_str(&cfg->user, arg, err);
+	case 'S':
+		if (pod_signal_parse(arg) < 0)
+			return pv_err_set(err, EINVAL, "--stop-signal: unknown "
+					  "signal '%s'", arg);
+		return set_str(&cfg->stop_signal, arg, err);
+	case 'h':
+		image_usage(stdout);
+		return 1;
+	default:
+		return pv_err_set(err, EINVAL, "image import: bad option (see podvm image --help)");
+	}
+}
+
 static int image_import(struct image_store *s, int argc, char **argv,
 			struct pv_err *err)
 {
@@ -123,47 +161,10 @@ static int image_import(struct image_store *s, int argc, char **argv,
 	memset(&cfg, 0, sizeof(cfg));
 	optind = 0;   /* GNU: full re-initialisation for this argv */
 	while (ret == 0 && (c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			ref = optarg;
-			break;
-		case 'e':
-			ret = parse_json_argv("--entrypoint", optarg, &cfg.entrypoint,
-					      &cfg.n_entrypoint, err);
-			break;
-		case 'c':
-			ret = parse_json_argv("--cmd", optarg, &cfg.cmd, &cfg.n_cmd, err);
-			break;
-		case 'E':
-			if (!strchr(optarg, '=') || optarg[0] == '=')
-				ret = pv_err_set(err, EINVAL, "--env wants KEY=VALUE, not '%s'",
-						 optarg);
-			else
-				ret = push_str(&cfg.env, &cfg.n_env, optarg, err);
-			break;
-		case 'w':
-			if (optarg[0] != '/')
-				ret = pv_err_set(err, EINVAL, "--workdir must be absolute: '%s'",
-						 optarg);
-			else
-				ret = set_str(&cfg.working_dir, optarg, err);
-			break;
-		case 'u':
-			ret = set_str(&cfg.user, optarg, err);
-			break;
-		case 'S':
-			if (pod_signal_parse(optarg) < 0)
-				ret = pv_err_set(err, EINVAL, "--stop-signal: unknown "
-						 "signal '%s'", optarg);
-			else
-				ret = set_str(&cfg.stop_signal, optarg, err);
-			break;
-		case 'h':
-			image_usage(stdout);
+		ret = image_import_opt(c, optarg, &cfg, &ref, err);
+		if (ret > 0) {
+			ret = 0;
 			goto out;
-		default:
-			ret = pv_err_set(err, EINVAL, "image import: bad option (see podvm image --help)");
-			break;
 		}
 	}
 	if (ret < 0)

@@ -105,10 +105,10 @@ static struct json_object *rt_ctrs_json(const struct runtime_container *cs,
 		    !rt_add_str(c, "diskSerial", rc->disk_serial))
 			goto fail;
 		if (rc->stop_signal &&
-		    !rt_add(c, "stopSignal", json_object_new_int(rc->stop_signal)))
+		    !util_json_add(c, "stopSignal", json_object_new_int(rc->stop_signal)))
 			goto fail;
 		if (rc->seccomp &&
-		    !rt_add(c, "seccompProfile", seccomp_profile_to_json(rc->seccomp)))
+		    !util_json_add(c, "seccompProfile", seccomp_profile_to_json(rc->seccomp)))
 			goto fail;
 	}
 	return arr;
