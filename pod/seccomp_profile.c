@@ -3,6 +3,7 @@
  * kernel has them is the guest's business (libseccomp resolves them; an
  * unknown name is skipped, as runc does). */
 #include "pod/seccomp_profile.h"
+#include "util/json.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -403,9 +404,9 @@ int seccomp_profile_from_json(struct json_object *obj,
 int seccomp_profile_parse(const char *text, size_t len,
 			  struct seccomp_profile **out, struct pv_err *err)
 {
-	struct json_tokener *tok;
+	struct util_json_parse jp = { .depth = SCP_JSON_DEPTH,
+				      .flags = UTIL_JSON_NOT_NULL };
 	struct json_object *obj;
-	size_t off;
 	int rc;
 
 	*out = NULL;
@@ -413,57 +414,26 @@ int seccomp_profile_parse(const char *text, size_t len,
 		return pv_err_set(err, E2BIG, "larger than %u bytes", SCP_FILE_MAX);
 	if (len > INT32_MAX || memchr(text, '\0', len))
 		return pv_err_set(err, EINVAL, "invalid JSON: NUL byte");
-	tok = json_tokener_new_ex(SCP_JSON_DEPTH);
-	if (!tok)
+	switch (util_json_parse(&jp, text, len, &obj)) {
+	case UTIL_JSON_OK:
+		break;
+	case UTIL_JSON_NOMEM:
 		return pv_err_set(err, ENOMEM, "out of memory");
-	obj = json_tokener_parse_ex(tok, text, (int)len);
-	off = json_tokener_get_parse_end(tok);
-	if (!obj) {
-		enum json_tokener_error je = json_tokener_get_error(tok);
-
-		if (je == json_tokener_continue)
-			rc = pv_err_set(err, EINVAL, "invalid JSON: unexpected end");
-		else
-			rc = pv_err_set(err, EINVAL, "invalid JSON at offset %zu: %s",
-					off, json_tokener_error_desc(je));
-		json_tokener_free(tok);
-		return rc;
+	case UTIL_JSON_TRUNCATED:
+		return pv_err_set(err, EINVAL, "invalid JSON: unexpected end");
+	case UTIL_JSON_TRAILING:
+		return pv_err_set(err, EINVAL, "invalid JSON at offset %zu: data "
+				  "after the profile", jp.end);
+	default:
+		return pv_err_set(err, EINVAL, "invalid JSON at offset %zu: %s",
+				  jp.end, jp.detail);
 	}
-	json_tokener_free(tok);
-	while (off < len && strchr(" \t\r\n", text[off]))
-		off++;
-	if (off < len)
-		rc = pv_err_set(err, EINVAL, "invalid JSON at offset %zu: data after "
-				"the profile", off);
-	else
-		rc = seccomp_profile_from_json(obj, out, err);
+	rc = seccomp_profile_from_json(obj, out, err);
 	json_object_put(obj);
 	return rc;
 }
 
 /* ---- encoding ---- */
-
-static bool scp_add(struct json_object *o, const char *key, struct json_object *v)
-{
-	if (!v)
-		return false;
-	if (json_object_object_add(o, key, v) != 0) {
-		json_object_put(v);
-		return false;
-	}
-	return true;
-}
-
-static bool scp_push(struct json_object *a, struct json_object *v)
-{
-	if (!v)
-		return false;
-	if (json_object_array_add(a, v) != 0) {
-		json_object_put(v);
-		return false;
-	}
-	return true;
-}
 
 static struct json_object *scp_set_json(const struct scp_name *t, unsigned bits)
 {
@@ -473,7 +443,7 @@ static struct json_object *scp_set_json(const struct scp_name *t, unsigned bits)
 	for (unsigned b = 1; a && b && b <= bits; b <<= 1) {
 		if (!(bits & b))
 			continue;
-		if (!scp_push(a, json_object_new_string(scp_name_of(t, b)))) {
+		if (!util_json_push(a, json_object_new_string(scp_name_of(t, b)))) {
 			json_object_put(a);
 			return NULL;
 		}
@@ -485,11 +455,11 @@ static struct json_object *scp_arg_json(const struct scp_arg *a)
 {
 	struct json_object *o = json_object_new_object();
 
-	if (o && scp_add(o, "index", json_object_new_int(a->index)) &&
-	    scp_add(o, "value", json_object_new_uint64(a->value)) &&
+	if (o && util_json_add(o, "index", json_object_new_int(a->index)) &&
+	    util_json_add(o, "value", json_object_new_uint64(a->value)) &&
 	    (!a->value_two ||
-	     scp_add(o, "valueTwo", json_object_new_uint64(a->value_two))) &&
-	    scp_add(o, "op", json_object_new_string(scp_name_of(scp_ops, a->op))))
+	     util_json_add(o, "valueTwo", json_object_new_uint64(a->value_two))) &&
+	    util_json_add(o, "op", json_object_new_string(scp_name_of(scp_ops, a->op))))
 		return o;
 	json_object_put(o);
 	return NULL;
@@ -500,23 +470,23 @@ static struct json_object *scp_rule_json(const struct scp_rule *r)
 	struct json_object *o = json_object_new_object(), *names, *args;
 
 	names = json_object_new_array();
-	if (!o || !scp_add(o, "names", names))
+	if (!o || !util_json_add(o, "names", names))
 		goto fail;
 	for (size_t i = 0; i < r->n_names; i++)
-		if (!scp_push(names, json_object_new_string(r->names[i])))
+		if (!util_json_push(names, json_object_new_string(r->names[i])))
 			goto fail;
-	if (!scp_add(o, "action", json_object_new_string(
+	if (!util_json_add(o, "action", json_object_new_string(
 			     seccomp_profile_action_name(r->action))))
 		goto fail;
 	if (r->has_errno &&
-	    !scp_add(o, "errnoRet", json_object_new_int64(r->errno_ret)))
+	    !util_json_add(o, "errnoRet", json_object_new_int64(r->errno_ret)))
 		goto fail;
 	if (r->n_args) {
 		args = json_object_new_array();
-		if (!scp_add(o, "args", args))
+		if (!util_json_add(o, "args", args))
 			goto fail;
 		for (size_t i = 0; i < r->n_args; i++)
-			if (!scp_push(args, scp_arg_json(&r->args[i])))
+			if (!util_json_push(args, scp_arg_json(&r->args[i])))
 				goto fail;
 	}
 	return o;
@@ -529,22 +499,22 @@ struct json_object *seccomp_profile_to_json(const struct seccomp_profile *p)
 {
 	struct json_object *o = json_object_new_object(), *rules;
 
-	if (!o || !scp_add(o, "defaultAction", json_object_new_string(
+	if (!o || !util_json_add(o, "defaultAction", json_object_new_string(
 				   seccomp_profile_action_name(p->default_action))))
 		goto fail;
 	if (p->has_default_errno &&
-	    !scp_add(o, "defaultErrnoRet", json_object_new_int64(p->default_errno)))
+	    !util_json_add(o, "defaultErrnoRet", json_object_new_int64(p->default_errno)))
 		goto fail;
-	if (p->arches && !scp_add(o, "architectures", scp_set_json(scp_arches, p->arches)))
+	if (p->arches && !util_json_add(o, "architectures", scp_set_json(scp_arches, p->arches)))
 		goto fail;
-	if (p->flags && !scp_add(o, "flags", scp_set_json(scp_flags, p->flags)))
+	if (p->flags && !util_json_add(o, "flags", scp_set_json(scp_flags, p->flags)))
 		goto fail;
 	if (p->n_rules) {
 		rules = json_object_new_array();
-		if (!scp_add(o, "syscalls", rules))
+		if (!util_json_add(o, "syscalls", rules))
 			goto fail;
 		for (size_t i = 0; i < p->n_rules; i++)
-			if (!scp_push(rules, scp_rule_json(&p->rules[i])))
+			if (!util_json_push(rules, scp_rule_json(&p->rules[i])))
 				goto fail;
 	}
 	return o;
