@@ -10,7 +10,7 @@
 CC      ?= gcc
 BUILD   := build
 PKGS    := libvirt json-c yaml-0.1 libarchive libcrypto libnl-route-3.0 \
-	libmicrohttpd libcurl
+	libmicrohttpd libcurl zlib libzstd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -3,6 +3,7 @@
 #define PODVM_CLI_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct json_object;
 
@@ -18,6 +19,12 @@ struct cli_env {
 	const char *socket_path; /* PODVM_SOCKET, default /run/podvm/podvmd.sock */
 	const char *server;      /* --server / PODVM_SERVER: http(s)://HOST:PORT */
 	const char *token_file;  /* --token-file / PODVM_TOKEN_FILE: bearer token */
+	/* registries (image pull, run) */
+	const char *registry_auth;                 /* --registry-auth FILE */
+	const char *insecure_registries[16];       /* --insecure-registry HOST[:PORT] */
+	size_t n_insecure_registries;
+	const char *registry_mirrors[16];          /* --registry-mirror [REG=]URL */
+	size_t n_registry_mirrors;
 };
 
 int cli_run(const struct cli_env *env, int argc, char **argv);    /* cli/run.c */

@@ -1,5 +1,8 @@
-/* podvm image: import a directory as an image, list, convert to erofs. */
+/* podvm image: pull, list, remove, prune, load and export archives,
+ * import a directory as an image, convert to erofs. */
 #include "cli/cli.h"
+#include "cli/image_cli.h"
+#include "cli/podview.h"
 #include "images/store.h"
 #include "pod/pod.h"
 
@@ -11,14 +14,21 @@
 
 #include <json-c/json.h>
 
+#include "util/util.h"
+
 static void image_usage(FILE *fp)
 {
 	fprintf(fp,
-		"usage: podvm image import --ref REF [--entrypoint JSON-ARRAY] [--cmd JSON-ARRAY]\n"
+		"usage: podvm image pull [-q] REF            fetch from a registry\n"
+		"       podvm image ls [-q] [--digests]       reference, digest, size, last used\n"
+		"       podvm image rm [-f] REF...            remove (a digest: under every name)\n"
+		"       podvm image prune                     remove every image no pod uses\n"
+		"       podvm image load -i FILE [--ref REF]  docker/podman save or OCI archive\n"
+		"       podvm image export REF -o FILE        write an OCI archive\n"
+		"       podvm image import --ref REF [--entrypoint JSON-ARRAY] [--cmd JSON-ARRAY]\n"
 		"                          [--env K=V]... [--workdir DIR] [--user U]\n"
 		"                          [--stop-signal SIG] ROOTFS_DIR\n"
-		"       podvm image ls\n"
-		"       podvm image convert REF\n");
+		"       podvm image convert REF               the erofs disk (path)\n");
 }
 
 static int fail(const char *msg)
@@ -204,6 +214,149 @@ static int image_convert(struct image_store *s, const char *ref,
 	return ret;
 }
 
+static void ago(int64_t ms, char *buf, size_t len)
+{
+	int64_t s = (util_wall_ms() - ms) / 1000;
+
+	if (ms <= 0)
+		snprintf(buf, len, "never");
+	else if (s < 120)
+		snprintf(buf, len, "%llds ago", (long long)(s < 0 ? 0 : s));
+	else if (s < 7200)
+		snprintf(buf, len, "%lldm ago", (long long)(s / 60));
+	else if (s < 2 * 86400)
+		snprintf(buf, len, "%lldh ago", (long long)(s / 3600));
+	else
+		snprintf(buf, len, "%lldd ago", (long long)(s / 86400));
+}
+
+static int image_ls(struct image_store *s, int argc, char **argv, struct pv_err *err)
+{
+	static const char *const head[] = { "REFERENCE", "DIGEST", "SIZE", "LAST USED",
+					    "IN USE" };
+	struct image_info *v = NULL;
+	struct cli_table t;
+	bool quiet = false, full = false;
+	size_t n = 0;
+	int ret;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
+			quiet = true;
+		else if (!strcmp(argv[i], "--digests") || !strcmp(argv[i], "--no-trunc"))
+			full = true;
+		else
+			return pv_err_set(err, EINVAL, "image ls: unknown option %s", argv[i]);
+	}
+	ret = image_store_ls(s, &v, &n, err);
+	if (ret < 0)
+		return ret;
+	if (quiet) {
+		for (size_t i = 0; i < n; i++)
+			printf("%s\n", v[i].ref[0] ? v[i].ref : v[i].digest);
+		free(v);
+		return 0;
+	}
+	if (cli_table_init(&t, 5) < 0 || cli_table_add(&t, head) < 0) {
+		free(v);
+		cli_table_free(&t);
+		return pv_err_set(err, ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		char size[32], used[32], dg[80];
+		const char *row[5] = { v[i].ref[0] ? v[i].ref : "<none>", dg, size, used,
+				       v[i].in_use ? "yes" : "no" };
+
+		snprintf(dg, sizeof(dg), full ? "%s" : "%.19s", v[i].digest);
+		cli_human_bytes(v[i].size, size, sizeof(size));
+		ago(v[i].last_used_ms, used, sizeof(used));
+		if (cli_table_add(&t, row) < 0)
+			ret = pv_err_set(err, ENOMEM, "out of memory");
+	}
+	if (ret == 0)
+		cli_table_flush(&t, stdout);
+	cli_table_free(&t);
+	free(v);
+	return ret;
+}
+
+static int image_rm(struct image_store *s, int argc, char **argv, struct pv_err *err)
+{
+	bool force = false;
+	int i = 1, ret = 0;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--force"))
+			force = true;
+		else
+			return pv_err_set(err, EINVAL, "image rm: unknown option %s", argv[i]);
+	}
+	if (i >= argc)
+		return pv_err_set(err, EINVAL, "usage: podvm image rm [-f] REF...");
+	for (; i < argc && ret == 0; i++) {
+		uint64_t freed = 0;
+		char b[32];
+
+		ret = image_store_rm(s, argv[i], force, &freed, err);
+		if (ret == 0) {
+			cli_human_bytes(freed, b, sizeof(b));
+			printf("Untagged: %s (%s freed)\n", argv[i], b);
+		}
+	}
+	return ret;
+}
+
+static int image_prune(struct image_store *s, int argc, struct pv_err *err)
+{
+	size_t removed = 0;
+	uint64_t freed = 0;
+	char b[32];
+	int ret;
+
+	if (argc != 1)
+		return pv_err_set(err, EINVAL, "usage: podvm image prune");
+	ret = image_store_prune(s, NULL, 0, &removed, &freed, err);
+	if (ret == 0) {
+		cli_human_bytes(freed, b, sizeof(b));
+		printf("Removed %zu images, %s freed\n", removed, b);
+	}
+	return ret;
+}
+
+static int image_load(struct image_store *s, int argc, char **argv, struct pv_err *err)
+{
+	const char *in = NULL, *ref = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if ((!strcmp(argv[i], "-i") || !strcmp(argv[i], "--input")) && i + 1 < argc)
+			in = argv[++i];
+		else if (!strcmp(argv[i], "--ref") && i + 1 < argc)
+			ref = argv[++i];
+		else
+			return pv_err_set(err, EINVAL, "usage: podvm image load -i FILE [--ref REF]");
+	}
+	if (!in)
+		return pv_err_set(err, EINVAL, "usage: podvm image load -i FILE [--ref REF]");
+	return image_store_load(s, in, ref, stdout, err);
+}
+
+static int image_export(struct image_store *s, int argc, char **argv, struct pv_err *err)
+{
+	const char *out = NULL, *ref = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc)
+			out = argv[++i];
+		else if (argv[i][0] != '-' && !ref)
+			ref = argv[i];
+		else
+			return pv_err_set(err, EINVAL, "usage: podvm image export REF -o FILE");
+	}
+	if (!out || !ref)
+		return pv_err_set(err, EINVAL, "usage: podvm image export REF -o FILE");
+	return image_store_export(s, ref, out, err);
+}
+
 int cli_image(const struct cli_env *env, int argc, char **argv)
 {
 	struct image_store *s = NULL;
@@ -218,13 +371,13 @@ int cli_image(const struct cli_env *env, int argc, char **argv)
 	}
 	sub = argv[1];
 	if (strcmp(sub, "import") && strcmp(sub, "ls") && strcmp(sub, "list") &&
-	    strcmp(sub, "convert")) {
-		fprintf(stderr, "podvm: image: unknown command '%s' (import, ls, convert)\n",
-			sub);
+	    strcmp(sub, "convert") && strcmp(sub, "pull") && strcmp(sub, "rm") &&
+	    strcmp(sub, "prune") && strcmp(sub, "load") && strcmp(sub, "export")) {
+		fprintf(stderr, "podvm: image: unknown command '%s' "
+			"(pull, ls, rm, prune, load, export, import, convert)\n", sub);
 		return 1;
 	}
-	if ((!strcmp(sub, "convert") && argc != 3) ||
-	    ((!strcmp(sub, "ls") || !strcmp(sub, "list")) && argc != 2)) {
+	if (!strcmp(sub, "convert") && argc != 3) {
 		image_usage(stderr);
 		return 1;
 	}
@@ -235,8 +388,18 @@ int cli_image(const struct cli_env *env, int argc, char **argv)
 		ret = image_import(s, argc - 1, argv + 1, &err);
 	else if (!strcmp(sub, "convert"))
 		ret = image_convert(s, argv[2], &err);
+	else if (!strcmp(sub, "pull"))
+		ret = cli_image_pull(env, s, argc - 1, argv + 1, &err);
+	else if (!strcmp(sub, "rm"))
+		ret = image_rm(s, argc - 1, argv + 1, &err);
+	else if (!strcmp(sub, "prune"))
+		ret = image_prune(s, argc - 1, &err);
+	else if (!strcmp(sub, "load"))
+		ret = image_load(s, argc - 1, argv + 1, &err);
+	else if (!strcmp(sub, "export"))
+		ret = image_export(s, argc - 1, argv + 1, &err);
 	else
-		ret = image_store_list(s, stdout, &err);
+		ret = image_ls(s, argc - 1, argv + 1, &err);
 	if (ret == 0 && fflush(stdout) != 0)
 		ret = pv_err_sys(&err, errno, "write stdout");
 out:

@@ -20,7 +20,7 @@ struct cli_cmd {
 
 static const struct cli_cmd cli_cmds[] = {
 	{ "run",   cli_run,   "run [--verbose] FILE   run a Pod manifest in a microVM, in the foreground" },
-	{ "image", cli_image, "image import|ls|convert   manage the local image store" },
+	{ "image", cli_image, "image pull|ls|rm|prune|load|export|import|convert   manage the local image store" },
 	{ "top",   cli_top,   "top pods [NAME] [-n NS|-A] [--containers]   CPU and memory of pods, like kubectl top" },
 	{ "apply", cli_apply, "apply -f FILE [-n NS]   create a pod on podvmd (unchanged if identical)" },
 	{ "get", cli_get, "get pods [NAME] [-n NS|-A] [-o wide|json|yaml|name] [-w] [-l SEL]   list pods" },
@@ -32,8 +32,9 @@ static const struct cli_cmd cli_cmds[] = {
 
 static void usage(FILE *fp)
 {
-	fprintf(fp, "usage: podvm [--state-dir DIR] [--server URL] [--token-file FILE] "
-		"COMMAND [ARGS]\n\ncommands:\n");
+	fprintf(fp, "usage: podvm [--state-dir DIR] [--server URL] [--token-file FILE]\n"
+		"             [--registry-auth FILE] [--insecure-registry HOST[:PORT]]...\n"
+		"             [--registry-mirror [REGISTRY=]URL]... COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(cli_cmds) / sizeof(cli_cmds[0]); i++)
 		fprintf(fp, "  %s\n", cli_cmds[i].help);
 	fprintf(fp, "\nenvironment: PODVM_STATE_DIR (default /var/lib/podvm), "
@@ -86,6 +87,14 @@ int main(int argc, char **argv)
 			env.token_file = argv[++i];
 		} else if (!strncmp(argv[i], "--token-file=", 13)) {
 			env.token_file = argv[i] + 13;
+		} else if (!strcmp(argv[i], "--registry-auth") && i + 1 < argc) {
+			env.registry_auth = argv[++i];
+		} else if (!strcmp(argv[i], "--insecure-registry") && i + 1 < argc &&
+			   env.n_insecure_registries < 16) {
+			env.insecure_registries[env.n_insecure_registries++] = argv[++i];
+		} else if (!strcmp(argv[i], "--registry-mirror") && i + 1 < argc &&
+			   env.n_registry_mirrors < 16) {
+			env.registry_mirrors[env.n_registry_mirrors++] = argv[++i];
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;

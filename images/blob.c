@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include "util/util.h"
 #include <openssl/evp.h>
 
 int image_digest_valid(const char *digest)
@@ -176,7 +177,7 @@ int image_write_atomic(const char *path, const void *data, size_t len,
 	char tmp[IMAGE_PATH_MAX];
 	int fd = -1, ret, created = 0;
 
-	ret = image_path(tmp, sizeof(tmp), err, "%s.tmp.XXXXXX", path);
+	ret = image_path(tmp, sizeof(tmp), err, "%s.tmp.%s.XXXXXX", path, image_tmp_owner());
 	if (ret < 0)
 		goto out;
 	fd = mkostemp(tmp, O_CLOEXEC);
@@ -203,7 +204,8 @@ int image_write_atomic(const char *path, const void *data, size_t len,
 		goto out;
 	}
 	created = 0;
-	ret = 0;
+	/* The rename itself must survive a crash (index.json above all). */
+	ret = image_fsync_parent(path, err);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -254,4 +256,75 @@ const char *image_json_str(struct json_object *obj)
 {
 	return json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
 					      JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+const char *image_tmp_owner(void)
+{
+	static __thread char tag[48];
+	char *stat = NULL, *p;
+	unsigned long long start = 0;
+
+	if (tag[0])
+		return tag;
+	/* Field 22 of /proc/self/stat: start time, after the ")" of comm. */
+	if (util_read_file("/proc/self/stat", 4096, &stat, NULL, NULL) == 0 &&
+	    (p = strrchr(stat, ')'))) {
+		int field = 2;
+
+		for (p++; *p && field < 22; p++)
+			if (*p == ' ')
+				field++;
+		start = strtoull(p, NULL, 10);
+	}
+	free(stat);
+	snprintf(tag, sizeof(tag), "p%d-%llu", (int)getpid(), start);
+	return tag;
+}
+
+/* "...p<PID>-<START>..." in name: is that process still the one alive? */
+int image_tmp_owner_alive(const char *name)
+{
+	const char *p = strstr(name, ".p");
+	char want[48], path[64];
+	char *stat = NULL, *q;
+	unsigned long long start;
+	int pid, field = 2, alive = 0;
+
+	p = p ? p + 1 : (name[0] == 'p' ? name : NULL);
+	if (!p || sscanf(p, "p%d-%llu", &pid, &start) != 2 || pid <= 0)
+		return -1;   /* no owner tag */
+	snprintf(want, sizeof(want), "p%d-%llu", pid, start);
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (util_read_file(path, 4096, &stat, NULL, NULL) < 0)
+		return 0;
+	q = strrchr(stat, ')');
+	if (q) {
+		for (q++; *q && field < 22; q++)
+			if (*q == ' ')
+				field++;
+		alive = strtoull(q, NULL, 10) == start;
+	}
+	free(stat);
+	return alive;
+}
+
+int image_fsync_parent(const char *path, struct pv_err *err)
+{
+	char dir[IMAGE_PATH_MAX];
+	char *slash;
+	int fd, ret = 0;
+
+	if (image_path(dir, sizeof(dir), err, "%s", path) < 0)
+		return -ENAMETOOLONG;
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return 0;
+	*slash = '\0';
+	fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return pv_err_sys(err, errno, "open %s", dir);
+	if (fsync(fd) < 0)
+		ret = pv_err_sys(err, errno, "fsync %s", dir);
+	close(fd);
+	return ret;
 }

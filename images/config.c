@@ -1,4 +1,5 @@
 /* OCI image config and manifest codecs (the parts podvm uses). */
+#include "images/manifest.h"
 #include "images/store_priv.h"
 
 #include <errno.h>
@@ -9,7 +10,6 @@
 #include <json-c/json.h>
 
 #define CONFIG_ARRAY_MAX 65536   /* entries in Env/Cmd/Entrypoint */
-#define MANIFEST_LAYERS_MAX 1024
 
 static int add_str_array(struct json_object *obj, const char *key,
 			 char *const *v, size_t n, struct pv_err *err)
@@ -262,91 +262,34 @@ out:
 	return ret;
 }
 
-static int get_desc(struct json_object *d, const char *what,
-		    char digest[IMAGE_DIGEST_MAX], uint64_t *size,
-		    struct pv_err *err)
-{
-	struct json_object *dg, *sz;
-	const char *s;
-
-	if (!json_object_is_type(d, json_type_object) ||
-	    !json_object_object_get_ex(d, "digest", &dg) ||
-	    !json_object_is_type(dg, json_type_string))
-		return pv_err_set(err, EBADMSG, "manifest: %s has no digest", what);
-	s = json_object_get_string(dg);
-	if (!image_digest_valid(s))
-		return pv_err_set(err, EBADMSG,
-				  "manifest: %s digest '%.80s' is not sha256:HEX",
-				  what, s);
-	memcpy(digest, s, strlen(s) + 1);
-	*size = 0;
-	if (json_object_object_get_ex(d, "size", &sz) &&
-	    json_object_is_type(sz, json_type_int) && json_object_get_int64(sz) >= 0)
-		*size = (uint64_t)json_object_get_int64(sz);
-	return 0;
-}
-
 int image_manifest_parse(const char *text, size_t len,
 			 char config_digest[IMAGE_DIGEST_MAX],
 			 struct image_layer_desc **layers, size_t *n_layers,
 			 struct pv_err *err)
 {
-	struct json_object *root, *v;
-	struct image_layer_desc *l = NULL;
-	uint64_t size;
-	size_t n = 0, i;
+	struct image_manifest m;
+	struct image_layer_desc *l;
 	int ret;
 
-	root = parse_json(text, len, "manifest", err);
-	if (!root)
-		return err ? -err->errnum : -EBADMSG;
-	if (!json_object_object_get_ex(root, "schemaVersion", &v) ||
-	    json_object_get_int(v) != 2) {
-		ret = pv_err_set(err, EBADMSG, "manifest: schemaVersion is not 2");
-		goto out;
-	}
-	if (json_object_object_get_ex(root, "mediaType", &v) &&
-	    strcmp(json_object_get_string(v), IMAGE_MT_MANIFEST) != 0 &&
-	    strcmp(json_object_get_string(v),
-		   "application/vnd.docker.distribution.manifest.v2+json") != 0) {
-		ret = pv_err_set(err, EBADMSG, "manifest: unsupported mediaType %.100s",
-				 json_object_get_string(v));
-		goto out;
-	}
-	if (!json_object_object_get_ex(root, "config", &v)) {
-		ret = pv_err_set(err, EBADMSG, "manifest: no config");
-		goto out;
-	}
-	ret = get_desc(v, "config", config_digest, &size, err);
+	ret = image_manifest_decode(text, len, NULL, &m, err);
 	if (ret < 0)
-		goto out;
-	if (!json_object_object_get_ex(root, "layers", &v) ||
-	    !json_object_is_type(v, json_type_array)) {
-		ret = pv_err_set(err, EBADMSG, "manifest: no layers array");
-		goto out;
+		return ret;
+	if (m.kind != IMAGE_MK_MANIFEST) {
+		image_manifest_free(&m);
+		return pv_err_set(err, EBADMSG, "manifest: an index where an image manifest belongs");
 	}
-	n = json_object_array_length(v);
-	if (n > MANIFEST_LAYERS_MAX) {
-		ret = pv_err_set(err, EBADMSG, "manifest: too many layers (%zu)", n);
-		goto out;
-	}
-	l = calloc(n ? n : 1, sizeof(*l));
+	l = calloc(m.n_layers ? m.n_layers : 1, sizeof(*l));
 	if (!l) {
-		ret = pv_err_set(err, ENOMEM, "out of memory");
-		goto out;
+		image_manifest_free(&m);
+		return pv_err_set(err, ENOMEM, "out of memory");
 	}
-	for (i = 0; i < n; i++) {
-		ret = get_desc(json_object_array_get_idx(v, i), "layer",
-			       l[i].digest, &l[i].size, err);
-		if (ret < 0)
-			goto out;
+	for (size_t i = 0; i < m.n_layers; i++) {
+		memcpy(l[i].digest, m.layers[i].digest, sizeof(l[i].digest));
+		l[i].size = m.layers[i].size;
 	}
+	memcpy(config_digest, m.config.digest, IMAGE_DIGEST_MAX);
 	*layers = l;
-	*n_layers = n;
-	l = NULL;
-	ret = 0;
-out:
-	free(l);
-	json_object_put(root);
-	return ret;
+	*n_layers = m.n_layers;
+	image_manifest_free(&m);
+	return 0;
 }

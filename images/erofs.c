@@ -133,8 +133,8 @@ int image_erofs_build(struct image_store *s, const char *manifest_digest,
 	if (ret < 0)
 		goto out;
 
-	ret = image_path(tree, sizeof(tree), err, "%s/tmp/%s.XXXXXX", s->root,
-			 manifest_digest + 7);
+	ret = image_path(tree, sizeof(tree), err, "%s/tmp/%s-erofs-%.12s.XXXXXX", s->root,
+			 image_tmp_owner(), manifest_digest + 7);
 	if (ret < 0)
 		goto out;
 	if (!mkdtemp(tree)) {

@@ -181,13 +181,29 @@ static int make_opaque(const char *root, int rootfd, const char *dir,
 	return ret;
 }
 
+/* The compressions OCI layers use, with libarchive's built-in code only:
+ * filter_all would also run external programs (lzop, lrzip, grzip...) on
+ * a hostile layer's say-so. */
+int layer_support_filters(struct archive *a, struct pv_err *err)
+{
+	if (archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
+	    archive_read_support_filter_zstd(a) != ARCHIVE_OK ||
+	    archive_read_support_filter_none(a) != ARCHIVE_OK)
+		return pv_err_set(err, ENOTSUP,
+				  "libarchive lacks built-in gzip or zstd (would need an external program)");
+	return 0;
+}
+
 static int open_layer(const char *path, struct archive **out, struct pv_err *err)
 {
 	struct archive *a = archive_read_new();
 
 	if (!a)
 		return pv_err_set(err, ENOMEM, "out of memory");
-	archive_read_support_filter_all(a);
+	if (layer_support_filters(a, err) < 0) {
+		archive_read_free(a);
+		return -ENOTSUP;
+	}
 	archive_read_support_format_tar(a);
 	if (archive_read_open_filename(a, path, LAYER_BUF) != ARCHIVE_OK) {
 		int ret = pv_err_set(err, EIO, "open layer %s: %s", path,
@@ -284,7 +300,7 @@ static int prepare_target(const char *root, int rootfd, const char *rel,
 
 /* A hard link must point at something already in the tree, reached
  * without symlinks (else it could pull in a host file). */
-static int check_hardlink(int rootfd, const char *rel, struct pv_err *err)
+static int check_hardlink(int rootfd, const char *rel, uint64_t *size, struct pv_err *err)
 {
 	const char *leaf;
 	struct stat st;
@@ -298,6 +314,8 @@ static int check_hardlink(int rootfd, const char *rel, struct pv_err *err)
 		ret = pv_err_set(err, EPERM,
 				 "layer hard link to '%.200s': target missing or a directory",
 				 rel);
+	else
+		*size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
 	close(fd);
 	return ret;
 }
@@ -373,9 +391,17 @@ static int unpack_entry(struct unpack *u, struct archive_entry *e,
 	if (link) {
 		char lrel[IMAGE_PATH_MAX], lpath[IMAGE_PATH_MAX];
 
+		uint64_t lsize = 0;
+
 		ret = clean_path(link, lrel, sizeof(lrel), err);
 		if (ret == 0)
-			ret = check_hardlink(u->rootfd, lrel, err);
+			ret = check_hardlink(u->rootfd, lrel, &lsize, err);
+		/* A link is another name for the data, and the erofs image
+		 * and the guest's view count it again: a million links to one
+		 * big file must hit the cap. */
+		if (ret == 0 && (u->usage->bytes += lsize) > u->lim->max_bytes)
+			ret = pv_err_set(err, EFBIG, "image is larger than %llu bytes unpacked",
+					 (unsigned long long)u->lim->max_bytes);
 		if (ret == 0)
 			ret = image_path(lpath, sizeof(lpath), err, "%s/%s",
 					 u->root, lrel);

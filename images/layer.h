@@ -42,6 +42,10 @@ int layer_unpack(const char *layer_path, const char *dest,
 		 const struct layer_limits *lim, struct layer_usage *usage,
 		 struct pv_err *err);
 
+struct archive;
+/* Enable gzip, zstd and none only, built-in (no external programs). */
+int layer_support_filters(struct archive *a, struct pv_err *err);
+
 /* Remove a tree without following symlinks (rm -rf of dirfd/name). */
 int layer_remove_tree(const char *path, struct pv_err *err);
 

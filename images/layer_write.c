@@ -116,7 +116,9 @@ static int layer_diff_id(const char *path, char out[IMAGE_DIGEST_MAX],
 		ret = pv_err_set(err, ENOMEM, "out of memory");
 		goto out;
 	}
-	archive_read_support_filter_all(a);
+	ret = layer_support_filters(a, err);
+	if (ret < 0)
+		goto out;
 	archive_read_support_format_raw(a);
 	if (archive_read_open_filename(a, path, LAYER_BUF) != ARCHIVE_OK ||
 	    archive_read_next_header(a, &e) != ARCHIVE_OK) {

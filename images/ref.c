@@ -5,6 +5,7 @@
  *   reg:5000/x@sha256:.. -> kept (a digest needs no tag)
  * The first path component is a registry when it contains '.' or ':', is
  * "localhost", or has an upper-case letter. */
+#include "images/registry.h"
 #include "images/store_priv.h"
 
 #include <ctype.h>
@@ -198,4 +199,52 @@ int image_ref_normalize(const char *ref, char *out, size_t outlen,
 	if (n >= outlen)
 		return pv_err_set(err, ENAMETOOLONG, "image reference too long");
 	return 0;
+}
+
+int image_ref_parse(const char *ref, struct image_ref *out, struct pv_err *err)
+{
+	char *slash, *at, *colon, *name;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = image_ref_normalize(ref, out->name, sizeof(out->name), err);
+	if (ret < 0)
+		return ret;
+	name = out->name;
+	slash = strchr(name, '/');   /* normalized: always "REGISTRY/REPO..." */
+	if (!slash || (size_t)(slash - name) >= sizeof(out->registry))
+		return pv_err_set(err, EINVAL, "invalid reference '%s'", ref);
+	memcpy(out->registry, name, (size_t)(slash - name));
+	at = strchr(slash, '@');
+	if (at)
+		snprintf(out->digest, sizeof(out->digest), "%s", at + 1);
+	colon = strchr(strrchr(slash, '/'), ':');
+	if (colon && (!at || colon < at))
+		snprintf(out->tag, sizeof(out->tag), "%.*s",
+			 (int)((at ? at : colon + strlen(colon)) - colon - 1), colon + 1);
+	{
+		const char *end = colon && (!at || colon < at) ? colon : at ? at
+				  : slash + strlen(slash);
+		size_t n = (size_t)(end - slash - 1);
+
+		if (n >= sizeof(out->repo))
+			return pv_err_set(err, ENAMETOOLONG, "invalid reference '%s': name too long",
+					  ref);
+		memcpy(out->repo, slash + 1, n);
+		out->repo[n] = '\0';
+	}
+	return 0;
+}
+
+bool image_ref_defaults_to_always(const char *ref)
+{
+	struct image_ref r;
+
+	if (image_ref_parse(ref, &r, NULL) < 0)
+		return true;
+	/* A digest pins the content: IfNotPresent. */
+	if (r.digest[0])
+		return false;
+	/* The normalizer adds ":latest" when there was no tag. */
+	return !strcmp(r.tag, "latest");
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <stdbool.h>
 
 static int mkdir_one(const char *path, struct pv_err *err)
 {
@@ -51,7 +52,8 @@ static int ensure_file(const char *path, const char *content, struct pv_err *err
 int image_store_open(const char *state_dir, struct image_store **out,
 		     struct pv_err *err)
 {
-	static const char *const subdirs[] = { "blobs/sha256", "erofs", "tmp" };
+	static const char *const subdirs[] = { "blobs/sha256", "erofs", "tmp", "locks",
+					       "inuse" };
 	struct image_store *s;
 	char path[IMAGE_PATH_MAX];
 	size_t i;
@@ -81,6 +83,7 @@ int image_store_open(const char *state_dir, struct image_store **out,
 				  IMAGE_MT_INDEX "\",\"manifests\":[]}", err);
 	if (ret < 0)
 		goto out;
+	image_store_sweep(s);
 	*out = s;
 	s = NULL;
 out:
@@ -104,7 +107,7 @@ void image_free(struct image *img)
 }
 
 /* index.json as a json-c tree; *manifests borrows its array. */
-static int index_load(struct image_store *s, struct json_object **out,
+int image_index_load(struct image_store *s, struct json_object **out,
 		      struct json_object **manifests, struct pv_err *err)
 {
 	char path[IMAGE_PATH_MAX];
@@ -135,7 +138,7 @@ out:
 	return ret;
 }
 
-static const char *desc_str(struct json_object *desc, const char *key)
+const char *image_desc_str(struct json_object *desc, const char *key)
 {
 	struct json_object *v;
 
@@ -145,14 +148,14 @@ static const char *desc_str(struct json_object *desc, const char *key)
 	return json_object_get_string(v);
 }
 
-static const char *desc_ref(struct json_object *desc)
+const char *image_desc_ref(struct json_object *desc)
 {
 	struct json_object *ann;
 
 	if (!json_object_object_get_ex(desc, "annotations", &ann) ||
 	    !json_object_is_type(ann, json_type_object))
 		return NULL;
-	return desc_str(ann, IMAGE_ANN_REF);
+	return image_desc_str(ann, IMAGE_ANN_REF);
 }
 
 /* The manifest the index entry found names (its size checked), and the
@@ -211,7 +214,7 @@ int image_store_resolve(struct image_store *s, const char *ref,
 			goto out;
 		name = norm;
 	}
-	ret = index_load(s, &index, &manifests, err);
+	ret = image_index_load(s, &index, &manifests, err);
 	if (ret < 0)
 		goto out;
 	n = json_object_array_length(manifests);
@@ -219,8 +222,8 @@ int image_store_resolve(struct image_store *s, const char *ref,
 	for (i = 0; i < n; i++) {
 		struct json_object *d = json_object_array_get_idx(manifests, i);
 
-		r = desc_ref(d);
-		digest = desc_str(d, "digest");
+		r = image_desc_ref(d);
+		digest = image_desc_str(d, "digest");
 		if (by_digest ? (digest && !strcmp(digest, ref)) : (r && !strcmp(r, norm)))
 			found = d;
 	}
@@ -230,8 +233,8 @@ int image_store_resolve(struct image_store *s, const char *ref,
 				 name);
 		goto out;
 	}
-	digest = desc_str(found, "digest");
-	r = desc_ref(found);
+	digest = image_desc_str(found, "digest");
+	r = image_desc_ref(found);
 	img = calloc(1, sizeof(*img));
 	if (!img) {
 		ret = pv_err_set(err, ENOMEM, "out of memory");
@@ -242,6 +245,16 @@ int image_store_resolve(struct image_store *s, const char *ref,
 		goto out;
 	}
 	snprintf(img->manifest_digest, sizeof(img->manifest_digest), "%s", digest);
+	{
+		struct json_object *ann;
+		const char *rd = NULL;
+
+		if (json_object_object_get_ex(found, "annotations", &ann) &&
+		    json_object_is_type(ann, json_type_object))
+			rd = image_desc_str(ann, IMAGE_ANN_REPO_DIGEST);
+		if (rd && strlen(rd) < sizeof(img->repo_digest))
+			memcpy(img->repo_digest, rd, strlen(rd) + 1);
+	}
 	if (snprintf(img->ref, sizeof(img->ref), "%s",
 		     by_digest && r ? r : name) >= (int)sizeof(img->ref)) {
 		ret = pv_err_set(err, ENAMETOOLONG, "image reference too long");
@@ -266,13 +279,13 @@ int image_store_list(struct image_store *s, void *fp, struct pv_err *err)
 	size_t i, n;
 	int ret;
 
-	ret = index_load(s, &index, &manifests, err);
+	ret = image_index_load(s, &index, &manifests, err);
 	if (ret < 0)
 		return ret;
 	n = json_object_array_length(manifests);
 	for (i = 0; i < n; i++) {
 		struct json_object *d = json_object_array_get_idx(manifests, i);
-		const char *r = desc_ref(d), *dg = desc_str(d, "digest");
+		const char *r = image_desc_ref(d), *dg = image_desc_str(d, "digest");
 
 		fprintf(fp, "%s %s\n", r ? r : "<none>", dg ? dg : "<none>");
 	}
@@ -338,24 +351,28 @@ nomem:
 	return pv_err_set(err, ENOMEM, "out of memory");
 }
 
-/* Point ref at manifest digest in index.json, dropping an older entry with
- * that ref; under the index lock, written atomically. */
-static int index_set(struct image_store *s, const char *ref, const char *digest,
-		     uint64_t size, struct pv_err *err)
+/* Rewrite index.json under the index lock: keep(old) decides for every
+ * entry; add (may be NULL) is appended. Written atomically and durably. */
+static int index_rewrite(struct image_store *s,
+			 bool (*keep)(struct json_object *d, const void *arg),
+			 const void *arg, struct json_object *add, size_t *dropped,
+			 struct pv_err *err)
 {
-	struct json_object *index = NULL, *manifests, *fresh = NULL, *d, *ann;
+	struct json_object *index = NULL, *manifests, *fresh = NULL;
 	char path[IMAGE_PATH_MAX], lock[IMAGE_PATH_MAX];
 	const char *text;
 	size_t i, n;
 	int fd = -1, ret;
 
+	if (dropped)
+		*dropped = 0;
 	ret = image_path(lock, sizeof(lock), err, "%s/index.lock", s->root);
 	if (ret == 0)
 		ret = image_path(path, sizeof(path), err, "%s/index.json", s->root);
 	if (ret == 0)
 		ret = image_lock(lock, &fd, err);
 	if (ret == 0)
-		ret = index_load(s, &index, &manifests, err);
+		ret = image_index_load(s, &index, &manifests, err);
 	if (ret < 0)
 		goto out;
 	fresh = json_object_new_array();
@@ -366,26 +383,20 @@ static int index_set(struct image_store *s, const char *ref, const char *digest,
 	n = json_object_array_length(manifests);
 	for (i = 0; i < n; i++) {
 		struct json_object *old = json_object_array_get_idx(manifests, i);
-		const char *r = desc_ref(old);
 
-		if (r && !strcmp(r, ref))
+		if (!keep(old, arg)) {
+			if (dropped)
+				(*dropped)++;
 			continue;
+		}
 		if (json_object_array_add(fresh, json_object_get(old)) < 0) {
 			json_object_put(old);
 			ret = pv_err_set(err, ENOMEM, "out of memory");
 			goto out;
 		}
 	}
-	ret = add_desc(fresh, NULL, IMAGE_MT_MANIFEST, digest, size, &d, err);
-	if (ret < 0)
-		goto out;
-	ann = json_object_new_object();
-	if (!ann || json_object_object_add(d, "annotations", ann) < 0) {
-		json_object_put(ann);
-		ret = pv_err_set(err, ENOMEM, "out of memory");
-		goto out;
-	}
-	if (json_object_object_add(ann, IMAGE_ANN_REF, json_object_new_string(ref))) {
+	if (add && json_object_array_add(fresh, json_object_get(add)) < 0) {
+		json_object_put(add);
 		ret = pv_err_set(err, ENOMEM, "out of memory");
 		goto out;
 	}
@@ -435,6 +446,65 @@ static int import_manifest(const char *cfg_digest, size_t cfg_len,
 			NULL, err);
 }
 
+static bool keep_other_ref(struct json_object *d, const void *arg)
+{
+	const char *r = image_desc_ref(d);
+
+	return !r || strcmp(r, arg);
+}
+
+int image_index_put(struct image_store *s, const char *ref, const char *digest,
+		    uint64_t size, const char *media_type, const char *repo_digest,
+		    struct pv_err *err)
+{
+	struct json_object *tmp = json_object_new_array(), *d = NULL, *ann;
+	int ret;
+
+	if (!tmp)
+		return pv_err_set(err, ENOMEM, "out of memory");
+	ret = add_desc(tmp, NULL, media_type ? media_type : IMAGE_MT_MANIFEST, digest,
+		       size, &d, err);
+	if (ret < 0)
+		goto out;
+	ann = json_object_new_object();
+	if (!ann || json_object_object_add(d, "annotations", ann) < 0 ||
+	    json_object_object_add(ann, IMAGE_ANN_REF, json_object_new_string(ref)) ||
+	    (repo_digest && repo_digest[0] &&
+	     json_object_object_add(ann, IMAGE_ANN_REPO_DIGEST,
+				    json_object_new_string(repo_digest)))) {
+		ret = pv_err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	/* One ref names one image: an older entry with it goes. */
+	ret = index_rewrite(s, keep_other_ref, ref, d, NULL, err);
+out:
+	json_object_put(tmp);
+	return ret;
+}
+
+struct drop_arg {
+	const char *ref;           /* drop this ref, or */
+	const char *digest;        /* every ref of this manifest */
+};
+
+static bool keep_not_matching(struct json_object *d, const void *arg)
+{
+	const struct drop_arg *a = arg;
+	const char *r = image_desc_ref(d), *dg = image_desc_str(d, "digest");
+
+	if (a->ref)
+		return !r || strcmp(r, a->ref);
+	return !dg || strcmp(dg, a->digest);
+}
+
+int image_index_drop(struct image_store *s, const char *ref, const char *digest,
+		     size_t *dropped, struct pv_err *err)
+{
+	struct drop_arg a = { ref, digest };
+
+	return index_rewrite(s, keep_not_matching, &a, NULL, dropped, err);
+}
+
 int image_store_import_dir(struct image_store *s, const char *rootfs_dir,
 			   const char *ref, const struct image_config *cfg,
 			   struct pv_err *err)
@@ -456,7 +526,8 @@ int image_store_import_dir(struct image_store *s, const char *rootfs_dir,
 		ret = pv_err_sys(err, errno ? errno : ENOTDIR, "rootfs %s", rootfs_dir);
 		goto out;
 	}
-	ret = image_path(tmp, sizeof(tmp), err, "%s/tmp/layer.XXXXXX", s->root);
+	ret = image_path(tmp, sizeof(tmp), err, "%s/tmp/%s-layer.XXXXXX", s->root,
+			 image_tmp_owner());
 	if (ret < 0)
 		goto out;
 	fd = mkstemp(tmp);   /* a unique name; layer_write_dir recreates it */
@@ -497,7 +568,8 @@ int image_store_import_dir(struct image_store *s, const char *rootfs_dir,
 	ret = image_blob_write(s, text, strlen(text), man_digest, err);
 	if (ret < 0)
 		goto out;
-	ret = index_set(s, norm, man_digest, strlen(text), err);
+	ret = image_index_put(s, norm, man_digest, strlen(text), IMAGE_MT_MANIFEST, NULL,
+			      err);
 out:
 	if (have_tmp)
 		unlink(tmp);

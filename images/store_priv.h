@@ -2,6 +2,7 @@
 #ifndef PODVM_IMAGES_STORE_PRIV_H
 #define PODVM_IMAGES_STORE_PRIV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,9 @@ struct json_object;
 #define IMAGE_MT_CONFIG   "application/vnd.oci.image.config.v1+json"
 #define IMAGE_MT_LAYER    "application/vnd.oci.image.layer.v1.tar+gzip"
 #define IMAGE_ANN_REF     "org.opencontainers.image.ref.name"
+/* What the reference named at the registry (an index, or the manifest):
+ * REGISTRY/REPO@sha256:..., Kubernetes' imageID. */
+#define IMAGE_ANN_REPO_DIGEST "io.podvm.image.repo-digest"
 
 struct image_store {
 	char root[IMAGE_PATH_MAX];   /* STATE_DIR/images */
@@ -53,7 +57,17 @@ int image_blob_write(const struct image_store *s, const void *data,
 		     size_t len, char digest_out[IMAGE_DIGEST_MAX],
 		     struct pv_err *err);
 
-/* Write data to path atomically: path.tmp.XXXXXX, fsync, rename. */
+/* "p<PID>-<START>": names the process that made a temporary, so that a
+ * later start can tell a crashed pull's leftovers from a running one's. */
+const char *image_tmp_owner(void);
+/* 1: the owner named in a temporary's name runs; 0: it is gone; -1: the
+ * name has no owner tag. */
+int image_tmp_owner_alive(const char *name);
+/* fsync the directory holding path (a rename in it must be durable). */
+int image_fsync_parent(const char *path, struct pv_err *err);
+
+/* Write data to path atomically: path.tmp.OWNER.XXXXXX, fsync, rename,
+ * fsync the directory. */
 int image_write_atomic(const char *path, const void *data, size_t len,
 		       struct pv_err *err);
 
@@ -78,6 +92,25 @@ int image_manifest_parse(const char *text, size_t len,
 			 char config_digest[IMAGE_DIGEST_MAX],
 			 struct image_layer_desc **layers, size_t *n_layers,
 			 struct pv_err *err);
+
+/* index.json (images/store.c). */
+int image_index_load(struct image_store *s, struct json_object **out,
+		     struct json_object **manifests, struct pv_err *err);
+const char *image_desc_str(struct json_object *desc, const char *key);
+const char *image_desc_ref(struct json_object *desc);
+/* ref -> manifest digest (replacing ref's older entry). */
+int image_index_put(struct image_store *s, const char *ref, const char *digest,
+		    uint64_t size, const char *media_type, const char *repo_digest,
+		    struct pv_err *err);
+/* Drop ref's entry, or (ref NULL) every entry of manifest digest. */
+int image_index_drop(struct image_store *s, const char *ref, const char *digest,
+		     size_t *dropped, struct pv_err *err);
+
+/* images/gc.lock: shared while adding, exclusive while deleting. */
+int image_gc_lock(struct image_store *s, bool shared, int *fd_out, struct pv_err *err);
+
+/* Remove what crashed pulls and conversions left (images/gc.c). */
+void image_store_sweep(struct image_store *s);
 
 /* Convert img's layers into an erofs file (images/erofs.c). */
 int image_erofs_build(struct image_store *s, const char *manifest_digest,
