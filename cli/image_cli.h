@@ -19,6 +19,11 @@ int cli_pull(const struct cli_env *env, struct image_store *s, struct registry *
 	     const char *ref, bool quiet, struct pv_err *err);
 int cli_image_pull(const struct cli_env *env, struct image_store *s, int argc,
 		   char **argv, struct pv_err *err);
+struct pod;
+/* podvm run: pull every image the pod lacks (or whose container says
+ * Always); errors name the field, spec.containers[N].image. */
+int cli_pull_pod(const struct cli_env *env, struct pod *pod, bool quiet,
+		 struct pv_err *err);
 /* "12.3 MB" (decimal units, as docker). */
 void cli_human_bytes(uint64_t b, char *buf, size_t len);
 

@@ -4,7 +4,9 @@
  * otherwise). */
 #include "cli/cli.h"
 #include "cli/image_cli.h"
+#include "host/imgpolicy.h"
 #include "images/registry.h"
+#include "pod/pod.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -210,4 +212,37 @@ int cli_image_pull(const struct cli_env *env, struct image_store *s, int argc, c
 	}
 	registry_close(r);
 	return ret;
+}
+
+int cli_pull_pod(const struct cli_env *env, struct pod *pod, bool quiet, struct pv_err *err)
+{
+	struct image_store *s = NULL;
+	struct registry *r = NULL;
+	size_t n_all = pod_n_all_containers(pod);
+	char reason[32];
+	int ret = 0;
+
+	ret = image_store_open(env->state_dir, &s, err);
+	for (size_t i = 0; ret == 0 && i < n_all; i++) {
+		const struct pod_container *c = pod_container_at(pod, i);
+		const char *list = i < pod->n_init_containers ? "initContainers" : "containers";
+		size_t pos = i < pod->n_init_containers ? i : i - pod->n_init_containers;
+		bool seen = false;
+
+		/* one pull per image, however many containers use it */
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = !strcmp(pod_container_at(pod, k)->image, c->image);
+		if (seen)
+			continue;
+		ret = imgpolicy_decide(s, c, IMGPOLICY_MISSING, reason, err);
+		if (ret == 1 && !r)
+			ret = cli_registry_open(env, &r, err) < 0 ? -1 : 1;
+		if (ret == 1)
+			ret = cli_pull(env, s, r, c->image, quiet, err);
+		if (ret < 0)
+			pv_err_prefix(err, "spec.%s[%zu].image", list, pos);
+	}
+	registry_close(r);
+	image_store_close(s);
+	return ret < 0 ? ret : 0;
 }

@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "cli/cli.h"
+#include "cli/image_cli.h"
 #include "cli/opts.h"
 #include "host/follow.h"
 #include "host/launch.h"
@@ -323,7 +324,8 @@ static void usage(FILE *fp)
 }
 
 /* Decode, prepare images, boot, follow: the exit code. */
-static int run_pod(struct run *r, const char *file, struct launch_opts *opts)
+static int run_pod(struct run *r, const struct cli_env *env, const char *file,
+		   struct launch_opts *opts)
 {
 	struct json_object *doc = NULL;
 	struct pv_err err = { 0 };
@@ -335,6 +337,12 @@ static int run_pod(struct run *r, const char *file, struct launch_opts *opts)
 		goto out;
 	}
 	launch_init(&r->l, opts, r->pod);
+	/* Images first, as docker run: what is missing comes from its
+	 * registry (progress on stderr); "image ready" counts the pull. */
+	if (cli_pull_pod(env, r->pod, false, &err) < 0) {
+		fprintf(stderr, "podvm: %s: %s\n", file, err.msg);
+		goto out;
+	}
 	if (launch_prepare(&r->l, &err) < 0) {
 		fprintf(stderr, "podvm: %s: %s\n", file, err.msg);
 		goto out;
@@ -419,7 +427,7 @@ int cli_run(const struct cli_env *env, int argc, char **argv)
 		fprintf(stderr, "podvm: signalfd: %s\n", strerror(errno));
 	} else {
 		r->sfd = sfd;
-		ret = run_pod(r, argv[first], &opts);
+		ret = run_pod(r, env, argv[first], &opts);
 	}
 	run_free(r);
 	free(sc_root);

@@ -26,6 +26,8 @@ void launch_init(struct launch *l, const struct launch_opts *opts,
 	l->opts = *opts;
 	l->pod = pod;
 	l->agent_fd = -1;
+	for (size_t i = 0; i < VMM_MAX_DISKS; i++)
+		l->image_hold[i] = -1;
 	l->t[LAUNCH_T_BEGIN] = util_mono_ms();
 }
 
@@ -112,8 +114,12 @@ static int launch_images(struct launch *l, struct image **imgs,
 
 			if (n >= VMM_MAX_DISKS)
 				return pv_err_set(err, E2BIG, "too many distinct images");
-			ret = image_store_erofs(l->store, imgs[i], l->disk_path[n],
-						sizeof(l->disk_path[n]), err);
+			/* Held for the pod's life: prune and GC leave it. */
+			ret = image_store_hold(l->store, imgs[i]->manifest_digest,
+					       &l->image_hold[n], err);
+			if (ret == 0)
+				ret = image_store_erofs(l->store, imgs[i], l->disk_path[n],
+							sizeof(l->disk_path[n]), err);
 			if (ret < 0) {
 				pv_err_prefix(err, "spec.%s[%zu].image", list, pos);
 				return ret;
@@ -435,6 +441,11 @@ void launch_teardown(struct launch *l)
 	if (l->rt_built) {
 		runtime_free(&l->rt);
 		l->rt_built = false;
+	}
+	for (size_t i = 0; i < VMM_MAX_DISKS; i++) {
+		if (l->image_hold[i] >= 0)
+			close(l->image_hold[i]);
+		l->image_hold[i] = -1;
 	}
 	image_store_close(l->store);
 	l->store = NULL;

@@ -71,6 +71,7 @@ struct launch {
 	char initramfs[LAUNCH_PATH_MAX];
 
 	struct image_store *store;
+	int image_hold[VMM_MAX_DISKS];    /* in-use locks (images/gc.c), -1 */
 	size_t n_disks;
 	char disk_path[VMM_MAX_DISKS][LAUNCH_PATH_MAX];
 	char disk_serial[VMM_MAX_DISKS][VMM_SERIAL_MAX + 1];

@@ -327,6 +327,9 @@ void pod_free(struct pod *pod)
 	free(pod->hostname);
 	free(pod->node_name);
 	free(pod->service_account);
+	for (size_t i = 0; i < pod->n_pull_secrets; i++)
+		free(pod->pull_secrets[i]);
+	free(pod->pull_secrets);
 	free(pod);
 }
 

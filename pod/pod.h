@@ -188,7 +188,12 @@ struct pod {
 	char *hostname;        /* spec.hostname, NULL when not given */
 	char *node_name;       /* spec.nodeName, NULL when not given */
 	char *service_account; /* spec.serviceAccountName, NULL when not given */
+	char **pull_secrets;   /* spec.imagePullSecrets[].name (Secrets of the
+	                        * pod's namespace), in order */
+	size_t n_pull_secrets;
 };
+
+#define POD_MAX_PULL_SECRETS 32
 
 /* Fargate's sizing: the larger of the biggest init container and the sum of
  * the regular containers (requests, else limits), plus 256 MiB for the

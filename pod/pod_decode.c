@@ -170,8 +170,38 @@ static void pod_dec_subdomain(struct pod_dec *d, const char *path,
 		*out = pod_dec_strdup(d, s);
 }
 
+/* spec.imagePullSecrets[i]: {name: SECRET}, a Secret of the pod's
+ * namespace (a DNS-1123 subdomain); the element is its char *. */
+static void pod_dec_pull_secret(struct pod_dec *d, const char *path,
+				struct json_object *v, void *elem)
+{
+	static const struct pod_dec_field fields[] = { { "name", 0, POD_DEC_NULL }, POD_DEC_END };
+	char **name = elem;
+	char npath[POD_PATH_MAX];
+	struct pod_dec_it it;
+
+	if (!pod_dec_it_init(&it, d, path, v, fields))
+		return;
+	while (pod_dec_it_next(&it))
+		pod_dec_subdomain(d, it.path, it.v, name);
+	if (!*name) {
+		pod_dec_path(npath, path, "name");
+		pod_dec_fail(d, npath, R_REQUIRED, "Required value");
+	}
+}
+
+static void pod_dec_pull_secrets(struct pod_dec *d, const char *path,
+				 struct json_object *v, struct pod *pod)
+{
+	static const struct pod_dec_list list = {
+		POD_MAX_PULL_SECRETS, sizeof(char *), pod_dec_pull_secret, NULL, 0, false,
+	};
+
+	pod->pull_secrets = pod_dec_list(d, path, v, &list, &pod->n_pull_secrets);
+}
+
 enum {
-	S_CONTAINERS, S_INIT, S_VOLUMES, S_SECURITY, S_RESTART, S_GRACE,
+	S_CONTAINERS, S_INIT, S_VOLUMES, S_SECURITY, S_RESTART, S_GRACE, S_PULL_SECRETS,
 	S_DEADLINE, S_HOSTNAME, S_NODE_NAME, S_SA, S_DNS, S_HOST_NS, S_SHARE_PID,
 	S_NODE_SELECTOR, S_TOLERATIONS, S_AFFINITY, S_SCHED_NAME, S_PRIORITY,
 };
@@ -184,6 +214,7 @@ static const struct pod_dec_field spec_fields[] = {
 	{ "terminationGracePeriodSeconds", S_GRACE, 0 },
 	{ "activeDeadlineSeconds", S_DEADLINE, 0 }, { "hostname", S_HOSTNAME, 0 },
 	{ "nodeName", S_NODE_NAME, 0 }, { "serviceAccountName", S_SA, 0 },
+	{ "imagePullSecrets", S_PULL_SECRETS, 0 },
 	{ "dnsPolicy", S_DNS, 0 }, { "hostNetwork", S_HOST_NS, 0 },
 	{ "hostPID", S_HOST_NS, 0 }, { "hostIPC", S_HOST_NS, 0 },
 	{ "shareProcessNamespace", S_SHARE_PID, 0 },
@@ -272,6 +303,7 @@ static void pod_dec_spec_field(struct pod_dec *d, const struct pod_dec_it *it,
 	case S_HOSTNAME: pod_dec_label_str(d, path, v, &pod->hostname); break;
 	case S_NODE_NAME: pod_dec_subdomain(d, path, v, &pod->node_name); break;
 	case S_SA: pod_dec_subdomain(d, path, v, &pod->service_account); break;
+	case S_PULL_SECRETS: pod_dec_pull_secrets(d, path, v, pod); break;
 	case S_DNS: pod_dec_enum(d, path, v, dns); break;
 	case S_HOST_NS: pod_dec_host_ns(d, path, v); break;
 	case S_SHARE_PID:
