@@ -126,6 +126,23 @@ guest-link-check: $(BUILD)/podvm $(BUILD)/podvmd $(BUILD)/podvm-init
 size-check:
 	@sh tests/check-sizes.sh .
 
+# libFuzzer targets (clang); `make fuzz` runs each for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 10
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined
+$(BUILD)/fuzz/fuzz_manifest: tests/fuzz/fuzz_manifest.c images/manifest.c images/auth.c \
+		images/blob.c util/err.c util/util.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) $(shell pkg-config --cflags json-c) $^ \
+		$(shell pkg-config --libs json-c libcrypto) -o $@
+
+fuzz: $(BUILD)/fuzz/fuzz_manifest
+	@for f in $^; do mkdir -p $(BUILD)/fuzz-corpus/$$(basename $$f); \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
+			$(BUILD)/fuzz-corpus/$$(basename $$f) 2>$(BUILD)/fuzz/$$(basename $$f).log || \
+			{ tail -40 $(BUILD)/fuzz/$$(basename $$f).log; exit 1; }; \
+		echo "fuzz: $$(basename $$f): $$(grep -o 'Done [0-9]* runs' $(BUILD)/fuzz/$$(basename $$f).log)"; \
+	done
+
 unit: $(UNIT_HOST) $(UNIT_GUEST)
 	@sh tests/run-unit.sh $(UNIT_HOST) $(UNIT_GUEST)
 
@@ -137,6 +154,7 @@ test: deps
 	@$(MAKE) --no-print-directory guest-link-check
 	@$(MAKE) --no-print-directory size-check
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fuzz
 	@$(MAKE) --no-print-directory integration
 
 bench: all guest-image sample-image

@@ -73,6 +73,9 @@ static int cred_key(const char *raw, char *key, size_t len)
 		return -EINVAL;
 	memcpy(key, p, n);
 	key[n] = '\0';
+	/* "host/v1", "host/v2": Docker's API-version suffix, not a repo. */
+	if (n > 3 && (!strcmp(key + n - 3, "/v1") || !strcmp(key + n - 3, "/v2")))
+		key[n - 3] = '\0';
 	/* Docker Hub's historical names all mean docker.io. */
 	if (!strcmp(key, "index.docker.io/v1") || !strcmp(key, "index.docker.io") ||
 	    !strcmp(key, "registry-1.docker.io"))

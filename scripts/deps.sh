@@ -15,6 +15,8 @@ libcmocka-dev wrk
 erofs-utils busybox-static cpio kmod gzip iproute2 curl python3
 prometheus
 clang libclang-rt-14-dev
+zlib1g-dev libzstd-dev
+docker-registry skopeo umoci openssl
 "
 
 missing=""

@@ -3,6 +3,7 @@
 #   busybox   Debian's busybox-static, every applet in /bin, Cmd ["sh"]
 #   glibc     a dynamically linked threaded glibc program with its
 #             libraries (ldd), Entrypoint ["/hello"]
+#   glibc-plain  the same with an uncompressed layer
 #   multi     an index: linux/arm64 (a copy) + linux/amd64 (busybox)
 #   noamd64   an index: linux/arm64 + linux/s390x only
 #   big       (with BIG_MB=N) busybox plus 3 layers of N/3 MB of random
@@ -58,6 +59,7 @@ repack glibc
 umoci config --image "$L:glibc" --config.entrypoint /hello --config.env "$PATHENV" \
 	--architecture amd64 --os linux
 
+python3 "$HERE/oci_plain.py" "$L" glibc glibc-plain
 python3 "$HERE/oci_index.py" "$L" busybox multi linux/arm64 linux/amd64
 python3 "$HERE/oci_index.py" "$L" busybox noamd64 linux/arm64 linux/s390x
 

@@ -7,17 +7,26 @@
 #   reg_images                 build the OCI layout once: $REG_LAYOUT
 #   reg_start NAME PORT [basic|token]   a registry; $REG_USER/$REG_PASS
 #   reg_push LAYOUT_TAG PORT REPO:TAG [skopeo copy options...]
+#   reg_fake PORT              tests/registry/fake_registry.py on $REG_LAYOUT
 #   reg_stop_all               (also on exit)
 REG_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REG_USER=podvm-test
 REG_PASS=s3cret-pass-$$
 REG_PIDS=()
 
+# A private network namespace (only lo) and mount namespace, whose
+# /etc/hosts also names reg.test (127.0.0.1): a registry that is not
+# spelled as loopback, for --insecure-registry.
 reg_netns() {
 	if [ -z "${PODVM_TEST_NETNS:-}" ]; then
-		exec env PODVM_TEST_NETNS=1 unshare -n bash "$0" "$@"
+		exec env PODVM_TEST_NETNS=1 unshare -n -m --propagation private bash "$0" "$@"
 	fi
 	ip link set lo up
+	local h
+	h=$(mktemp /tmp/podvm-hosts.XXXXXX)
+	printf '127.0.0.1 localhost reg.test\n::1 localhost\n' > "$h"
+	mount --bind "$h" /etc/hosts
+	rm -f "$h"   # the mount keeps it alive for this namespace only
 }
 
 reg_stop_all() {
@@ -73,6 +82,12 @@ reg_start() {
 	docker-registry serve "$d/config.yml" >"$d/registry.log" 2>&1 &
 	REG_PIDS+=($!)
 	reg_wait "$port"
+}
+
+reg_fake() {
+	python3 "$REG_HERE/fake_registry.py" "$1" "$REG_LAYOUT" 2>"$TMP/fake-$1.log" &
+	REG_PIDS+=($!)
+	reg_wait "$1"
 }
 
 reg_push() {
