@@ -36,6 +36,10 @@ struct blobsink {
 	size_t hdr_len;
 	unsigned char *out;
 	const volatile int *cancel;
+	/* A decompression or tar error is reported after the digest check,
+	 * so a corrupted blob is called what it is: a digest mismatch. */
+	int unpack_ret;
+	struct pv_err unpack_err;
 };
 
 static void hexdigest(EVP_MD_CTX *ctx, char out[IMAGE_DIGEST_MAX])
@@ -51,6 +55,7 @@ static void hexdigest(EVP_MD_CTX *ctx, char out[IMAGE_DIGEST_MAX])
 
 static int sink_start(struct blobsink *b)
 {
+	b->unpack_ret = 0;
 	b->got = b->unpacked = 0;
 	b->hdr_len = 0;
 	b->z_end = false;
@@ -251,16 +256,20 @@ int blobsink_data(struct blobsink *b, const void *buf, size_t len, struct pv_err
 		p += n;
 		left -= (size_t)n;
 	}
-	if (!b->layer)
+	if (!b->layer || b->unpack_ret < 0)
 		return 0;
 	switch (b->comp) {
 	case IMAGE_COMP_GZIP:
-		return gunzip(b, buf, len, err);
+		b->unpack_ret = gunzip(b, buf, len, &b->unpack_err);
+		break;
 	case IMAGE_COMP_ZSTD:
-		return unzstd(b, buf, len, err);
+		b->unpack_ret = unzstd(b, buf, len, &b->unpack_err);
+		break;
 	default:
-		return unpacked(b, buf, len, err);
+		b->unpack_ret = unpacked(b, buf, len, &b->unpack_err);
+		break;
 	}
+	return 0;
 }
 
 int blobsink_reset(struct blobsink *b)
@@ -283,6 +292,8 @@ int blobsink_finish(struct blobsink *b, struct pv_err *err)
 				  b->what, got);
 	if (!b->layer)
 		return 0;
+	if (b->unpack_ret < 0)
+		return pv_err_set(err, b->unpack_err.errnum, "%s", b->unpack_err.msg);
 	if ((b->comp == IMAGE_COMP_GZIP && !b->z_end) ||
 	    (b->comp == IMAGE_COMP_ZSTD && b->zs_last != 0))
 		return pv_err_set(err, EBADMSG, "%s: compressed stream is truncated", b->what);

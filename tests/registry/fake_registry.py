@@ -7,7 +7,9 @@ with faults chosen by the repository name:
               connection half-way, the third works (retries with back-off)
   stall/...   blobs send half their bytes, then nothing (stall timeout)
   slow/...    blobs are sent in small pieces over ~0.5 s (parallelism)
-GET /stats -> {"max_concurrent": N, "blob_gets": N}. Exits with its parent.
+  huge/...    every manifest is 5 MiB (a giant annotation)
+GET /stats -> {"max_concurrent": N, "blob_gets": N} of slow/ blobs. Exits
+with its parent.
 usage: fake_registry.py PORT LAYOUT"""
 import json, os, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -54,6 +56,12 @@ class H(BaseHTTPRequestHandler):
             return
         mode, kind, ref = parts[2], parts[-2], parts[-1]
         try:
+            if kind == "manifests" and mode == "huge":
+                data = json.dumps({"schemaVersion": 2, "layers": [], "annotations":
+                                   {"pad": "x" * (5 << 20)}}).encode()
+                self.send(200, data, "application/vnd.oci.image.manifest.v1+json")
+                self.wfile.write(data)
+                return
             if kind == "manifests":
                 d = tags[ref] if ref in tags else {"digest": ref, "mediaType": None}
                 data = blob(d["digest"])
@@ -66,11 +74,13 @@ class H(BaseHTTPRequestHandler):
             self.send(404, b'{"errors":[{"code":"BLOB_UNKNOWN","message":"unknown"}]}')
             self.wfile.write(b'{"errors":[{"code":"BLOB_UNKNOWN","message":"unknown"}]}')
             return
+        counted = mode == "slow"
         with lock:
-            state["gets"] += 1
-            n = state["tries"][ref] = state["tries"].get(ref, 0) + 1
-            state["cur"] += 1
-            state["max"] = max(state["max"], state["cur"])
+            n = state["tries"][mode + ref] = state["tries"].get(mode + ref, 0) + 1
+            if counted:
+                state["gets"] += 1
+                state["cur"] += 1
+                state["max"] = max(state["max"], state["cur"])
         try:
             if mode == "flaky" and n == 1:
                 self.send(503, b"{}")
@@ -86,6 +96,11 @@ class H(BaseHTTPRequestHandler):
                 self.send(200, b"", "application/octet-stream", len(data))
                 step = max(1, len(data) // 10)
                 for i in range(0, len(data), step):
+                    if i + step >= len(data):
+                        # done counting before the client can see the end
+                        with lock:
+                            state["cur"] -= 1
+                        counted = False
                     self.wfile.write(data[i:i + step])
                     self.wfile.flush()
                     time.sleep(0.05)
@@ -95,8 +110,9 @@ class H(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
         finally:
-            with lock:
-                state["cur"] -= 1
+            if counted:
+                with lock:
+                    state["cur"] -= 1
 
 
 def watch_parent():

@@ -4,6 +4,7 @@
 #   glibc     a dynamically linked threaded glibc program with its
 #             libraries (ldd), Entrypoint ["/hello"]
 #   glibc-plain  the same with an uncompressed layer
+#   notar     hostile: its layer is gzip'd random bytes (digests all right)
 #   multi     an index: linux/arm64 (a copy) + linux/amd64 (busybox)
 #   noamd64   an index: linux/arm64 + linux/s390x only
 #   big       (with BIG_MB=N) busybox plus 3 layers of N/3 MB of random
@@ -60,6 +61,7 @@ umoci config --image "$L:glibc" --config.entrypoint /hello --config.env "$PATHEN
 	--architecture amd64 --os linux
 
 python3 "$HERE/oci_plain.py" "$L" glibc glibc-plain
+python3 "$HERE/oci_notar.py" "$L" busybox notar
 python3 "$HERE/oci_index.py" "$L" busybox multi linux/arm64 linux/amd64
 python3 "$HERE/oci_index.py" "$L" busybox noamd64 linux/arm64 linux/s390x
 
