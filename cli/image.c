@@ -2,6 +2,7 @@
  * import a directory as an image, convert to erofs. */
 #include "cli/cli.h"
 #include "cli/image_cli.h"
+#include "cli/opts.h"
 #include "cli/podview.h"
 #include "images/store.h"
 #include "pod/pod.h"
@@ -230,6 +231,26 @@ static void ago(int64_t ms, char *buf, size_t len)
 		snprintf(buf, len, "%lldd ago", (long long)(s / 86400));
 }
 
+static void image_sub_usage(FILE *fp)
+{
+	image_usage(fp);
+}
+
+/* Options of an image subcommand from its table: the index of the first
+ * operand, or a negative errno (--help: -ECANCELED, printed). */
+static int image_opts(const char *name, const struct cli_opt *opts, int argc, char **argv,
+		      struct pv_err *err)
+{
+	const struct cli_verb verb = { name, image_sub_usage, NULL, NULL };
+	int ret = cli_opts_parse(&verb, opts, argc, argv);
+
+	if (ret == CLI_OPTS_HELP)
+		return -ECANCELED;
+	if (ret < 0)
+		return pv_err_set(err, EINVAL, "%s: bad usage", name);
+	return ret;
+}
+
 static int image_ls(struct image_store *s, int argc, char **argv, struct pv_err *err)
 {
 	static const char *const head[] = { "REFERENCE", "DIGEST", "SIZE", "LAST USED",
@@ -237,17 +258,19 @@ static int image_ls(struct image_store *s, int argc, char **argv, struct pv_err 
 	struct image_info *v = NULL;
 	struct cli_table t;
 	bool quiet = false, full = false;
+	const struct cli_opt opts[] = {
+		CLI_OPT_FLAG('q', "quiet", &quiet),
+		CLI_OPT_FLAG(0, "digests", &full),
+		CLI_OPT_FLAG(0, "no-trunc", &full),
+		CLI_OPT_END
+	};
 	size_t n = 0;
-	int ret;
+	int ret = image_opts("image ls", opts, argc, argv, err);
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
-			quiet = true;
-		else if (!strcmp(argv[i], "--digests") || !strcmp(argv[i], "--no-trunc"))
-			full = true;
-		else
-			return pv_err_set(err, EINVAL, "image ls: unknown option %s", argv[i]);
-	}
+	if (ret < 0)
+		return ret;
+	if (ret != argc)
+		return pv_err_set(err, EINVAL, "usage: podvm image ls [-q] [--digests]");
 	ret = image_store_ls(s, &v, &n, err);
 	if (ret < 0)
 		return ret;
@@ -283,14 +306,14 @@ static int image_ls(struct image_store *s, int argc, char **argv, struct pv_err 
 static int image_rm(struct image_store *s, int argc, char **argv, struct pv_err *err)
 {
 	bool force = false;
-	int i = 1, ret = 0;
+	const struct cli_opt opts[] = {
+		CLI_OPT_FLAG('f', "force", &force),
+		CLI_OPT_END
+	};
+	int i = image_opts("image rm", opts, argc, argv, err), ret = 0;
 
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--force"))
-			force = true;
-		else
-			return pv_err_set(err, EINVAL, "image rm: unknown option %s", argv[i]);
-	}
+	if (i < 0)
+		return i;
 	if (i >= argc)
 		return pv_err_set(err, EINVAL, "usage: podvm image rm [-f] REF...");
 	for (; i < argc && ret == 0; i++) {
@@ -326,35 +349,34 @@ static int image_prune(struct image_store *s, int argc, struct pv_err *err)
 static int image_load(struct image_store *s, int argc, char **argv, struct pv_err *err)
 {
 	const char *in = NULL, *ref = NULL;
+	const struct cli_opt opts[] = {
+		CLI_OPT_STR('i', "input", &in),
+		CLI_OPT_STR(0, "ref", &ref),
+		CLI_OPT_END
+	};
+	int i = image_opts("image load", opts, argc, argv, err);
 
-	for (int i = 1; i < argc; i++) {
-		if ((!strcmp(argv[i], "-i") || !strcmp(argv[i], "--input")) && i + 1 < argc)
-			in = argv[++i];
-		else if (!strcmp(argv[i], "--ref") && i + 1 < argc)
-			ref = argv[++i];
-		else
-			return pv_err_set(err, EINVAL, "usage: podvm image load -i FILE [--ref REF]");
-	}
-	if (!in)
+	if (i < 0)
+		return i;
+	if (!in || i != argc)
 		return pv_err_set(err, EINVAL, "usage: podvm image load -i FILE [--ref REF]");
 	return image_store_load(s, in, ref, stdout, err);
 }
 
 static int image_export(struct image_store *s, int argc, char **argv, struct pv_err *err)
 {
-	const char *out = NULL, *ref = NULL;
+	const char *out = NULL;
+	const struct cli_opt opts[] = {
+		CLI_OPT_STR('o', "output", &out),
+		CLI_OPT_END
+	};
+	int i = image_opts("image export", opts, argc, argv, err);
 
-	for (int i = 1; i < argc; i++) {
-		if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc)
-			out = argv[++i];
-		else if (argv[i][0] != '-' && !ref)
-			ref = argv[i];
-		else
-			return pv_err_set(err, EINVAL, "usage: podvm image export REF -o FILE");
-	}
-	if (!out || !ref)
+	if (i < 0)
+		return i;
+	if (!out || i != argc - 1)
 		return pv_err_set(err, EINVAL, "usage: podvm image export REF -o FILE");
-	return image_store_export(s, ref, out, err);
+	return image_store_export(s, argv[i], out, err);
 }
 
 int cli_image(const struct cli_env *env, int argc, char **argv)
@@ -404,6 +426,8 @@ int cli_image(const struct cli_env *env, int argc, char **argv)
 		ret = pv_err_sys(&err, errno, "write stdout");
 out:
 	image_store_close(s);
+	if (ret == -ECANCELED)   /* --help */
+		return 0;
 	if (ret < 0)
 		return fail(err.msg[0] ? err.msg : "image: failed");
 	return 0;

@@ -4,6 +4,7 @@
  * otherwise). */
 #include "cli/cli.h"
 #include "cli/image_cli.h"
+#include "cli/opts.h"
 #include "host/imgpolicy.h"
 #include "images/registry.h"
 #include "pod/pod.h"
@@ -143,6 +144,13 @@ static void on_event(void *opaque, const struct image_pull_event *ev)
 	fflush(p->fp);
 }
 
+static void cli_image_pull_usage(FILE *fp)
+{
+	fprintf(fp, "usage: podvm [REGISTRY OPTIONS] image pull [-q] REF\n"
+		"  fetch REF from its registry into the store: a line per layer with\n"
+		"  bytes and rate on a terminal, one line per step otherwise\n");
+}
+
 int cli_registry_open(const struct cli_env *env, struct registry **out, struct pv_err *err)
 {
 	struct registry_config cfg = { 0 };
@@ -190,15 +198,16 @@ int cli_image_pull(const struct cli_env *env, struct image_store *s, int argc, c
 {
 	struct registry *r = NULL;
 	bool quiet = false;
-	int i = 1, ret;
+	const struct cli_opt opts[] = {
+		CLI_OPT_FLAG('q', "quiet", &quiet),
+		CLI_OPT_END
+	};
+	const struct cli_verb verb = { "image pull", cli_image_pull_usage, NULL, NULL };
+	int i = cli_opts_parse(&verb, opts, argc, argv), ret;
 
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
-			quiet = true;
-		else
-			return pv_err_set(err, EINVAL, "image pull: unknown option %s", argv[i]);
-	}
-	if (i != argc - 1)
+	if (i == CLI_OPTS_HELP)
+		return -ECANCELED;
+	if (i < 0 || i != argc - 1)
 		return pv_err_set(err, EINVAL, "usage: podvm image pull [-q] REF");
 	ret = cli_registry_open(env, &r, err);
 	if (ret == 0)
