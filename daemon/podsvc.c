@@ -214,6 +214,35 @@ void podsvc_close(struct podsvc *s)
 	free(s);
 }
 
+int podsvc_images(struct podsvc *s, char ***out, size_t *n_out)
+{
+	char **v = NULL;
+	size_t n = 0, cap = 0;
+	int ret = 0;
+
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->n_recs; i++)
+		cap += pod_n_all_containers(s->recs[i]->pod);
+	v = calloc(cap ? cap : 1, sizeof(*v));
+	for (size_t i = 0; v && i < s->n_recs; i++) {
+		const struct pod *pod = s->recs[i]->pod;
+
+		for (size_t k = 0; k < pod_n_all_containers(pod) && n < cap; k++)
+			if (!(v[n++] = strdup(pod_container_at(pod, k)->image)))
+				ret = -ENOMEM;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (!v || ret < 0) {
+		for (size_t i = 0; v && i < n; i++)
+			free(v[i]);
+		free(v);
+		return -ENOMEM;
+	}
+	*out = v;
+	*n_out = n;
+	return 0;
+}
+
 void podsvc_foreach(struct podsvc *s,
 		    void (*fn)(void *opaque, const char *uid,
 			       const struct pod *pod, bool deleting),

@@ -58,6 +58,7 @@ struct podsvc_ctr_status {
 	int64_t finished_ms;
 	int restart_count;
 	bool ready;
+	char image_id[512];        /* REGISTRY/REPO@sha256:... once pulled, "" before */
 };
 
 enum podsvc_phase { PODSVC_PENDING = 0, PODSVC_RUNNING_PHASE, PODSVC_SUCCEEDED,
@@ -112,6 +113,11 @@ void podsvc_foreach(struct podsvc *s,
 		    void (*fn)(void *opaque, const char *uid,
 			       const struct pod *pod, bool deleting),
 		    void *opaque);
+
+/* The image of every container of every stored pod, whatever its phase
+ * (kubelet keeps the images of containers that still exist): malloc'd
+ * strings in a malloc'd vector, for image GC. -ENOMEM. */
+int podsvc_images(struct podsvc *s, char ***out, size_t *n);
 
 /* --- API calls (return 0, or -1 with st filled) --- */
 

@@ -285,7 +285,7 @@ static struct json_object *pj_ctr_status(const struct pod_container *pc,
 	    !util_json_add(o, "ready", json_object_new_boolean(c->ready)) ||
 	    !util_json_add(o, "restartCount", json_object_new_int(c->restart_count)) ||
 	    !pj_str(o, "image", pc->image) ||
-	    !pj_str(o, "imageID", "") ||
+	    !pj_str(o, "imageID", c->image_id) ||
 	    !util_json_add(o, "started", json_object_new_boolean(
 			    c->state == PODSVC_RUNNING))) {
 		json_object_put(o);

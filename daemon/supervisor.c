@@ -160,13 +160,20 @@ static enum sv_outcome sv_reattach(struct sv_pod *p,
 	return SV_DONE;
 }
 
-/* Network, images, boot, network attach; a stop or close requested
+/* Images, network, boot, network attach; a stop or close requested
  * meanwhile ends it early. SV_DONE to follow the VM. */
 static enum sv_outcome sv_boot(struct sv_pod *p, struct pv_err *err)
 {
+	enum sv_outcome o;
 	int ret;
 
 	sv_report(p);
+	/* Pending with ErrImagePull / ImagePullBackOff until every image
+	 * is there (or the pod is deleted); before the network, so a pod in
+	 * back-off holds no address or tap of its VPC */
+	o = sv_pull_images(p);
+	if (o != SV_DONE)
+		return o;
 	ret = net_prepare(p, false, err);
 	if (ret < 0) {
 		net_fail(p, ret, err->msg);
@@ -176,6 +183,7 @@ static enum sv_outcome sv_boot(struct sv_pod *p, struct pv_err *err)
 		sv_fail_pod(p, "CreateContainerError", err->msg);
 		return SV_FAILED;
 	}
+	sv_image_gc(p->sv);   /* pulls and conversions take space */
 	if (sv_check_requests(p, NULL) != SV_DONE)
 		return sv_check_requests(p, NULL);
 	ret = launch_boot(&p->l, err);

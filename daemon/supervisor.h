@@ -12,6 +12,8 @@
 
 struct exec_table;
 struct vpcsvc;
+struct registry;
+struct secret_source;
 
 struct supervisor_config {
 	const char *state_dir;
@@ -24,6 +26,9 @@ struct supervisor_config {
 	const char *seccomp_root;  /* Localhost seccomp profiles */
 	struct exec_table *exec;   /* exec sessions; NULL: no exec */
 	struct metrics *metrics;   /* NULL: no figures kept */
+	struct registry *registry; /* image pulls; NULL: pulls fail */
+	const struct secret_source *secrets;   /* imagePullSecrets; NULL: none */
+	int image_gc_high, image_gc_low;       /* percent; 0, 0: 85, 80 */
 };
 
 struct supervisor;

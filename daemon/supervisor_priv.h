@@ -38,8 +38,11 @@ struct sv_pod {
 	struct podsvc_status_update st;   /* its status, reported to podsvc */
 };
 
+enum sv_outcome { SV_DONE, SV_STOPPED, SV_CLOSING, SV_FAILED };
+
 struct supervisor {
 	struct supervisor_config cfg;
+	pthread_mutex_t gc_lock;       /* one image GC at a time */
 	struct podsvc *svc;
 	struct vmm *vmm;
 	pthread_mutex_t lock;
@@ -48,6 +51,13 @@ struct supervisor {
 };
 
 void sv_pod_free(struct sv_pod *p);
+/* Pull the pod's images per imagePullPolicy, retrying with kubelet's
+ * back-off while the pod stays Pending: SV_DONE when all are there
+ * (daemon/supervisor_pull.c). */
+enum sv_outcome sv_pull_images(struct sv_pod *p);
+/* Image GC at the configured thresholds, keeping every image a known pod
+ * names. */
+void sv_image_gc(struct supervisor *sv);
 struct sv_pod *sv_find_locked(struct supervisor *sv, const char *uid);
 /* Start following a pod on its own thread (reattach: its VM may run). */
 void sv_spawn(struct supervisor *sv, const char *uid, const struct pod *pod,
@@ -56,7 +66,6 @@ void sv_spawn(struct supervisor *sv, const char *uid, const struct pod *pod,
 void sv_runner_stop(void *runner, const char *uid, int64_t grace);
 
 /* supervisor_follow.c */
-enum sv_outcome { SV_DONE, SV_STOPPED, SV_CLOSING, SV_FAILED };
 
 /* Recompute the phase and report the status to podsvc. */
 void sv_report(struct sv_pod *p);

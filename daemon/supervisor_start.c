@@ -152,6 +152,7 @@ int supervisor_open(const struct supervisor_config *cfg,
 		return pv_err_set(err, ENOMEM, "out of memory");
 	sv->cfg = *cfg;
 	pthread_mutex_init(&sv->lock, NULL);
+	pthread_mutex_init(&sv->gc_lock, NULL);
 	ret = util_mkdir_p(cfg->run_dir, 0755, err);
 	if (ret < 0)
 		goto fail;
@@ -174,6 +175,7 @@ int supervisor_open(const struct supervisor_config *cfg,
 	*out = sv;
 	return 0;
 fail:
+	pthread_mutex_destroy(&sv->gc_lock);
 	pthread_mutex_destroy(&sv->lock);
 	free(sv);
 	return ret;
@@ -218,6 +220,7 @@ void supervisor_close(struct supervisor *sv)
 		sv_pod_free(p);
 	}
 	vmm_close(sv->vmm);
+	pthread_mutex_destroy(&sv->gc_lock);
 	pthread_mutex_destroy(&sv->lock);
 	free(sv);
 }

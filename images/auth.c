@@ -12,49 +12,11 @@
 
 #include <json-c/json.h>
 
+#include "util/util.h"
+
 #define CREDS_MAX      1024       /* entries in one file */
 #define CRED_FIELD_MAX 4096       /* user, password */
 #define AUTH_FILE_MAX  (1u << 20)
-
-static int b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
-
-/* Standard or URL-safe base64, padding optional; out gets NUL. */
-static int b64_decode(const char *in, char *out, size_t outlen, size_t *n_out)
-{
-	uint32_t acc = 0;
-	size_t n = 0;
-	int bits = 0, v;
-
-	for (; *in && *in != '='; in++) {
-		v = b64val((unsigned char)*in);
-		if (v < 0)
-			return -EINVAL;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n + 1 >= outlen)
-				return -E2BIG;
-			out[n++] = (char)((acc >> bits) & 0xff);
-		}
-	}
-	out[n] = '\0';
-	*n_out = n;
-	return 0;
-}
 
 /* "https://index.docker.io/v1/" -> "docker.io"; "http://h:5000/x/" -> "h:5000/x" */
 static int cred_key(const char *raw, char *key, size_t len)
@@ -112,7 +74,7 @@ static int cred_one(struct registry_cred *c, const char *host, struct json_objec
 	if (json_object_object_get_ex(e, "auth", &v) && json_object_is_type(v, json_type_string) &&
 	    json_object_get_string_len(v) > 0) {
 		if (json_object_get_string_len(v) > (int)(sizeof(buf) / 3 * 4) ||
-		    b64_decode(json_object_get_string(v), buf, sizeof(buf), &n) < 0 ||
+		    util_b64_decode(json_object_get_string(v), buf, sizeof(buf), &n) < 0 ||
 		    memchr(buf, '\0', n) || !(colon = strchr(buf, ':')))
 			/* never echo the value: it is a credential */
 			return pv_err_set(err, EINVAL,

@@ -22,13 +22,16 @@
 #include "host/log.h"
 #include "daemon/podsvc.h"
 #include "daemon/reporter.h"
+#include "daemon/secrets.h"
 #include "daemon/supervisor.h"
+#include "images/registry.h"
 #include "daemon/vpcsvc.h"
 #include "pod/pod.h"
 #include "util/err.h"
 #include "util/util.h"
 
 #define PODVMD_MAX_VPCS 64
+#define PODVMD_MAX_REGISTRIES 16
 
 struct podvmd_opts {
 	const char *state_dir;
@@ -43,6 +46,14 @@ struct podvmd_opts {
 	const char *seccomp_root;
 	struct netns_vpc_info vpcs[PODVMD_MAX_VPCS];   /* --vpc */
 	size_t n_vpcs;
+	/* images */
+	const char *registry_auth;                     /* --registry-auth */
+	const char *insecure[PODVMD_MAX_REGISTRIES];   /* --insecure-registry */
+	size_t n_insecure;
+	const char *mirrors[PODVMD_MAX_REGISTRIES];    /* --registry-mirror */
+	size_t n_mirrors;
+	const char *secrets_dir;                       /* --secrets-dir */
+	int gc_high, gc_low;                           /* --image-gc-*-threshold */
 };
 
 static void podvmd_usage(FILE *fp)
@@ -57,6 +68,9 @@ static void podvmd_usage(FILE *fp)
 		"              [--metrics-listen HOST:PORT]\n"
 		"              [--vpc NAME=CIDR[,dns=IP]...[,egress=none]]... [--vpc default]\n"
 		"              [--netns-dir DIR] [--seccomp-profile-root DIR]\n"
+		"              [--registry-auth FILE] [--insecure-registry HOST[:PORT]]...\n"
+		"              [--registry-mirror [REGISTRY=]URL]... [--secrets-dir DIR]\n"
+		"              [--image-gc-high-threshold PCT] [--image-gc-low-threshold PCT]\n"
 		"defaults: state dir $PODVM_STATE_DIR or /var/lib/podvm, run dir\n"
 		"$PODVM_RUN_DIR or /run/podvm, guest dir $PODVM_GUEST_DIR or guest/\n"
 		"next to the binary, socket %s, VPC namespaces in RUN_DIR/netns,\n"
@@ -64,7 +78,12 @@ static void podvmd_usage(FILE *fp)
 		"A --listen address off loopback requires --token-file.\n"
 		"No VPC (no --vpc, none created through the API): pods have only lo.\n"
 		"--vpc default is default=" VPCSVC_DEFAULT_CIDR "; pods without the\n"
-		"annotation " VPCSVC_ANN_VPC " join the VPC named default.\n",
+		"annotation " VPCSVC_ANN_VPC " join the VPC named default.\n"
+		"Images: imagePullPolicy as kubelet (:latest or no tag: Always, else\n"
+		"IfNotPresent); credentials from --registry-auth (a Docker config.json or\n"
+		"Podman auth.json) and the pod's imagePullSecrets, read from\n"
+		"--secrets-dir DIR/NAMESPACE/NAME.json until the Secret API exists.\n"
+		"Image GC starts at 85%% of the image filesystem, frees down to 80%%.\n",
 		API_DEFAULT_SOCKET);
 }
 
@@ -82,6 +101,41 @@ static int podvmd_parse_size(const char *what, const char *s, unsigned long long
 	}
 	*out = v;
 	return 0;
+}
+
+/* The image options: 0, or -1 (printed); -2: not one of them. */
+static int podvmd_image_opt(struct podvmd_opts *o, int c, const char *arg)
+{
+	char *end = NULL;
+	long pct;
+
+	switch (c) {
+	case 'A': o->registry_auth = arg; return 0;
+	case 'D': o->secrets_dir = arg; return 0;
+	case 'I':
+	case 'R':
+		if ((c == 'I' ? o->n_insecure : o->n_mirrors) == PODVMD_MAX_REGISTRIES) {
+			fprintf(stderr, "podvmd: at most %d of each registry option\n",
+				PODVMD_MAX_REGISTRIES);
+			return -1;
+		}
+		if (c == 'I')
+			o->insecure[o->n_insecure++] = arg;
+		else
+			o->mirrors[o->n_mirrors++] = arg;
+		return 0;
+	case 'H':
+	case 'O':
+		pct = strtol(arg, &end, 10);
+		if (!*arg || *end || pct < (c == 'H') || pct > 100) {
+			fprintf(stderr, "podvmd: %s: want a percentage\n",
+				c == 'H' ? "--image-gc-high-threshold" : "--image-gc-low-threshold");
+			return -1;
+		}
+		*(c == 'H' ? &o->gc_high : &o->gc_low) = (int)pct;
+		return 0;
+	}
+	return -2;
 }
 
 /* One option (getopt's c and optarg): 0, 1 (exit 0: --help) or -1. */
@@ -140,8 +194,10 @@ static int podvmd_opt(struct podvmd_opts *o, int c, const char *arg)
 		podvmd_usage(stdout);
 		return 1;
 	default:
-		podvmd_usage(stderr);
-		return -1;
+		lvl = podvmd_image_opt(o, c, arg);
+		if (lvl == -2)
+			podvmd_usage(stderr);
+		return lvl < 0 ? -1 : 0;
 	}
 	return 0;
 }
@@ -167,6 +223,12 @@ static int podvmd_parse_args(int argc, char **argv, struct podvmd_opts *o)
 		{ "metrics-listen", required_argument, NULL, 'M' },
 		{ "vpc", required_argument, NULL, 'V' },
 		{ "netns-dir", required_argument, NULL, 'N' },
+		{ "registry-auth", required_argument, NULL, 'A' },
+		{ "insecure-registry", required_argument, NULL, 'I' },
+		{ "registry-mirror", required_argument, NULL, 'R' },
+		{ "secrets-dir", required_argument, NULL, 'D' },
+		{ "image-gc-high-threshold", required_argument, NULL, 'H' },
+		{ "image-gc-low-threshold", required_argument, NULL, 'O' },
 		{ "seccomp-profile-root", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -180,6 +242,10 @@ static int podvmd_parse_args(int argc, char **argv, struct podvmd_opts *o)
 	}
 	if (optind != argc) {
 		podvmd_usage(stderr);
+		return -1;
+	}
+	if ((o->gc_high < 0) != (o->gc_low < 0) || o->gc_low > o->gc_high) {
+		fprintf(stderr, "podvmd: give both image GC thresholds, low <= high\n");
 		return -1;
 	}
 	if (o->node_name && !pod_is_dns1123_subdomain(o->node_name)) {
@@ -306,6 +372,8 @@ struct podvmd {
 	struct exec_table *exec;
 	struct metrics *metrics;
 	struct supervisor *sv;
+	struct registry *reg;             /* image pulls */
+	struct secret_source secrets;     /* imagePullSecrets */
 	struct podsvc *svc;
 	struct reporter *rep;
 	struct api_metrics_listener *ml;
@@ -331,10 +399,22 @@ static int podvmd_open(struct podvmd *d, struct podvmd_opts *o,
 		.node_name = node, .max_events = 0,
 	};
 
+	struct registry_config rcfg = {
+		.auth_file = o->registry_auth,
+		.insecure = o->insecure, .n_insecure = o->n_insecure,
+		.mirrors = o->mirrors, .n_mirrors = o->n_mirrors,
+	};
+
 	if (vpcsvc_open(&vcfg, &d->vpcs, err) < 0 ||
 	    exec_table_new(&d->exec, err) < 0 ||
-	    metrics_new(&d->metrics, err) < 0)
+	    metrics_new(&d->metrics, err) < 0 ||
+	    registry_open(&rcfg, &d->reg, err) < 0 ||
+	    (o->secrets_dir && secrets_dir_open(o->secrets_dir, &d->secrets, err) < 0))
 		return -1;
+	scfg.registry = d->reg;
+	scfg.secrets = o->secrets_dir ? &d->secrets : NULL;
+	scfg.image_gc_high = o->gc_high > 0 ? o->gc_high : 0;
+	scfg.image_gc_low = o->gc_high > 0 ? o->gc_low : 0;
 	scfg.vpcs = d->vpcs;
 	scfg.exec = d->exec;
 	scfg.metrics = d->metrics;
@@ -380,6 +460,8 @@ static void podvmd_close(struct podvmd *d)
 	if (d->sv)
 		supervisor_close(d->sv);
 	vpcsvc_close(d->vpcs);   /* after the pod threads: a last flush */
+	registry_close(d->reg);   /* after the pod threads: they pull */
+	secrets_close(&d->secrets);
 	if (d->svc)
 		podsvc_close(d->svc);
 	exec_table_free(d->exec);   /* after the API and the pod threads */
@@ -396,6 +478,7 @@ int main(int argc, char **argv)
 	sigset_t sigs;
 	int ret, sig = 0, rc = 1;
 
+	o.gc_high = o.gc_low = -1;   /* kubelet's 85 % -> 80 % */
 	ret = podvmd_parse_args(argc, argv, &o);
 	if (ret != 0)
 		return ret > 0 ? 0 : 2;

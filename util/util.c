@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -234,4 +235,47 @@ char *util_abspath(const char *path)
 	if (asprintf(&out, "%s/%s", cwd, path) < 0)
 		return NULL;
 	return out;
+}
+
+static int b64val(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+int util_b64_decode(const char *in, char *out, size_t outlen, size_t *n_out)
+{
+	uint32_t acc = 0;
+	size_t n = 0;
+	int bits = 0, v;
+
+	if (outlen == 0)
+		return -E2BIG;
+	for (; *in && *in != '='; in++) {
+		if (*in == '\n' || *in == '\r')
+			continue;
+		v = b64val((unsigned char)*in);
+		if (v < 0)
+			return -EINVAL;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n + 1 >= outlen)
+				return -E2BIG;
+			out[n++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	out[n] = '\0';
+	*n_out = n;
+	return 0;
 }

@@ -38,6 +38,10 @@ int util_read_file(const char *path, size_t max, char **out, size_t *len,
  * only takes absolute ones. */
 char *util_abspath(const char *path);
 
+/* Standard or URL-safe base64, padding optional, into out (NUL added):
+ * -EINVAL on a bad character, -E2BIG when out is too small. */
+int util_b64_decode(const char *in, char *out, size_t outlen, size_t *n_out);
+
 /* Write all bytes, retrying on EINTR and short writes (blocking fd). */
 int util_write_all(int fd, const void *buf, size_t len);
 
