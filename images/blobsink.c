@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -13,6 +14,7 @@
 #include <zstd.h>
 
 #define SINK_OUT     (64 * 1024)
+#define SINK_WRITEBACK (8u << 20)
 #define SINK_UNPACKED_MAX (64ull << 30)   /* bound on a layer's tar stream */
 /* zstd frames may ask for a window of up to 2 GiB; 32 MiB covers every
  * encoder default (and --long=25), and bounds memory per download. */
@@ -25,6 +27,7 @@ struct blobsink {
 	char diff_want[IMAGE_DIGEST_MAX];
 	char diff_got[IMAGE_DIGEST_MAX];
 	uint64_t size, got, unpacked;
+	uint64_t flushed;          /* bytes handed to writeback so far */
 	bool layer;
 	enum image_comp comp;
 	EVP_MD_CTX *md, *diff;
@@ -56,7 +59,7 @@ static void hexdigest(EVP_MD_CTX *ctx, char out[IMAGE_DIGEST_MAX])
 static int sink_start(struct blobsink *b)
 {
 	b->unpack_ret = 0;
-	b->got = b->unpacked = 0;
+	b->got = b->unpacked = b->flushed = 0;
 	b->hdr_len = 0;
 	b->z_end = false;
 	b->zs_last = 1;
@@ -255,6 +258,13 @@ int blobsink_data(struct blobsink *b, const void *buf, size_t len, struct pv_err
 			return pv_err_sys(err, errno, "%s: write", b->what);
 		p += n;
 		left -= (size_t)n;
+	}
+	/* Start writeback as the data arrives, so the final fsync finds
+	 * little left to write (and the page cache does not balloon). */
+	if (b->fd >= 0 && b->got - b->flushed >= SINK_WRITEBACK) {
+		sync_file_range(b->fd, (off64_t)b->flushed, (off64_t)(b->got - b->flushed),
+				SYNC_FILE_RANGE_WRITE);
+		b->flushed = b->got;
 	}
 	if (!b->layer || b->unpack_ret < 0)
 		return 0;
