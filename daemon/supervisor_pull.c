@@ -239,6 +239,7 @@ void sv_image_gc(struct supervisor *sv)
 	pol.low_pct = sv->cfg.image_gc_high ? sv->cfg.image_gc_low : SV_GC_LOW;
 	pol.keep = keepv;
 	pol.n_keep = n;
+	pol.keep_local = true;
 	if (image_store_gc(s, &pol, &res, &err) < 0)
 		log_warn("image GC failed", LOG_STR("error", err.msg), LOG_END);
 	else if (res.removed)

@@ -386,7 +386,7 @@ static bool kept(const char *digest, const char *const *keep, size_t n_keep)
 
 /* The least recently used image that may go, or -ENOENT. */
 static int pick_lru(struct image_store *s, const char *const *keep, size_t n_keep,
-		    char digest[IMAGE_DIGEST_MAX], struct pv_err *err)
+		    bool keep_local, char digest[IMAGE_DIGEST_MAX], struct pv_err *err)
 {
 	struct image_info *v = NULL;
 	size_t n = 0, best = (size_t)-1;
@@ -396,7 +396,8 @@ static int pick_lru(struct image_store *s, const char *const *keep, size_t n_kee
 	if (ret < 0)
 		return ret;
 	for (size_t i = 0; i < n; i++) {
-		if (!v[i].digest[0] || v[i].in_use || kept(v[i].digest, keep, n_keep))
+		if (!v[i].digest[0] || v[i].in_use || kept(v[i].digest, keep, n_keep) ||
+		    (keep_local && !v[i].repo_digest[0]))
 			continue;
 		if (best == (size_t)-1 || v[i].last_used_ms < v[best].last_used_ms)
 			best = i;
@@ -418,7 +419,7 @@ int image_store_prune(struct image_store *s, const char *const *keep, size_t n_k
 	ret = image_gc_lock(s, false, &gc, err);
 	if (ret < 0)
 		return ret;
-	while ((ret = pick_lru(s, keep, n_keep, digest, err)) == 0) {
+	while ((ret = pick_lru(s, keep, n_keep, false, digest, err)) == 0) {
 		ret = remove_locked(s, NULL, digest, false, freed, err);
 		if (ret == -EBUSY)
 			ret = -ENOENT;   /* a pod took it meanwhile: stop this round */
@@ -476,7 +477,7 @@ int image_store_gc(struct image_store *s, const struct image_gc_policy *p,
 		res->used_pct_after = (int)((cap - avail) * 100 / cap);
 		if (res->used_pct_after <= p->low_pct)
 			break;
-		ret = pick_lru(s, p->keep, p->n_keep, digest, err);
+		ret = pick_lru(s, p->keep, p->n_keep, p->keep_local, digest, err);
 		if (ret == -ENOENT) {   /* everything left is in use */
 			ret = 0;
 			break;

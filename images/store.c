@@ -229,7 +229,7 @@ int image_store_resolve(struct image_store *s, const char *ref,
 	}
 	if (!found) {
 		ret = pv_err_set(err, ENOENT,
-				 "image %s not found in the store (import it with 'podvm image import')",
+				 "image %s not found in the store (podvm image pull, load or import)",
 				 name);
 		goto out;
 	}

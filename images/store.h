@@ -108,6 +108,9 @@ struct image_gc_policy {
 	int high_pct, low_pct;
 	const char *const *keep;            /* manifest digests pods need */
 	size_t n_keep;
+	/* Images imported or loaded here (no repo digest) cannot be pulled
+	 * again: pinned, as containerd pins the sandbox image. */
+	bool keep_local;
 	/* NULL: statvfs of the store; tests pass their own. */
 	int (*usage)(void *opaque, uint64_t *capacity, uint64_t *available);
 	void *opaque;

@@ -158,6 +158,16 @@ static void test_gc_thresholds(void **state)
 	close(hold);
 	image_free(keep);
 
+	/* imported images are pinned when asked: nothing goes */
+	import(s, dir, "t/f:1", 100, 6);
+	pol.keep = NULL;
+	pol.n_keep = 0;
+	pol.keep_local = true;
+	assert_int_equal(image_store_gc(s, &pol, &res, &err), 0);
+	assert_int_equal(res.removed, 0);
+	assert_true(present(s, "t/f:1"));
+	assert_true(present(s, "t/b:1"));
+
 	/* bad thresholds */
 	pol.high_pct = 50;
 	pol.low_pct = 60;
