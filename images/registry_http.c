@@ -229,22 +229,16 @@ static bool retryable(CURLcode rc)
 	       rc == CURLE_HTTP2 || rc == CURLE_HTTP2_STREAM;
 }
 
-/* GET the token realm names for scope; cached on success. */
-static int fetch_token(struct reg_conn *c, const struct reg_endpoint *e,
-		       const struct registry_challenge *ch, const char *scope,
-		       const struct registry_cred *cred, char **token, struct pv_err *err)
+/* realm?service=..&scope=..; *plain: the realm may be plain HTTP (it is
+ * loopback or an --insecure-registry host); a plain realm elsewhere would
+ * carry credentials in the clear and is refused. */
+static int token_url(struct reg_conn *c, const struct reg_endpoint *e,
+		     const struct registry_challenge *ch, const char *scope, char *url,
+		     size_t len, char *hostport, size_t hplen, bool *plain, struct pv_err *err)
 {
-	struct mem_sink m = { NULL, 0, REG_TOKEN_MAX };
-	struct reg_sink sink = { mem_data, mem_reset, &m };
-	struct reg_resp resp;
-	struct xfer x;
-	struct json_object *root = NULL, *v;
-	char url[2048], hostport[IMAGE_HOST_MAX], errbuf[CURL_ERROR_SIZE] = "";
 	char *esc_svc = NULL, *esc_scope = NULL;
 	const char *hp;
-	CURLcode rc;
-	bool plain;
-	int ret;
+	int ret = 0;
 
 	if (!strncmp(ch->realm, "https://", 8))
 		hp = ch->realm + 8;
@@ -253,25 +247,67 @@ static int fetch_token(struct reg_conn *c, const struct reg_endpoint *e,
 	else
 		return pv_err_set(err, EPROTO, "registry %s: token realm is not an http(s) URL",
 				  e->host);
-	snprintf(hostport, sizeof(hostport), "%.*s", (int)strcspn(hp, "/?#"), hp);
-	/* Credentials travel to a plain-HTTP realm only on loopback or an
-	 * --insecure-registry host. */
-	plain = registry_plain_http(c->r, hostport);
-	if (hp == ch->realm + 7 && !plain)
+	snprintf(hostport, hplen, "%.*s", (int)strcspn(hp, "/?#"), hp);
+	*plain = registry_plain_http(c->r, hostport);
+	if (hp == ch->realm + 7 && !*plain)
 		return pv_err_set(err, EPROTO,
 				  "registry %s: refusing a plain-HTTP token realm on %s", e->host,
 				  hostport);
 	esc_svc = curl_easy_escape(c->curl, ch->service, 0);
 	esc_scope = curl_easy_escape(c->curl, scope, 0);
-	if (!esc_svc || !esc_scope) {
+	if (!esc_svc || !esc_scope)
 		ret = pv_err_set(err, ENOMEM, "out of memory");
-		goto out;
-	}
-	if (util_fmt(url, sizeof(url), "%s%sservice=%s&scope=%s", ch->realm,
-		     strchr(ch->realm, '?') ? "&" : "?", esc_svc, esc_scope) < 0) {
+	else if (util_fmt(url, len, "%s%sservice=%s&scope=%s", ch->realm,
+			  strchr(ch->realm, '?') ? "&" : "?", esc_svc, esc_scope) < 0)
 		ret = pv_err_set(err, ENAMETOOLONG, "registry %s: token realm too long", e->host);
-		goto out;
+	curl_free(esc_svc);
+	curl_free(esc_scope);
+	return ret;
+}
+
+/* {"token": T} or {"access_token": T}, optional "expires_in". */
+static int token_parse(const char *body, const char *host, char **token, int64_t *ttl,
+		       struct pv_err *err)
+{
+	struct json_object *root = body ? json_tokener_parse(body) : NULL, *v, *exp;
+	int ret = 0;
+
+	if (!root || !((json_object_object_get_ex(root, "token", &v) &&
+			json_object_is_type(v, json_type_string)) ||
+		       (json_object_object_get_ex(root, "access_token", &v) &&
+			json_object_is_type(v, json_type_string))) ||
+	    json_object_get_string_len(v) == 0 ||
+	    strpbrk(json_object_get_string(v), "\r\n")) {
+		ret = pv_err_set(err, EPROTO, "token service of %s sent no usable token", host);
+	} else if (!(*token = strdup(json_object_get_string(v)))) {
+		ret = pv_err_set(err, ENOMEM, "out of memory");
+	} else {
+		*ttl = json_object_object_get_ex(root, "expires_in", &exp)
+		       ? json_object_get_int64(exp) : 0;
 	}
+	json_object_put(root);
+	return ret;
+}
+
+/* GET the token the realm hands out for scope; cached on success. */
+static int fetch_token(struct reg_conn *c, const struct reg_endpoint *e,
+		       const struct registry_challenge *ch, const char *scope,
+		       const struct registry_cred *cred, char **token, struct pv_err *err)
+{
+	struct mem_sink m = { NULL, 0, REG_TOKEN_MAX };
+	struct reg_sink sink = { mem_data, mem_reset, &m };
+	struct reg_resp resp;
+	struct xfer x;
+	char url[2048], hostport[IMAGE_HOST_MAX], errbuf[CURL_ERROR_SIZE] = "";
+	int64_t ttl = 0;
+	CURLcode rc;
+	bool plain = false;
+	int ret;
+
+	ret = token_url(c, e, ch, scope, url, sizeof(url), hostport, sizeof(hostport), &plain,
+			err);
+	if (ret < 0)
+		return ret;
 	memset(&x, 0, sizeof(x));
 	memset(&resp, 0, sizeof(resp));
 	x.sink = &sink;
@@ -288,46 +324,17 @@ static int fetch_token(struct reg_conn *c, const struct reg_endpoint *e,
 		ret = x.sink_ret < 0 ? pv_err_set(err, x.sink_err.errnum, "%s", x.sink_err.msg)
 				     : map_curl_error(rc, hostport, errbuf, err);
 		pv_err_prefix(err, "token service");
-		goto out;
-	}
-	if (resp.status == 401 || resp.status == 403) {
+	} else if (resp.status == 401 || resp.status == 403) {
 		ret = pv_err_set(err, EACCES, "unauthorized: the token service of %s refused %s",
 				 e->host, cred ? "the credentials" : "anonymous access");
-		goto out;
-	}
-	if (resp.status / 100 != 2) {
+	} else if (resp.status / 100 != 2) {
 		ret = pv_err_set(err, EIO, "token service of %s answered HTTP %ld", e->host,
 				 resp.status);
-		goto out;
+	} else {
+		ret = token_parse(m.buf, e->host, token, &ttl, err);
+		if (ret == 0)
+			reg_token_put(c->r, e->host, scope, *token, ttl);
 	}
-	root = m.buf ? json_tokener_parse(m.buf) : NULL;
-	if (!root || !((json_object_object_get_ex(root, "token", &v) &&
-			json_object_is_type(v, json_type_string)) ||
-		       (json_object_object_get_ex(root, "access_token", &v) &&
-			json_object_is_type(v, json_type_string))) ||
-	    json_object_get_string_len(v) == 0 ||
-	    strpbrk(json_object_get_string(v), "\r\n")) {
-		ret = pv_err_set(err, EPROTO, "token service of %s sent no usable token", e->host);
-		goto out;
-	}
-	*token = strdup(json_object_get_string(v));
-	if (!*token) {
-		ret = pv_err_set(err, ENOMEM, "out of memory");
-		goto out;
-	}
-	{
-		struct json_object *exp;
-		int64_t ttl = 0;
-
-		if (json_object_object_get_ex(root, "expires_in", &exp))
-			ttl = json_object_get_int64(exp);
-		reg_token_put(c->r, e->host, scope, *token, ttl);
-	}
-	ret = 0;
-out:
-	curl_free(esc_svc);
-	curl_free(esc_scope);
-	json_object_put(root);
 	if (m.buf)
 		explicit_bzero(m.buf, m.len);
 	free(m.buf);
@@ -350,123 +357,156 @@ void reg_conn_fini(struct reg_conn *c)
 	c->curl = NULL;
 }
 
+/* What one endpoint's requests carry: credentials found for it, the
+ * Bearer token (cached or fetched), whether Basic is in use. */
+struct auth_state {
+	const struct registry_cred *cred;
+	char scope[IMAGE_REPO_MAX + 32];
+	char *token;
+	bool basic, tried;
+};
+
+/* One HTTP exchange with the auth state's headers. */
+static CURLcode perform_once(struct reg_conn *c, const char *url, bool plain, const char *accept,
+			     const struct auth_state *as, struct xfer *x, char *errbuf,
+			     struct pv_err *err)
+{
+	struct curl_slist *hdrs = NULL, *n;
+	char hdr[REG_ERRBODY_MAX];
+	CURLcode rc;
+
+	if (accept && util_fmt(hdr, sizeof(hdr), "Accept: %s", accept) == 0)
+		hdrs = curl_slist_append(hdrs, hdr);
+	if (as->token && util_fmt(hdr, sizeof(hdr), "Authorization: Bearer %s", as->token) == 0) {
+		n = curl_slist_append(hdrs, hdr);
+		explicit_bzero(hdr, sizeof(hdr));
+		if (!n) {
+			curl_slist_free_all(hdrs);
+			pv_err_set(err, ENOMEM, "out of memory");
+			return CURLE_OUT_OF_MEMORY;
+		}
+		hdrs = n;
+	}
+	errbuf[0] = '\0';
+	setup(c->curl, c->r, url, plain, x, hdrs);
+	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, errbuf);
+	if (as->basic && as->cred) {
+		curl_easy_setopt(c->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(c->curl, CURLOPT_USERNAME, as->cred->user);
+		curl_easy_setopt(c->curl, CURLOPT_PASSWORD, as->cred->pass ? as->cred->pass : "");
+	}
+	rc = curl_easy_perform(c->curl);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(hdrs);
+	return rc;
+}
+
+/* A first 401: answer its challenge (Basic, or a Bearer token). 0: try
+ * again; -EACCES: nothing to answer with. */
+static int answer_challenge(struct reg_conn *c, const struct reg_endpoint *e,
+			    struct auth_state *as, const char *www_auth, struct pv_err *err)
+{
+	struct registry_challenge ch;
+	int ret;
+
+	as->tried = true;
+	ret = registry_challenge_parse(www_auth, &ch, err);
+	if (ret < 0) {
+		pv_err_prefix(err, "registry %s", e->host);
+		return ret;
+	}
+	if (ch.scheme == REG_AUTH_BASIC) {
+		if (!as->cred)
+			return -EACCES;
+		as->basic = true;
+		return 0;
+	}
+	if (as->token)
+		explicit_bzero(as->token, strlen(as->token));
+	free(as->token);
+	as->token = NULL;
+	return fetch_token(c, e, &ch, as->scope, as->cred, &as->token, err);
+}
+
 /* One endpoint, with auth and retries. */
 static int get_from(struct reg_conn *c, const struct reg_endpoint *e, const char *url,
 		    const char *accept, const struct reg_sink *sink,
 		    struct reg_resp *resp, struct pv_err *err)
 {
 	const char *cred_reg = e->mirror < 0 ? c->ref->registry : e->host;
-	const struct registry_cred *cred;
-	struct registry_challenge ch;
-	struct curl_slist *hdrs = NULL;
-	char scope[IMAGE_REPO_MAX + 32], hdr[REG_ERRBODY_MAX], errbuf[CURL_ERROR_SIZE];
-	char *token = NULL, what[256];
-	bool plain = !strncmp(e->base, "http://", 7), basic = false, auth_tried = false;
+	struct auth_state as = { 0 };
+	char errbuf[CURL_ERROR_SIZE], what[256];
+	bool plain = !strncmp(e->base, "http://", 7);
 	struct xfer x;
 	CURLcode rc;
-	int attempt = 0, ret;
+	int attempt = 0, ret = 0;
 
-	cred = registry_creds_find(c->extra, cred_reg, c->ref->repo);
-	if (!cred)
-		cred = registry_creds_find(&c->r->creds, cred_reg, c->ref->repo);
-	snprintf(scope, sizeof(scope), "repository:%s:pull", c->ref->repo);
-	reg_token_get(c->r, e->host, scope, &token);
+	as.cred = registry_creds_find(c->extra, cred_reg, c->ref->repo);
+	if (!as.cred)
+		as.cred = registry_creds_find(&c->r->creds, cred_reg, c->ref->repo);
+	snprintf(as.scope, sizeof(as.scope), "repository:%s:pull", c->ref->repo);
+	reg_token_get(c->r, e->host, as.scope, &as.token);
 	for (;;) {
-		curl_slist_free_all(hdrs);
-		hdrs = NULL;
 		memset(&x, 0, sizeof(x));
 		memset(resp, 0, sizeof(*resp));
 		resp->content_length = -1;
 		x.sink = sink;
 		x.resp = resp;
-		errbuf[0] = '\0';
-		if (accept && util_fmt(hdr, sizeof(hdr), "Accept: %s", accept) == 0)
-			hdrs = curl_slist_append(hdrs, hdr);
-		if (token && util_fmt(hdr, sizeof(hdr), "Authorization: Bearer %s", token) == 0) {
-			struct curl_slist *n = curl_slist_append(hdrs, hdr);
-
-			explicit_bzero(hdr, sizeof(hdr));
-			if (!n) {
-				ret = pv_err_set(err, ENOMEM, "out of memory");
-				goto out;
-			}
-			hdrs = n;
-		}
-		setup(c->curl, c->r, url, plain, &x, hdrs);
-		curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, errbuf);
-		if (basic && cred) {
-			curl_easy_setopt(c->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-			curl_easy_setopt(c->curl, CURLOPT_USERNAME, cred->user);
-			curl_easy_setopt(c->curl, CURLOPT_PASSWORD, cred->pass ? cred->pass : "");
-		}
 		attempt++;
-		rc = curl_easy_perform(c->curl);
+		rc = perform_once(c, url, plain, accept, &as, &x, errbuf, err);
+		if (rc == CURLE_OUT_OF_MEMORY && err && err->errnum == ENOMEM) {
+			ret = -ENOMEM;
+			break;
+		}
 		if (rc != CURLE_OK && x.sink_ret < 0) {
 			ret = pv_err_set(err, x.sink_err.errnum, "%s", x.sink_err.msg);
-			goto out;
+			break;
 		}
-		if (rc != CURLE_OK) {
-			if (retryable(rc) && attempt < c->r->max_attempts) {
-				backoff(attempt);
-				if (sink->reset)
-					sink->reset(sink->opaque);
-				continue;
-			}
+		if (rc != CURLE_OK && !(retryable(rc) && attempt < c->r->max_attempts)) {
 			ret = map_curl_error(rc, e->host, errbuf, err);
-			goto out;
+			break;
 		}
-		if (resp->status / 100 == 2) {
+		if (rc == CURLE_OK && resp->status / 100 == 2) {
 			ret = 0;
-			goto out;
+			break;
 		}
 		if (sink->reset)
 			sink->reset(sink->opaque);
-		if (resp->status == 401 && !auth_tried) {
-			auth_tried = true;
-			attempt--;   /* the challenge round is not a failure */
-			ret = registry_challenge_parse(x.www_auth, &ch, err);
-			if (ret < 0) {
-				pv_err_prefix(err, "registry %s", e->host);
-				goto out;
-			}
-			if (ch.scheme == REG_AUTH_BASIC) {
-				if (!cred)
-					goto unauthorized;
-				basic = true;
-				continue;
-			}
-			free(token);
-			token = NULL;
-			ret = fetch_token(c, e, &ch, scope, cred, &token, err);
-			if (ret < 0)
-				goto out;
+		if (rc != CURLE_OK) {   /* dropped or stalled: again */
+			backoff(attempt);
 			continue;
 		}
-		if (resp->status == 401 || resp->status == 403)
-			goto unauthorized;
-		reg_errbody(x.errbody, x.errlen, what, sizeof(what));
-		if (resp->status == 404) {
-			ret = pv_err_set(err, ENOENT, "not found on %s%s%s", e->host,
-					 what[0] ? ": " : "", what);
-			goto out;
+		if (resp->status == 401 && !as.tried) {
+			attempt--;   /* the challenge round is not a failure */
+			ret = answer_challenge(c, e, &as, x.www_auth, err);
+			if (ret == 0)
+				continue;
+			if (ret != -EACCES)
+				break;
+		}
+		if (resp->status == 401 || resp->status == 403) {
+			ret = pv_err_set(err, EACCES, "unauthorized: %s refused %s to %s", e->host,
+					 as.cred ? "the credentials for" : "anonymous access",
+					 c->ref->repo);
+			break;
 		}
 		if ((resp->status == 429 || resp->status / 100 == 5) &&
 		    attempt < c->r->max_attempts) {
 			backoff(attempt);
 			continue;
 		}
-		ret = pv_err_set(err, EIO, "%s answered HTTP %ld%s%s", e->host, resp->status,
-				 what[0] ? ": " : "", what);
-		goto out;
+		reg_errbody(x.errbody, x.errlen, what, sizeof(what));
+		if (resp->status == 404)
+			ret = pv_err_set(err, ENOENT, "not found on %s%s%s", e->host,
+					 what[0] ? ": " : "", what);
+		else
+			ret = pv_err_set(err, EIO, "%s answered HTTP %ld%s%s", e->host, resp->status,
+					 what[0] ? ": " : "", what);
+		break;
 	}
-unauthorized:
-	ret = pv_err_set(err, EACCES, "unauthorized: %s refused %s to %s", e->host,
-			 cred ? "the credentials for" : "anonymous access", c->ref->repo);
-out:
-	curl_slist_free_all(hdrs);
-	if (token)
-		explicit_bzero(token, strlen(token));
-	free(token);
+	if (as.token)
+		explicit_bzero(as.token, strlen(as.token));
+	free(as.token);
 	return ret;
 }
 
