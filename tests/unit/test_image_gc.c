@@ -100,7 +100,7 @@ static void test_gc_thresholds(void **state)
 	char dir[] = "/tmp/podvm-test-gc.XXXXXX";
 	struct image_store *s = NULL;
 	struct image_gc_result res;
-	struct image_gc_policy pol = { 85, 80, NULL, 0, fake_usage, NULL };
+	struct image_gc_policy pol = { .high_pct = 85, .low_pct = 80, .usage = fake_usage };
 	struct image *keep = NULL;
 	const char *keep_list[1];
 	struct pv_err err;
