@@ -41,10 +41,12 @@ ctr() {  # ctr NAME EXPR over the first containerStatus `c`
 	api GET "/api/v1/namespaces/default/pods/$1" |
 		jget "(lambda c: $2)(o['status']['containerStatuses'][0])" 2>/dev/null
 }
-wait_reason() {  # wait_reason NAME REASON TIMEOUT
+wait_reason() {  # wait_reason NAME REASON TIMEOUT; its message in $WMSG
 	local got=
 	for _ in $(seq 1 $(($3 * 5))); do
-		got=$(ctr "$1" 'c["state"].get("waiting",{}).get("reason","")')
+		got=$(ctr "$1" 'c["state"].get("waiting",{}).get("reason","") + "|" + c["state"].get("waiting",{}).get("message","")')
+		WMSG=${got#*|}
+		got=${got%%|*}
 		[ "$got" = "$2" ] && return 0
 		sleep 0.2
 	done
@@ -57,8 +59,7 @@ podspec late 127.0.0.1:5000/test/late:1 "" ',"args":["late"]' >"$TMP/late.json"
 api POST /api/v1/namespaces/default/pods "$TMP/late.json" >/dev/null
 expect_eq "create late" "$CODE" 201
 wait_reason late ErrImagePull 60 && ok "missing tag: ErrImagePull" || fail "no ErrImagePull"
-expect_grep "ErrImagePull message names image and cause" 'test/late:1.*not found' \
-	<(ctr late 'c["state"]["waiting"].get("message","")')
+expect_grep "ErrImagePull message names image and cause" 'test/late:1.*not found' <(echo "$WMSG")
 wait_reason late ImagePullBackOff 30 && ok "then ImagePullBackOff" || fail "no ImagePullBackOff"
 expect_eq "still Pending, not Failed" \
 	"$(api GET /api/v1/namespaces/default/pods/late | jget 'o["status"]["phase"]')" Pending
