@@ -62,6 +62,25 @@ static char *default_guest_dir(void)
 	return out;
 }
 
+/* --registry-auth FILE, --insecure-registry H, --registry-mirror M (at
+ * most 16 of each): true when argv[*i] was one (its value taken). */
+static bool registry_opt(struct cli_env *env, int argc, char **argv, int *i)
+{
+	const char *o = argv[*i];
+
+	if (*i + 1 >= argc)
+		return false;
+	if (!strcmp(o, "--registry-auth"))
+		env->registry_auth = argv[++*i];
+	else if (!strcmp(o, "--insecure-registry") && env->n_insecure_registries < 16)
+		env->insecure_registries[env->n_insecure_registries++] = argv[++*i];
+	else if (!strcmp(o, "--registry-mirror") && env->n_registry_mirrors < 16)
+		env->registry_mirrors[env->n_registry_mirrors++] = argv[++*i];
+	else
+		return false;
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_env env = { 0 };
@@ -87,14 +106,8 @@ int main(int argc, char **argv)
 			env.token_file = argv[++i];
 		} else if (!strncmp(argv[i], "--token-file=", 13)) {
 			env.token_file = argv[i] + 13;
-		} else if (!strcmp(argv[i], "--registry-auth") && i + 1 < argc) {
-			env.registry_auth = argv[++i];
-		} else if (!strcmp(argv[i], "--insecure-registry") && i + 1 < argc &&
-			   env.n_insecure_registries < 16) {
-			env.insecure_registries[env.n_insecure_registries++] = argv[++i];
-		} else if (!strcmp(argv[i], "--registry-mirror") && i + 1 < argc &&
-			   env.n_registry_mirrors < 16) {
-			env.registry_mirrors[env.n_registry_mirrors++] = argv[++i];
+		} else if (registry_opt(&env, argc, argv, &i)) {
+			continue;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;

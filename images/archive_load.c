@@ -88,11 +88,31 @@ out:
 	return out;
 }
 
+/* --ref, else the entry's RepoTags. */
+static void docker_names(struct json_object *e, const char *ref, struct loaded *l)
+{
+	struct json_object *tags;
+
+	if (ref) {
+		l->names[l->n_names++] = ref;
+		return;
+	}
+	if (!json_object_object_get_ex(e, "RepoTags", &tags) ||
+	    !json_object_is_type(tags, json_type_array))
+		return;
+	for (size_t i = 0; i < json_object_array_length(tags) && l->n_names < AR_MAX_NAMES; i++) {
+		struct json_object *t = json_object_array_get_idx(tags, i);
+
+		if (json_object_is_type(t, json_type_string))
+			l->names[l->n_names++] = json_object_get_string(t);
+	}
+}
+
 /* One manifest.json entry: {"Config": PATH, "RepoTags": [...], "Layers": [PATH...]} */
 static int load_docker_one(struct ar *a, struct json_object *e, size_t idx, const char *ref,
 			   FILE *fp, struct pv_err *err)
 {
-	struct json_object *v, *tags, *layers;
+	struct json_object *v, *layers;
 	struct image_config_meta meta = { 0 };
 	struct image_desc *descs = NULL;
 	struct ar_file *cf, **lf = NULL;
@@ -148,17 +168,7 @@ static int load_docker_one(struct ar *a, struct json_object *e, size_t idx, cons
 		goto out;
 	}
 	l = (struct loaded){ man, strlen(man), cfg, cfg_len, lf, n, { 0 }, 0 };
-	if (ref) {
-		l.names[l.n_names++] = ref;
-	} else if (json_object_object_get_ex(e, "RepoTags", &tags) &&
-		   json_object_is_type(tags, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(tags) && l.n_names < AR_MAX_NAMES; i++) {
-			struct json_object *t = json_object_array_get_idx(tags, i);
-
-			if (json_object_is_type(t, json_type_string))
-				l.names[l.n_names++] = json_object_get_string(t);
-		}
-	}
+	docker_names(e, ref, &l);
 	if (!l.n_names) {
 		ret = pv_err_set(err, EINVAL, "manifest.json[%zu]: the archive names no image; give --ref REF",
 				 idx);

@@ -106,6 +106,23 @@ static struct json_object *pod_enc_ctrs(const struct pod_container *c,
 	return a;
 }
 
+
+/* spec.imagePullSecrets: [{name: SECRET}...] */
+static bool pod_enc_pull_secrets(struct json_object *spec, const struct pod *pod)
+{
+	struct json_object *a = json_object_new_array();
+
+	if (!a || !util_json_add(spec, "imagePullSecrets", a))
+		return false;
+	for (size_t i = 0; i < pod->n_pull_secrets; i++) {
+		struct json_object *e = json_object_new_object();
+
+		if (!e || !util_json_push(a, e) || !pod_enc_str(e, "name", pod->pull_secrets[i]))
+			return false;
+	}
+	return true;
+}
+
 struct json_object *pod_to_json(const struct pod *pod)
 {
 	struct json_object *o, *meta, *spec;
@@ -157,22 +174,8 @@ struct json_object *pod_to_json(const struct pod *pod)
 	    !pod_enc_str(spec, "nodeName", pod->node_name) ||
 	    !pod_enc_str(spec, "serviceAccountName", pod->service_account))
 		goto fail;
-	if (pod->n_pull_secrets) {
-		struct json_object *a = json_object_new_array();
-
-		if (!a || !pod_enc_add(spec, "imagePullSecrets", a))
-			goto fail;
-		for (size_t i = 0; i < pod->n_pull_secrets; i++) {
-			struct json_object *e = json_object_new_object();
-
-			if (!e || json_object_array_add(a, e) < 0) {
-				json_object_put(e);
-				goto fail;
-			}
-			if (!pod_enc_str(e, "name", pod->pull_secrets[i]))
-				goto fail;
-		}
-	}
+	if (pod->n_pull_secrets && !pod_enc_pull_secrets(spec, pod))
+		goto fail;
 	if (pod->active_deadline &&
 	    !util_json_add(spec, "activeDeadlineSeconds",
 			 json_object_new_int64(pod->active_deadline)))
