@@ -19,7 +19,7 @@ export BIG_MB=${BIG_MB:-100}
 PODVM=$(pwd)/${PODVM:-build/podvm}
 TMP=$(mktemp -d /tmp/podvm-bench-pull.XXXXXX)
 export PODVM_RUN_DIR=/run/podvm-bench-$$
-trap 'reg_stop_all; rm -rf "$TMP" "$PODVM_RUN_DIR"' EXIT
+trap 'set +e; reg_stop_all; rm -rf "$TMP" "$PODVM_RUN_DIR"' EXIT
 REF=127.0.0.1:5000/bench/big:1
 
 now_ms() { date +%s%3N; }

@@ -9,7 +9,7 @@
 reg_netns "$@"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon_lib.sh"
-trap 'daemon_cleanup; reg_stop_all; cleanup_lib' EXIT
+trap 'set +e; daemon_cleanup; reg_stop_all; cleanup_lib' EXIT
 export PODVM_STATE_DIR=$DSTATE
 set -e
 

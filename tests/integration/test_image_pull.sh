@@ -9,7 +9,7 @@
 . "$(dirname "$0")/../registry/registry_lib.sh"
 reg_netns "$@"
 . "$(dirname "$0")/lib.sh"
-trap 'reg_stop_all; cleanup_lib' EXIT
+trap 'set +e; reg_stop_all; cleanup_lib' EXIT
 export PODVM_STATE_DIR=$TMP/state
 P="$PODVM"
 
