@@ -30,6 +30,7 @@ struct cli_env {
 int cli_run(const struct cli_env *env, int argc, char **argv);    /* cli/run.c */
 int cli_image(const struct cli_env *env, int argc, char **argv);  /* cli/image.c */
 int cli_top(const struct cli_env *env, int argc, char **argv);    /* cli/top.c */
+int cli_kvm_probe(const struct cli_env *env, int argc, char **argv); /* cli/kvm.c */
 /* Clients of podvmd, kubectl-style (cli/client.c and the files named). */
 int cli_apply(const struct cli_env *env, int argc, char **argv);    /* cli/apply.c */
 int cli_get(const struct cli_env *env, int argc, char **argv);      /* cli/get.c */

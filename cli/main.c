@@ -21,6 +21,7 @@ struct cli_cmd {
 static const struct cli_cmd cli_cmds[] = {
 	{ "run",   cli_run,   "run [--verbose] FILE   run a Pod manifest in a microVM, in the foreground" },
 	{ "image", cli_image, "image pull|ls|rm|prune|load|export|import|convert   manage the local image store" },
+	{ "kvm-probe", cli_kvm_probe, "kvm-probe   would podvm use KVM here? (runs the probe, ignores PODVM_ACCEL)" },
 	{ "top",   cli_top,   "top pods [NAME] [-n NS|-A] [--containers]   CPU and memory of pods, like kubectl top" },
 	{ "apply", cli_apply, "apply -f FILE [-n NS]   create a pod on podvmd (unchanged if identical)" },
 	{ "get", cli_get, "get pods [NAME] [-n NS|-A] [-o wide|json|yaml|name] [-w] [-l SEL]   list pods" },

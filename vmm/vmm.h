@@ -131,8 +131,30 @@ struct vmm_vm {
 /* Look up a backend by name ("libvirt"); NULL picks the default. */
 const struct vmm_ops *vmm_backend(const char *name);
 
-/* True when /dev/kvm exists and a tiny guest really runs under it. */
+/* The KVM usability probe (vmm/kvm_probe.c, docs/kvm.md): a guest in
+ * 64-bit mode must run a timed loop of 12M instructions within the budget
+ * (real KVM: a few ms; hosts that emulate guest code: seconds). */
+#define VMM_PROBE_BUDGET_MS 250
+
+#define VMM_CPU_DISABLE_MAX 4
+
+struct vmm_kvm_report {
+	bool usable;
+	bool forced;            /* PODVM_ACCEL decided, not the probe */
+	uint64_t loop_ns;       /* the timed loop, 0 when it did not finish */
+	char reason[160];       /* one line: why usable or not */
+	/* CPU features whose MSR KVM refused to take back from QEMU: a KVM
+	 * domain must disable them (NULL-terminated, static strings). */
+	const char *cpu_disable[VMM_CPU_DISABLE_MAX + 1];
+};
+
+/* Run the probe now, ignoring PODVM_ACCEL. */
+bool vmm_kvm_probe(struct vmm_kvm_report *r);
+
+/* The probe's answer, once per process; PODVM_ACCEL=kvm|tcg overrides it.
+ * vmm_kvm_report() says why. */
 bool vmm_kvm_usable(void);
+const struct vmm_kvm_report *vmm_kvm_report(void);
 
 /* Validation shared by backends. */
 bool vmm_name_valid(const char *name);

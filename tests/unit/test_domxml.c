@@ -41,12 +41,45 @@ static char *build(const struct vmm_machine *m, enum vmm_accel a, int *rc)
 	struct pv_err err = { 0 };
 	char *xml = NULL;
 
-	*rc = lv_domxml_build(m, a, &xml, &err);
+	*rc = lv_domxml_build(m, a, NULL, &xml, &err);
 	if (*rc < 0) {
 		assert_null(xml);
 		assert_true(err.msg[0] != '\0');
 	}
 	return xml;
+}
+
+/* KVM: host-passthrough minus the features the probe found KVM refuses;
+ * TCG ignores the list. */
+static void test_cpu_model(void **state)
+{
+	static const char *const off[] = { "arch-capabilities", "pdcm", NULL };
+	static const char *const none[] = { NULL };
+	static const char *const bad[] = { "x'/><evil", NULL };
+	struct pv_err err = { 0 };
+	struct vmm_machine m;
+	char *xml = NULL;
+
+	(void)state;
+	sample(&m);
+	assert_int_equal(lv_domxml_build(&m, VMM_ACCEL_KVM, off, &xml, &err), 0);
+	assert_non_null(strstr(xml, "<cpu mode='host-passthrough' migratable='off'>\n"
+			       "    <feature policy='disable' name='arch-capabilities'/>\n"
+			       "    <feature policy='disable' name='pdcm'/>\n"
+			       "  </cpu>\n"));
+	free(xml);
+	assert_int_equal(lv_domxml_build(&m, VMM_ACCEL_KVM, none, &xml, &err), 0);
+	assert_non_null(strstr(xml, "<cpu mode='host-passthrough' migratable='off'/>"));
+	assert_null(strstr(xml, "<feature policy"));
+	free(xml);
+	assert_int_equal(lv_domxml_build(&m, VMM_ACCEL_TCG, off, &xml, &err), 0);
+	assert_non_null(strstr(xml, "<cpu mode='maximum' migratable='off'/>"));
+	assert_null(strstr(xml, "<feature policy"));
+	free(xml);
+	/* escaped like every other value */
+	assert_int_equal(lv_domxml_build(&m, VMM_ACCEL_KVM, bad, &xml, &err), 0);
+	assert_non_null(strstr(xml, "name='x&apos;/&gt;&lt;evil'/>"));
+	free(xml);
 }
 
 static void test_sample_devices(void **state)
@@ -106,6 +139,7 @@ static void test_sample_devices(void **state)
 	assert_int_equal(rc, 0);
 	assert_non_null(strstr(xml, "<domain type='kvm'>"));
 	assert_non_null(strstr(xml, "<cpu mode='host-passthrough' migratable='off'/>"));
+	assert_non_null(strstr(xml, "<features><acpi/><pmu state='off'/></features>"));
 	free(xml);
 
 	m.uuid = "0a1b2c3d-0000-4000-8000-00000000abcd";
@@ -306,6 +340,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sample_devices),
+		cmocka_unit_test(test_cpu_model),
 		cmocka_unit_test(test_hostile_names),
 		cmocka_unit_test(test_hostile_paths),
 		cmocka_unit_test(test_escaping),

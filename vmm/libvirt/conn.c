@@ -352,6 +352,24 @@ static int lv_uri(struct lv_conn *c, const struct vmm_config *cfg, char *uri,
 	return 0;
 }
 
+/* One line on stderr: which accelerator, and why not KVM. */
+static void lv_say_accel(enum vmm_accel accel, enum vmm_accel asked)
+{
+	const struct vmm_kvm_report *r;
+
+	if (accel == VMM_ACCEL_KVM) {
+		fprintf(stderr, "podvm: VMs run on KVM\n");
+		return;
+	}
+	r = asked == VMM_ACCEL_TCG ? NULL : vmm_kvm_report();
+	if (!r || r->forced)
+		fprintf(stderr, "podvm: VMs run under TCG emulation (%s)\n",
+			r ? r->reason : "asked for");
+	else
+		fprintf(stderr, "podvm: /dev/kvm not usable (%s), VMs run under "
+			"TCG emulation (slower)\n", r->reason);
+}
+
 int lv_open(const struct vmm_config *cfg, struct vmm **out, struct pv_err *err)
 {
 	struct lv_conn *c = NULL;
@@ -384,6 +402,8 @@ int lv_open(const struct vmm_config *cfg, struct vmm **out, struct pv_err *err)
 	default:
 		c->accel = vmm_kvm_usable() ? VMM_ACCEL_KVM : VMM_ACCEL_TCG;
 	}
+	if (c->accel == VMM_ACCEL_KVM)
+		c->cpu_disable = vmm_kvm_report()->cpu_disable;
 
 	/* The embedded driver needs a running event loop while connecting. */
 	rc = lv_loop_get(err);
@@ -396,9 +416,7 @@ int lv_open(const struct vmm_config *cfg, struct vmm **out, struct pv_err *err)
 		goto out;
 	}
 	if (!cfg->quiet)
-		fprintf(stderr, "%s\n", c->accel == VMM_ACCEL_KVM ?
-			"podvm: VMs run on KVM" :
-			"podvm: /dev/kvm not usable, VMs run under TCG emulation (slower)");
+		lv_say_accel(c->accel, cfg->accel);
 	*out = &c->base;
 	c = NULL;
 out:

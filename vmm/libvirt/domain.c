@@ -163,7 +163,7 @@ int lv_boot(struct vmm *v, const struct vmm_machine *m, struct vmm_vm **out,
 	int rc;
 
 	*out = NULL;
-	rc = lv_domxml_build(m, c->accel, &xml, err);
+	rc = lv_domxml_build(m, c->accel, c->cpu_disable, &xml, err);
 	if (rc < 0)
 		goto out;
 	dom = virDomainCreateXML(c->conn, xml, 0);

@@ -316,8 +316,36 @@ static void lv_domxml_nics(struct lv_buf *b, const struct vmm_machine *m)
 	}
 }
 
+/* The accelerator-dependent CPU model. TCG: libvirt 9.0's CPU map has no
+ * "max" model; mode='maximum' gives QEMU's -cpu max. KVM: the host's CPU,
+ * without the features whose MSRs this host's KVM refuses to take back
+ * (QEMU would abort setting them; vmm/kvm_probe.c finds them). The clock
+ * needs nothing here: under KVM the guest finds kvm-clock by itself. */
+static void lv_domxml_cpu(struct lv_buf *b, enum vmm_accel accel,
+			  const char *const *disable)
+{
+	size_t i;
+
+	if (accel != VMM_ACCEL_KVM) {
+		lv_buf_puts(b, "  <cpu mode='maximum' migratable='off'/>\n");
+		return;
+	}
+	if (!disable || !disable[0]) {
+		lv_buf_puts(b, "  <cpu mode='host-passthrough' migratable='off'/>\n");
+		return;
+	}
+	lv_buf_puts(b, "  <cpu mode='host-passthrough' migratable='off'>\n");
+	for (i = 0; disable[i] && i < LV_CPU_DISABLE_MAX; i++) {
+		lv_buf_puts(b, "    <feature policy='disable' name='");
+		lv_buf_escape(b, disable[i]);
+		lv_buf_puts(b, "'/>\n");
+	}
+	lv_buf_puts(b, "  </cpu>\n");
+}
+
 int lv_domxml_build(const struct vmm_machine *m, enum vmm_accel accel,
-		    char **xml, struct pv_err *err)
+		    const char *const *cpu_disable, char **xml,
+		    struct pv_err *err)
 {
 	struct lv_buf b = { 0 };
 	int rc;
@@ -343,15 +371,14 @@ int lv_domxml_build(const struct vmm_machine *m, enum vmm_accel accel,
 		lv_elem(&b, "    ", "initrd", m->initramfs);
 	if (m->cmdline)
 		lv_elem(&b, "    ", "cmdline", m->cmdline);
-	/* ACPI is how the guest kernel finds the virtio-mmio devices. */
-	lv_buf_puts(&b, "  </os>\n"
-		       "  <features><acpi/></features>\n");
-	/* TCG: libvirt 9.0's CPU map has no "max" model; mode='maximum' gives
-	 * QEMU's -cpu max, the model the manual TCG boot was tested with. */
-	if (accel == VMM_ACCEL_KVM)
-		lv_buf_puts(&b, "  <cpu mode='host-passthrough' migratable='off'/>\n");
-	else
-		lv_buf_puts(&b, "  <cpu mode='maximum' migratable='off'/>\n");
+	/* ACPI is how the guest kernel finds the virtio-mmio devices. Under
+	 * KVM no vPMU (as Kata's pmu=off): a pod has no use for it, and the
+	 * guest kernel's writes to the counter MSRs would trap to the host. */
+	lv_buf_puts(&b, "  </os>\n");
+	lv_buf_puts(&b, accel == VMM_ACCEL_KVM ?
+		    "  <features><acpi/><pmu state='off'/></features>\n" :
+		    "  <features><acpi/></features>\n");
+	lv_domxml_cpu(&b, accel, cpu_disable);
 	/* A pod VM never reboots: any end is the end. */
 	lv_buf_puts(&b, "  <on_poweroff>destroy</on_poweroff>\n"
 		       "  <on_reboot>destroy</on_reboot>\n"

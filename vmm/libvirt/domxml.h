@@ -41,8 +41,12 @@ bool lv_cmdline_valid(const char *cmdline);
 /* Check every field of m; fills err naming the bad field. */
 int lv_machine_validate(const struct vmm_machine *m, struct pv_err *err);
 
-/* Build the domain XML (validates first). accel is KVM or TCG. */
+/* Build the domain XML (validates first). accel is KVM or TCG; under KVM,
+ * cpu_disable (NULL-terminated, may be NULL) lists host CPU features to
+ * turn off (vmm_kvm_report()->cpu_disable). */
+#define LV_CPU_DISABLE_MAX 8
 int lv_domxml_build(const struct vmm_machine *m, enum vmm_accel accel,
+		    const char *const *cpu_disable,
 		    char **xml, struct pv_err *err);
 
 #endif

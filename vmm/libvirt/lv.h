@@ -14,6 +14,7 @@ struct lv_conn {
 	struct vmm base;
 	virConnectPtr conn;
 	enum vmm_accel accel;
+	const char *const *cpu_disable; /* KVM: features off (kvm_probe.c) */
 	char root[VMM_PATH_MAX];   /* embed root, "" when cfg->uri was given */
 	char pid_dir[VMM_PATH_MAX];/* where NAME.pid lives, "" if unknown */
 };
