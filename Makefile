@@ -4,6 +4,8 @@
 #   make         build/podvm (CLI) and build/podvm-init (static guest init)
 #   make run     deps + build + guest image + sample image + run hello pod
 #   make test    deps + build + unit (ASan/UBSan) + integration tests
+#   make test-kvm  the KVM path under real KVM, nested in a TCG VM
+#                (docs/kvm.md); KVM_MODE=reduced: the probe and one pod
 #
 # Sources are picked up by folder, so adding a file needs no Makefile edit.
 
@@ -54,7 +56,7 @@ GUEST_DIR  := $(BUILD)/guest
 STATE_DIR  ?= /var/lib/podvm
 
 .PHONY: all deps run test unit integration bench guest-image sample-image \
-	fuzz clean guest-link-check size-check
+	fuzz clean guest-link-check size-check test-kvm
 all: $(BUILD)/podvm $(BUILD)/podvmd $(BUILD)/podvm-init
 
 deps:
@@ -156,6 +158,14 @@ test: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz
 	@$(MAKE) --no-print-directory integration
+
+# Full: the bad-input cases first, then the tests; the last lines are the
+# result ("kvm: N passed, N failed") and the second-level stage timings.
+KVM_MODE ?= full
+test-kvm: deps
+	@$(MAKE) --no-print-directory all guest-image
+	@if [ "$(KVM_MODE)" = full ]; then bash tests/kvm/test_bad_input.sh; fi
+	@bash tests/kvm/run.sh $(KVM_MODE)
 
 bench: all guest-image sample-image
 	@sh tests/bench/run.sh

@@ -17,6 +17,7 @@ prometheus
 clang libclang-rt-14-dev
 zlib1g-dev libzstd-dev
 docker-registry skopeo umoci openssl
+mmdebstrap
 "
 
 missing=""
