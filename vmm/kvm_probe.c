@@ -3,12 +3,13 @@
  * /dev/kvm existing, or even running a few instructions, is not enough:
  * on PVM hosts (pagetable-based nested virtualization) KVM creates VMs and
  * runs real-mode code fine, but an ordinary guest's code is emulated at
- * ~1M instructions/s; on other nested hosts QEMU aborts setting MSR 0x10a
- * (IA32_ARCH_CAPABILITIES). So the probe does what QEMU does first (CPUID,
- * feature MSRs), then enters 64-bit long mode with paging and times a loop
- * of VMM_PROBE_INSNS instructions between two port writes. KVM is usable
- * when the loop finishes within VMM_PROBE_BUDGET_MS and computed the right
- * 64-bit sum. Real KVM needs a few ms; PVM needs seconds.
+ * ~1M instructions/s, and KVM refuses the IA32_ARCH_CAPABILITIES write
+ * QEMU makes (QEMU then aborts). So the probe does what QEMU does first
+ * (CPUID, feature MSRs; a refused MSR is reported so that the domain
+ * disables its feature), then enters 64-bit long mode with paging and
+ * times a loop of VMM_PROBE_INSNS instructions between two port writes.
+ * KVM is usable when the loop finishes within VMM_PROBE_BUDGET_MS and
+ * computed the right 64-bit sum. Real KVM needs a few ms; PVM seconds.
  *
  * It runs in a child process so that a guest stuck in KVM_RUN is simply
  * killed (SIGALRM in the child, SIGKILL from the parent as backstop). */
@@ -230,7 +231,6 @@ static int vmm_probe_run(int vcpu, struct kvm_run *run, struct vmm_probe_msg *m)
 
 	for (exits = 0; exits < 16; exits++) {
 		if (ioctl(vcpu, KVM_RUN, 0) < 0) {
-			/* The budget timer fired inside the loop. */
 			/* A timer fired: the setup alarm or the budget. */
 			if (errno == EINTR)
 				return t0 ? PROBE_SLOW : PROBE_STUCK;
