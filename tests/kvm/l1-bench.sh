@@ -5,7 +5,9 @@
 #   l1-bench.sh RESULT_FILE [KVM_RUNS] [TCG_RUNS]
 # One warm-up run first (libvirt probes QEMU's capabilities once). Prints
 # each stage's median time since the start of `podvm run`, side by side,
-# and the ratio TCG/KVM.
+# and the ratio TCG/KVM; then the same kernel booted by a bare QEMU to
+# podvm-init under both (a TCG pod inside TCG may miss podvm's 180 s boot
+# deadline; the bare boot has none).
 set -u
 RESULT=$1
 KRUNS=${2:-3}
@@ -34,9 +36,31 @@ once() {
 	[ $rc = 0 ] || echo "$accel run $n failed (exit $rc): $(grep -v '^\[pod' "$W/err" | tail -n1)" >>"$RESULT"
 }
 
+# bare ACCEL N: the same kernel and initramfs in a bare QEMU, seconds to
+# the kernel handing over to podvm-init (no podvm, no boot timeout: under
+# TCG inside TCG a pod may miss podvm's 180 s boot deadline)
+bare() {
+	local accel=$1 cpu=host,pmu=off extra="" fifo=$W/serial t0 t1 qpid
+	[ "$accel" = tcg ] && { cpu=max; extra="tsc_early_khz=$(awk -F: '/cpu MHz/ {printf "%d", $2 * 1000; exit}' /proc/cpuinfo)"; }
+	rm -f "$fifo"; mkfifo "$fifo"
+	t0=$(secs)
+	qemu-system-x86_64 -M microvm,accel=$accel,acpi=on -cpu $cpu -m 512 \
+		-nodefaults -no-user-config -display none -no-reboot \
+		-serial "file:$fifo" -kernel $SRC/build/guest/vmlinuz \
+		-initrd $SRC/build/guest/initramfs.img \
+		-append "console=ttyS0 reboot=k panic=-1 rdinit=/init $extra" &
+	qpid=$!
+	timeout 900 grep -m1 -q 'Run /init as init process' <"$fifo"
+	t1=$(secs)
+	kill -9 $qpid 2>/dev/null; wait $qpid 2>/dev/null
+	awk -v a="$t0" -v b="$t1" 'BEGIN {printf "boot=%.3f\n", b - a}' > "$W/bare-$accel.$2"
+	echo "   bare $accel $2: $(cat "$W/bare-$accel.$2")"
+}
+
 once kvm 0   # warm-up, not counted
 for i in $(seq 1 "$KRUNS"); do once kvm "$i"; done
 for i in $(seq 1 "$TRUNS"); do once tcg "$i"; done
+for i in $(seq 1 "$TRUNS"); do bare kvm "$i"; bare tcg "$i"; done
 
 median() { sort -n | awk '{a[NR]=$1} END {if (!NR) print "-"; else if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 stage_median() {  # ACCEL STAGE
@@ -62,6 +86,11 @@ stage_median() {  # ACCEL STAGE
 	done
 	k=$(cat "$W/boot.kvm"); t=$(cat "$W/boot.tcg")
 	printf '  %-20s %9s %9s %9s\n' "boot" "$k" "$t" \
+		"$(awk -v k="$k" -v t="$t" 'BEGIN {if (k > 0 && t > 0) printf "%.1fx", t / k; else print "-"}')"
+	echo "bare QEMU, same kernel and initramfs, to podvm-init (no podvm):"
+	k=$(cat "$W"/bare-kvm.* 2>/dev/null | sed -n 's/^boot=//p' | median)
+	t=$(cat "$W"/bare-tcg.* 2>/dev/null | sed -n 's/^boot=//p' | median)
+	printf '  %-20s %9s %9s %9s\n' "kernel to init" "$k" "$t" \
 		"$(awk -v k="$k" -v t="$t" 'BEGIN {if (k > 0 && t > 0) printf "%.1fx", t / k; else print "-"}')"
 } | tee -a "$RESULT"
 rm -rf "$W"

@@ -9,8 +9,9 @@
 #   CACHE/HASH/initrd.img   its initramfs (Debian's initramfs-tools)
 #   CACHE/HASH/ready        written last: the image is complete
 # The image never changes once built: VMs boot it with a throw-away
-# overlay. Usage: mkimage.sh PODVM_BINARY... (the host binaries whose
-# shared libraries the image must hold). Environment: KVM_L1_CACHE
+# overlay; the cache keeps the three newest. Usage: mkimage.sh
+# PODVM_BINARY... (the host binaries whose shared libraries the image must
+# hold). Environment: KVM_L1_CACHE
 # (default /var/cache/podvm/kvm-l1), KVM_L1_MIRROR (a mirror URL instead
 # of the host's apt sources).
 # Failures print one line "test-kvm: ..." on stderr and exit non-zero,
@@ -135,6 +136,11 @@ echo "$(( $(date +%s) - start ))" > "$WORK/img/build-seconds"
 rm -rf "$IMG"
 mv "$WORK/img" "$IMG"
 date -u +%FT%TZ > "$IMG/ready"
+# Keep the three newest images (other branches may use another); older
+# ones go, so the cache does not grow with every change to the image.
+ls -1td "$CACHE"/*/ready 2>/dev/null | tail -n +4 | while read -r old; do
+	rm -rf "${old%/ready}"
+done
 echo "test-kvm: first-level image built in $(cat "$IMG/build-seconds")s:" \
 	"$(du -sh --apparent-size "$IMG/root.img" | cut -f1) root" \
 	"($(du -sh "$IMG/root.img" | cut -f1) used)" >&2
